@@ -1,0 +1,82 @@
+package org.blocktransformer.loader;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+
+import org.blocktransformer.loader.assemble.ParameterSource;
+import org.blocktransformer.loader.safetensors.TensorSource;
+import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F32Matrix;
+import org.blocktransformer.model.weights.Matrix;
+import org.blocktransformer.model.weights.WeightFormat;
+
+/**
+ * Parameters read from checkpoint tensors, each checked against the shape the config implies. Matrices are held in
+ * the requested {@link WeightFormat}; vectors (LayerNorms, biases) are always float32. Remembers which tensors were
+ * read so that {@link Checkpoints} can report the ones nobody asked for.
+ */
+final class CheckpointParameters implements ParameterSource {
+
+    private final TensorSource tensors;
+    private final Path weightsFile;
+    private final WeightFormat format;
+    private final Set<String> used = new HashSet<>();
+
+    CheckpointParameters(TensorSource tensors, Path weightsFile, WeightFormat format) {
+        this.tensors = tensors;
+        this.weightsFile = weightsFile;
+        this.format = format;
+    }
+
+    Set<String> used() {
+        return used;
+    }
+
+    @Override
+    public Matrix matrix(String name, int rows, int cols, Role role) {
+        require(name, rows, cols);
+        if (format == WeightFormat.BF16) {
+            return new Bf16Matrix(rows, cols, tensors.bf16(name, rows, cols));
+        }
+        return new F32Matrix(rows, cols, tensors.floats(name, rows, cols));
+    }
+
+    @Override
+    public Matrix conv1dAsLinear(String name, int out, int in, int kernel) {
+        require(name, out, in, kernel);
+        float[] w = tensors.floats(name, out, in, kernel);
+        float[] linear;
+        if (kernel == 1) {
+            linear = w; // [out, in, 1] is already [out, in]
+        } else {
+            // PyTorch Conv1d weight [o][c][k] -> Linear column k*in + c over the concatenated kernel positions.
+            linear = new float[w.length];
+            for (int o = 0; o < out; o++) {
+                int base = o * in * kernel;
+                for (int c = 0; c < in; c++) {
+                    for (int k = 0; k < kernel; k++) {
+                        linear[base + k * in + c] = w[base + c * kernel + k];
+                    }
+                }
+            }
+        }
+        F32Matrix m = new F32Matrix(out, in * kernel, linear);
+        return format == WeightFormat.BF16 ? Bf16Matrix.of(m) : m;
+    }
+
+    @Override
+    public float[] vector(String name, int length, Role role) {
+        require(name, length);
+        return tensors.floats(name, length);
+    }
+
+    private void require(String name, int... shape) {
+        if (!tensors.has(name)) {
+            throw CheckpointException.inTensor(weightsFile, name, "missing (expected shape " + Arrays.toString(shape)
+                    + ")");
+        }
+        used.add(name);
+    }
+}

@@ -1,0 +1,74 @@
+package org.blocktransformer.loader;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.blocktransformer.loader.assemble.WeightAssembler;
+import org.blocktransformer.loader.config.ConfigParser;
+import org.blocktransformer.loader.safetensors.TensorSource;
+import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.WeightFormat;
+
+/**
+ * Loads a checkpoint directory: {@code config.json} plus {@code model.safetensors} (or a sharded set with
+ * {@code model.safetensors.index.json}), tensors under the reference state_dict names (golden README). Strict on
+ * purpose: a missing tensor, a wrong shape or a tensor the model has no place for is an error naming it, so a
+ * mismatched config and checkpoint never run silently.
+ */
+public final class Checkpoints {
+
+    /** Stored by the reference or by transformers, but not parameters of the computation. */
+    private static final List<String> IGNORED_SUFFIXES = List.of(
+            ".attention.bias",            // causal-mask buffer of older transformers
+            ".attention.masked_bias",     // ditto
+            ".rotary_emb.inv_freq");      // recomputed from the config
+    /** The block decoder inherits an embed_in from GPTNeoXModel that its forward pass never reads. */
+    private static final String UNUSED_BLOCK_DECODER_EMBED = WeightAssembler.BLOCK_DECODER_STACK + "embed_in.weight";
+
+    private Checkpoints() {
+    }
+
+    /** The architecture only, from {@code dir/config.json}. */
+    public static ModelConfig config(Path dir) {
+        requireDirectory(dir);
+        Path configFile = dir.resolve(ConfigParser.CONFIG_FILE);
+        if (!Files.isRegularFile(configFile)) {
+            throw CheckpointException.inFile(dir, "no " + ConfigParser.CONFIG_FILE + " in this checkpoint directory");
+        }
+        return ConfigParser.parse(configFile);
+    }
+
+    /** Config and weights; matrices in {@code format}, everything else float32. */
+    public static ModelWeights load(Path dir, WeightFormat format) {
+        ModelConfig config = config(dir);
+        try (TensorSource tensors = TensorSource.openCheckpoint(dir)) {
+            Path weightsFile = Files.isRegularFile(dir.resolve(TensorSource.INDEX_FILE))
+                    ? dir.resolve(TensorSource.INDEX_FILE) : dir.resolve(TensorSource.SINGLE_FILE);
+            CheckpointParameters parameters = new CheckpointParameters(tensors, weightsFile, format);
+            ModelWeights weights = WeightAssembler.assemble(config, parameters);
+            Set<String> unexpected = new TreeSet<>(tensors.names());
+            unexpected.removeAll(parameters.used());
+            unexpected.removeIf(Checkpoints::ignorable);
+            if (!unexpected.isEmpty()) {
+                throw CheckpointException.inFile(weightsFile, unexpected.size() + " unexpected tensor(s) that the "
+                        + config.kind() + " config has no place for: " + String.join(", ", unexpected));
+            }
+            return weights;
+        }
+    }
+
+    static boolean ignorable(String name) {
+        return name.equals(UNUSED_BLOCK_DECODER_EMBED) || IGNORED_SUFFIXES.stream().anyMatch(name::endsWith);
+    }
+
+    private static void requireDirectory(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw CheckpointException.inFile(dir, Files.exists(dir) ? "not a directory"
+                    : "checkpoint directory not found");
+        }
+    }
+}

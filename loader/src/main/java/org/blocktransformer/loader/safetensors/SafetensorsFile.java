@@ -1,0 +1,213 @@
+package org.blocktransformer.loader.safetensors;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.model.weights.Bf16Matrix;
+
+/**
+ * One safetensors file, memory-mapped read-only through the FFM API. The header is validated when the file is opened
+ * (see {@link SafetensorsHeader}); reads then copy a tensor's bytes into a Java array, so nothing returned refers to
+ * the mapping after {@link #close()}, which unmaps the file at once (a shared arena, so that reads may run on any
+ * thread).
+ */
+public final class SafetensorsFile implements TensorSource {
+
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final Path file;
+    private final Arena arena;
+    private final MemorySegment data;
+    private final SafetensorsHeader header;
+
+    private SafetensorsFile(Path file, Arena arena, MemorySegment data, SafetensorsHeader header) {
+        this.file = file;
+        this.arena = arena;
+        this.data = data;
+        this.header = header;
+    }
+
+    /** Maps and validates {@code file}. */
+    public static SafetensorsFile open(Path file) {
+        Arena arena = Arena.ofShared();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) {
+                throw CheckpointException.inFile(file, "file is " + size
+                        + " bytes, too short for the 8-byte header length of a safetensors file");
+            }
+            MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            long headerLength = whole.get(I64_LE, 0);
+            if (headerLength < 0 || headerLength > size - 8) {
+                throw CheckpointException.inFile(file, "header length " + Long.toUnsignedString(headerLength)
+                        + " is larger than the " + (size - 8) + " bytes that follow it: not a safetensors file, or"
+                        + " truncated");
+            }
+            if (headerLength > SafetensorsHeader.MAX_HEADER_BYTES) {
+                throw CheckpointException.inFile(file, "header length " + headerLength + " exceeds the limit of "
+                        + SafetensorsHeader.MAX_HEADER_BYTES + " bytes");
+            }
+            byte[] json = whole.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
+            long dataStart = 8 + headerLength;
+            SafetensorsHeader header = SafetensorsHeader.parse(file, json, size - dataStart);
+            return new SafetensorsFile(file, arena, whole.asSlice(dataStart), header);
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw CheckpointException.inFile(file, "file not found");
+        } catch (IOException e) {
+            arena.close();
+            throw new CheckpointException(file + ": cannot read: " + e, e);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    public Path path() {
+        return file;
+    }
+
+    /** The {@code __metadata__} strings, e.g. {@code {"format": "pt"}}. */
+    public Map<String, String> metadata() {
+        return header.metadata();
+    }
+
+    @Override
+    public SortedSet<String> names() {
+        return new TreeSet<>(header.tensors().keySet());
+    }
+
+    @Override
+    public boolean has(String name) {
+        return header.tensors().containsKey(name);
+    }
+
+    @Override
+    public TensorInfo info(String name) {
+        TensorInfo info = header.tensors().get(name);
+        if (info == null) {
+            throw CheckpointException.inTensor(file, name, "no such tensor in this file");
+        }
+        return info;
+    }
+
+    @Override
+    public Path fileOf(String name) {
+        info(name);
+        return file;
+    }
+
+    @Override
+    public float[] floats(String name) {
+        TensorInfo info = info(name);
+        requireFloat(info);
+        return readFloats(info);
+    }
+
+    @Override
+    public float[] floats(String name, int... expectedShape) {
+        TensorInfo info = checked(name, expectedShape);
+        requireFloat(info);
+        return readFloats(info);
+    }
+
+    @Override
+    public short[] bf16(String name, int... expectedShape) {
+        TensorInfo info = checked(name, expectedShape);
+        requireFloat(info);
+        if (info.dtype() == DType.BF16) {
+            short[] out = new short[count(info)];
+            MemorySegment.copy(data, I16_LE, info.begin(), out, 0, out.length);
+            return out;
+        }
+        float[] f = readFloats(info);
+        short[] out = new short[f.length];
+        for (int i = 0; i < f.length; i++) {
+            out[i] = Bf16Matrix.fromFloat(f[i]);
+        }
+        return out;
+    }
+
+    @Override
+    public long[] longs(String name, int... expectedShape) {
+        TensorInfo info = checked(name, expectedShape);
+        if (info.dtype() != DType.I64) {
+            throw CheckpointException.inTensor(file, name, "expected dtype I64 but found " + info.dtype());
+        }
+        long[] out = new long[count(info)];
+        MemorySegment.copy(data, I64_LE, info.begin(), out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "SafetensorsFile[" + file + ", " + header.tensors().size() + " tensors]";
+    }
+
+    private TensorInfo checked(String name, int[] expectedShape) {
+        TensorInfo info = info(name);
+        if (!info.hasShape(expectedShape)) {
+            throw CheckpointException.inTensor(file, name, "expected shape " + Arrays.toString(expectedShape)
+                    + " but found " + info.shapeString());
+        }
+        return info;
+    }
+
+    private void requireFloat(TensorInfo info) {
+        if (!info.dtype().isFloat()) {
+            throw CheckpointException.inTensor(file, info.name(), "expected a float tensor (F32, F16 or BF16) but found "
+                    + info.dtype());
+        }
+    }
+
+    private int count(TensorInfo info) {
+        long n = info.elementCount();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw CheckpointException.inTensor(file, info.name(), "has " + n
+                    + " elements, more than one Java array can hold");
+        }
+        return (int) n;
+    }
+
+    private float[] readFloats(TensorInfo info) {
+        int n = count(info);
+        float[] out = new float[n];
+        switch (info.dtype()) {
+            case F32 -> MemorySegment.copy(data, F32_LE, info.begin(), out, 0, n);
+            case F16, BF16 -> {
+                short[] raw = new short[n];
+                MemorySegment.copy(data, I16_LE, info.begin(), raw, 0, n);
+                if (info.dtype() == DType.F16) {
+                    for (int i = 0; i < n; i++) {
+                        out[i] = Float.float16ToFloat(raw[i]);
+                    }
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        out[i] = Bf16Matrix.toFloat(raw[i]);
+                    }
+                }
+            }
+            case I64 -> throw new IllegalStateException("checked by requireFloat");
+        }
+        return out;
+    }
+}

@@ -1,0 +1,63 @@
+package org.blocktransformer.loader.safetensors;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SortedSet;
+
+import org.blocktransformer.loader.CheckpointException;
+
+/**
+ * Named tensors read from one safetensors file or a sharded set. Reads copy into Java arrays (widening 16-bit floats
+ * to float32), so the arrays outlive {@link #close()}. Every failure is a {@link CheckpointException} naming the file
+ * and the tensor.
+ */
+public interface TensorSource extends AutoCloseable {
+
+    /** Conventional name of a single-file checkpoint. */
+    String SINGLE_FILE = "model.safetensors";
+    /** Conventional name of the index of a sharded checkpoint. */
+    String INDEX_FILE = "model.safetensors.index.json";
+
+    /** All tensor names, sorted. */
+    SortedSet<String> names();
+
+    boolean has(String name);
+
+    /** Header entry of a tensor; fails naming the tensor when absent. */
+    TensorInfo info(String name);
+
+    /** The file a tensor is stored in (for messages). */
+    Path fileOf(String name);
+
+    /** A float tensor of any shape, converted from F32, F16 or BF16. */
+    float[] floats(String name);
+
+    /** A float tensor that must have exactly {@code expectedShape}. */
+    float[] floats(String name, int... expectedShape);
+
+    /** A float tensor of exactly {@code expectedShape} as bfloat16 bits: copied as is from BF16, rounded otherwise. */
+    short[] bf16(String name, int... expectedShape);
+
+    /** An I64 tensor that must have exactly {@code expectedShape}. */
+    long[] longs(String name, int... expectedShape);
+
+    /** Releases the mapping; arrays already returned stay valid. */
+    @Override
+    void close();
+
+    /**
+     * Opens the weights of a checkpoint directory: {@code model.safetensors.index.json} with its shards when present,
+     * else {@code model.safetensors}.
+     */
+    static TensorSource openCheckpoint(Path dir) {
+        Path index = dir.resolve(INDEX_FILE);
+        if (Files.isRegularFile(index)) {
+            return ShardedSafetensors.open(index);
+        }
+        Path single = dir.resolve(SINGLE_FILE);
+        if (Files.isRegularFile(single)) {
+            return SafetensorsFile.open(single);
+        }
+        throw CheckpointException.inFile(dir, "no weights: expected " + SINGLE_FILE + " or " + INDEX_FILE);
+    }
+}
