@@ -1,28 +1,105 @@
 package org.blocktransformer.model.engine;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.blocktransformer.model.cache.KvPool;
+import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.cpu.CpuKernels;
+import org.blocktransformer.model.cpu.CpuOps;
+import org.blocktransformer.model.cpu.Parallel;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.generate.GenerationResult;
+import org.blocktransformer.model.generate.TokenListener;
+import org.blocktransformer.model.runtime.BlockRunner;
+import org.blocktransformer.model.runtime.VanillaRunner;
+import org.blocktransformer.model.weights.BlockWeights;
 import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.VanillaWeights;
 
-/** Runs generation requests on a model. (Work in progress: the implementation lands next.) */
+/**
+ * Runs generation requests on one model. Any number of threads may submit; one engine thread schedules them
+ * (static or continuous batching) over a paged KV cache sized from a memory budget. Close it to stop the thread
+ * and free the caches.
+ *
+ * <pre>{@code
+ * try (var engine = InferenceEngine.open(weights, EngineOptions.defaults())) {
+ *     GenerationResult r = engine.generate(GenerationRequest.greedy(new int[] {1, 2, 3}, 16));
+ * }
+ * }</pre>
+ */
 public final class InferenceEngine implements AutoCloseable {
+
+    /** Global-cache positions per page. */
+    static final int PAGE_SIZE = 16;
 
     private final ModelWeights weights;
     private final EngineOptions options;
+    private final Parallel parallel;
+    private final Stepper stepper;
+    private final Scheduler scheduler;
+    private final LinkedBlockingQueue<Sequence> submissions = new LinkedBlockingQueue<>();
+    private final Thread worker;
+    private volatile boolean closed;
 
     private InferenceEngine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
         this.options = options;
+        this.parallel = new Parallel(options.threads());
+        CpuOps ops = new CpuOps(CpuKernels.best(), parallel);
+        ModelConfig config = weights.config();
+        long budget = options.cacheMemoryBytes() > 0 ? options.cacheMemoryBytes() : defaultCacheBytes();
+        int prefillBudget;
+        switch (weights) {
+            case VanillaWeights v -> {
+                VanillaRunner runner = new VanillaRunner(v, ops);
+                var s = v.config().stack();
+                int pages = pagesFor(budget, KvPool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE),
+                        options.maxBatchSize(), s.maxPositions());
+                this.stepper = new VanillaStepper(runner, runner.newPool(PAGE_SIZE, pages));
+                prefillBudget = 512;
+            }
+            case BlockWeights b -> {
+                BlockRunner runner = new BlockRunner(b, ops);
+                var s = b.config().blockDecoder();
+                int pages = pagesFor(budget, KvPool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE),
+                        options.maxBatchSize(), s.maxPositions());
+                this.stepper = new BlockStepper(runner, runner.newGlobalPool(PAGE_SIZE, pages),
+                        runner.newLocalPool(options.maxBatchSize()));
+                prefillBudget = 512 / b.config().blockLength();
+            }
+        }
+        if (config.vocabSize() <= 0) {
+            throw new IllegalArgumentException("vocabulary is empty");
+        }
+        this.scheduler = new Scheduler(stepper, options.batching(), options.maxBatchSize(), prefillBudget);
+        this.worker = Thread.ofPlatform().daemon().name("bt-engine").start(this::loop);
     }
 
     public static InferenceEngine open(ModelWeights weights, EngineOptions options) {
         return new InferenceEngine(weights, options);
     }
 
-    /** Generates every request; results in input order. */
-    public List<GenerationResult> generateAll(List<GenerationRequest> requests) {
-        throw new UnsupportedOperationException("not yet implemented");
+    /** Half of the heap that is free now, so weights and activations keep their room. */
+    private static long defaultCacheBytes() {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        return Math.max(16L << 20, free / 2);
+    }
+
+    /** Pages the budget buys, but no more than maxBatch sequences of the longest length can use. */
+    private static int pagesFor(long budget, long pageBytes, int maxBatch, int maxPositions) {
+        long useful = (long) maxBatch * ((maxPositions + PAGE_SIZE - 1) / PAGE_SIZE);
+        long affordable = budget / pageBytes;
+        if (affordable < 1) {
+            throw new IllegalArgumentException("cache memory of " + budget + " bytes is less than one page ("
+                    + pageBytes + " bytes)");
+        }
+        return (int) Math.min(Math.min(useful, affordable), Integer.MAX_VALUE);
     }
 
     public ModelWeights weights() {
@@ -33,7 +110,174 @@ public final class InferenceEngine implements AutoCloseable {
         return options;
     }
 
+    /** Starts a request; the future completes with its result, or exceptionally if the request is invalid. */
+    public CompletableFuture<GenerationResult> submit(GenerationRequest request) {
+        return submit(request, TokenListener.NONE);
+    }
+
+    /** As {@link #submit(GenerationRequest)}, calling {@code listener} with each token as it is produced. */
+    public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenListener listener) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the engine is closed"));
+        }
+        Sequence s;
+        try {
+            validate(request);
+            s = new Sequence(request, stepper.prepareInput(request.promptIds()), listener);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (request.maxNewTokens() == 0) {
+            s.finish = org.blocktransformer.model.generate.FinishReason.LENGTH;
+            s.future.complete(s.result());
+            return s.future;
+        }
+        // Cancelling the caller's future stops the sequence at its next step and frees its cache.
+        s.future.whenComplete((r, e) -> {
+            if (s.future.isCancelled()) {
+                s.cancelled = true;
+                submissions.offer(Sequence.WAKE_UP);
+            }
+        });
+        submissions.add(s);
+        return s.future;
+    }
+
+    /** Generates one request, blocking until it is done. */
+    public GenerationResult generate(GenerationRequest request) {
+        return join(submit(request));
+    }
+
+    /** Generates every request; results in input order. An invalid request throws before any work starts. */
+    public List<GenerationResult> generateAll(List<GenerationRequest> requests) {
+        for (GenerationRequest r : requests) {
+            validate(r);
+        }
+        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+        for (GenerationRequest r : requests) {
+            futures.add(submit(r));
+        }
+        List<GenerationResult> out = new ArrayList<>();
+        for (var f : futures) {
+            out.add(join(f));
+        }
+        return out;
+    }
+
+    private static GenerationResult join(CompletableFuture<GenerationResult> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while generating", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new CompletionException(cause);
+        }
+    }
+
+    /** Rejects a request the model cannot run, with a message that says why. */
+    public void validate(GenerationRequest request) {
+        ModelConfig config = weights.config();
+        int[] ids = request.promptIds();
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("prompt token " + i + " has id " + ids[i]
+                        + ", outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+        int positions = stepper.globalPositions(ids.length, request.maxNewTokens());
+        int maxPositions = stepper.globalPool() == null ? 0 : maxGlobalPositions();
+        if (positions > maxPositions) {
+            throw new IllegalArgumentException("prompt of " + ids.length + " tokens plus " + request.maxNewTokens()
+                    + " new tokens needs " + positions + " positions, more than the model's " + maxPositions
+                    + (stepper.idsPerPosition() > 1 ? " blocks of " + stepper.idsPerPosition() + " tokens" : ""));
+        }
+        int pages = stepper.globalPool().pagesFor(positions);
+        if (pages > stepper.globalPool().pageCount()) {
+            throw new IllegalArgumentException("request needs " + pages + " cache pages but the whole pool holds "
+                    + stepper.globalPool().pageCount() + "; give the engine more cache memory");
+        }
+    }
+
+    private int maxGlobalPositions() {
+        return switch (weights) {
+            case VanillaWeights v -> v.config().stack().maxPositions();
+            case BlockWeights b -> b.config().blockDecoder().maxPositions();
+        };
+    }
+
+    /** The largest batch whose sequences of this shape all fit the cache pool at once (at most maxBatchSize). */
+    public int maxBatchFor(int promptLength, int maxNewTokens) {
+        int pages = stepper.globalPool().pagesFor(stepper.globalPositions(promptLength, maxNewTokens));
+        return Math.min(options.maxBatchSize(), stepper.globalPool().pageCount() / Math.max(1, pages));
+    }
+
+    /** Bytes held by the KV caches (global pool plus local slots). */
+    public long cacheBytes() {
+        long local = stepper.localPool() == null ? 0 : stepper.localPool().bytes();
+        return stepper.globalPool().bytes() + local;
+    }
+
+    /** Global-cache pages free now and in all; equal when nothing runs. */
+    public int freeCachePages() {
+        return stepper.globalPool().freePages();
+    }
+
+    public int totalCachePages() {
+        return stepper.globalPool().pageCount();
+    }
+
+    public String describeBackend() {
+        return "cpu (" + CpuKernels.best().describe() + ", " + parallel.threads() + " threads)";
+    }
+
+    private void loop() {
+        try {
+            while (!closed) {
+                if (scheduler.idle()) {
+                    Sequence s = submissions.poll(100, TimeUnit.MILLISECONDS);
+                    if (s != null && s != Sequence.WAKE_UP) {
+                        scheduler.enqueue(s);
+                    }
+                }
+                Sequence s;
+                while ((s = submissions.poll()) != null) {
+                    if (s != Sequence.WAKE_UP) {
+                        scheduler.enqueue(s);
+                    }
+                }
+                scheduler.runOnce();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            IllegalStateException reason = new IllegalStateException("the engine was closed");
+            scheduler.abortAll(reason);
+            Sequence s;
+            while ((s = submissions.poll()) != null) {
+                s.future.completeExceptionally(reason);
+            }
+        }
+    }
+
+    /** Whether the engine thread has ended (after {@link #close()}). */
+    public boolean isTerminated() {
+        return !worker.isAlive();
+    }
+
     @Override
     public void close() {
+        closed = true;
+        worker.interrupt();
+        try {
+            worker.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        parallel.close();
     }
 }

@@ -1,0 +1,87 @@
+package org.blocktransformer.golden;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.blocktransformer.loader.Checkpoints;
+import org.blocktransformer.loader.safetensors.SafetensorsFile;
+import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.WeightFormat;
+
+/** Access to the reference outputs in {@code ../shared/golden} (path from the {@code bt.golden.dir} property). */
+final class Golden {
+    static final List<String> BLOCK_MODELS = List.of("bt-prefix-l4", "bt-prefix-l2-r1", "bt-summation-l4", "bt-projection-l4");
+    static final List<String> ALL_MODELS = List.of("bt-prefix-l4", "bt-prefix-l2-r1", "bt-summation-l4", "bt-projection-l4",
+            "vanilla-neox");
+    static final int PROMPTS = 4;
+    /** About 20x the float32 error the reference data's float64 cross-check observed. */
+    static final double TOLERANCE = 1e-4;
+
+    private Golden() {
+    }
+
+    static Path root() {
+        String dir = System.getProperty("bt.golden.dir");
+        Path path = dir == null ? null : Path.of(dir);
+        assumeTrue(path != null && Files.isDirectory(path),
+                "SKIPPED: golden reference data not found (expected at " + dir + ", the shared/golden folder beside the repository)");
+        return path;
+    }
+
+    static Path model(String name) {
+        Path p = root().resolve(name);
+        assumeTrue(Files.isDirectory(p), "SKIPPED: golden model " + p + " is absent");
+        return p;
+    }
+
+    static ModelWeights weights(String name) {
+        return Checkpoints.load(model(name), WeightFormat.F32);
+    }
+
+    static SafetensorsFile data(String name) {
+        return SafetensorsFile.open(model(name).resolve("golden.safetensors"));
+    }
+
+    static int[] ints(long[] values) {
+        int[] out = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = Math.toIntExact(values[i]);
+        }
+        return out;
+    }
+
+    static int[] ints(SafetensorsFile f, String name) {
+        return ints(f.longs(name, shape(f, name)));
+    }
+
+    static int[] shape(SafetensorsFile f, String name) {
+        long[] s = f.info(name).shape();
+        int[] out = new int[s.length];
+        for (int i = 0; i < s.length; i++) {
+            out[i] = Math.toIntExact(s[i]);
+        }
+        return out;
+    }
+
+    /** Asserts every element within {@link #TOLERANCE} and reports the worst one. */
+    static void assertClose(String what, float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, what + ": element count");
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < expected.length; i++) {
+            double diff = Math.abs(expected[i] - actual[i]);
+            if (!(diff <= worst)) {
+                worst = diff;
+                at = i;
+            }
+        }
+        if (!(worst <= TOLERANCE)) {
+            fail(what + ": max abs diff " + worst + " at " + at + " (expected " + expected[at] + ", got " + actual[at]
+                    + "), tolerance " + TOLERANCE);
+        }
+    }
+}

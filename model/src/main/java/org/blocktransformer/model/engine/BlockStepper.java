@@ -1,0 +1,190 @@
+package org.blocktransformer.model.engine;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.blocktransformer.model.cache.KvPool;
+import org.blocktransformer.model.config.BlockConfig;
+import org.blocktransformer.model.config.DecodingStrategy;
+import org.blocktransformer.model.neox.NeoXStack;
+import org.blocktransformer.model.runtime.BlockRunner;
+
+/**
+ * Block-by-block decoding: the block decoder consumes pending blocks (prompt chunks of new sequences, the last
+ * finished block of running ones) and yields contexts; each context is expanded and the token decoder produces
+ * the next L_B tokens inside a per-row local cache that is reset every block.
+ */
+final class BlockStepper implements Stepper {
+    private final BlockRunner runner;
+    private final BlockConfig config;
+    private final KvPool global;
+    private final KvPool local;
+
+    BlockStepper(BlockRunner runner, KvPool global, KvPool local) {
+        this.runner = runner;
+        this.config = runner.config();
+        this.global = global;
+        this.local = local;
+    }
+
+    /** Left-pads with the pad id 0 to a multiple of L_B, as the reference's generate() preprocessing does. */
+    @Override
+    public int[] prepareInput(int[] prompt) {
+        int lb = config.blockLength();
+        int padded = (prompt.length + lb - 1) / lb * lb;
+        int[] out = new int[padded];
+        System.arraycopy(prompt, 0, out, padded - prompt.length, prompt.length);
+        return out;
+    }
+
+    @Override
+    public int globalPositions(int promptLength, int maxNewTokens) {
+        int lb = config.blockLength();
+        int promptBlocks = (promptLength + lb - 1) / lb;
+        // Every generated block but the last is fed back to the block decoder.
+        int fedBack = maxNewTokens == 0 ? 0 : (maxNewTokens - 1) / lb;
+        return promptBlocks + fedBack;
+    }
+
+    @Override
+    public int idsPerPosition() {
+        return config.blockLength();
+    }
+
+    @Override
+    public boolean usesLocalCache() {
+        return true;
+    }
+
+    @Override
+    public KvPool globalPool() {
+        return global;
+    }
+
+    @Override
+    public KvPool localPool() {
+        return local;
+    }
+
+    @Override
+    public void step(List<Sequence> active, int prefillBudget) {
+        feedBlocks(active, prefillBudget);
+        List<Sequence> ready = new ArrayList<>();
+        for (Sequence s : active) {
+            if (s.context != null && !s.finished()) {
+                ready.add(s);
+            }
+        }
+        if (!ready.isEmpty()) {
+            decodeBlock(ready);
+        }
+    }
+
+    /** The global stage: one block-decoder call over every sequence's pending blocks. */
+    private void feedBlocks(List<Sequence> active, int prefillBudget) {
+        int lb = config.blockLength();
+        int d = config.blockDecoder().hiddenSize();
+        List<Sequence> fedSeqs = new ArrayList<>();
+        List<NeoXStack.Row> rows = new ArrayList<>();
+        List<float[]> embeddings = new ArrayList<>();
+        int total = 0;
+        int budget = prefillBudget;
+        for (Sequence s : active) {
+            int left = (s.input.length - s.fed) / lb;
+            if (left == 0 || s.finished()) {
+                continue;
+            }
+            int n = left == 1 ? 1 : Math.min(left, budget);
+            if (n <= 0) {
+                continue;
+            }
+            if (left > 1) {
+                budget -= n;
+            }
+            embeddings.add(runner.embedBlocks(s.input, s.fed, n));
+            s.fed += n * lb;
+            total += n;
+            fedSeqs.add(s);
+            rows.add(new NeoXStack.Row(s.global, n));
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        float[] x = new float[total * d];
+        int at = 0;
+        for (float[] e : embeddings) {
+            System.arraycopy(e, 0, x, at, e.length);
+            at += e.length;
+        }
+        runner.decodeBlocks(x, rows.toArray(NeoXStack.Row[]::new));
+        int end = 0;
+        for (int r = 0; r < fedSeqs.size(); r++) {
+            end += rows.get(r).count();
+            Sequence s = fedSeqs.get(r);
+            if (!s.hasUnfedInput()) {
+                s.context = Arrays.copyOfRange(x, (end - 1) * d, end * d);
+            }
+        }
+    }
+
+    /** The local stage: expand each context and decode L_B tokens for every ready sequence, in lockstep. */
+    private void decodeBlock(List<Sequence> ready) {
+        int lb = config.blockLength();
+        int d = config.blockDecoder().hiddenSize();
+        int dt = config.tokenDecoder().hiddenSize();
+        int r = config.expansionRatio();
+        int vocab = config.vocabSize();
+        int n = ready.size();
+        float[] contexts = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(ready.get(i).context, 0, contexts, i * d, d);
+            ready.get(i).local.reset();
+        }
+        float[] expanded = runner.expand(contexts, n);
+        int startCount[] = new int[n];
+        for (int i = 0; i < n; i++) {
+            startCount[i] = ready.get(i).generatedCount();
+        }
+        int maxPositions = config.decoding() == DecodingStrategy.PREFIX ? r : 1;
+        for (int j = 0; j < lb; j++) {
+            List<Integer> live = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (!ready.get(i).finished()) {
+                    live.add(i);
+                }
+            }
+            if (live.isEmpty()) {
+                break;
+            }
+            float[] x = new float[live.size() * maxPositions * dt];
+            NeoXStack.Row[] rows = new NeoXStack.Row[live.size()];
+            int at = 0;
+            for (int k = 0; k < live.size(); k++) {
+                int i = live.get(k);
+                Sequence s = ready.get(i);
+                int previous = j == 0 ? config.bosTokenId() : s.lastGenerated();
+                int positions = runner.localInput(j, expanded, i * r * dt, previous, x, at * dt);
+                rows[k] = new NeoXStack.Row(s.local, positions);
+                at += positions;
+            }
+            float[] logits = runner.decodeTokens(Arrays.copyOf(x, at * dt), rows, false);
+            for (int k = 0; k < live.size(); k++) {
+                Sequence s = ready.get(live.get(k));
+                s.accept(s.sampler.next(logits, k * vocab, vocab), config.eosTokenId());
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            Sequence s = ready.get(i);
+            s.context = null;
+            if (!s.finished()) {
+                int from = startCount[i];
+                int[] block = new int[lb];
+                for (int k = 0; k < lb; k++) {
+                    block[k] = s.generated(from + k);
+                }
+                s.input = block;
+                s.fed = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package org.blocktransformer.model.neox;
+
+import java.util.Arrays;
+import org.blocktransformer.model.cache.CacheTable;
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.cpu.CpuOps;
+import org.blocktransformer.model.weights.LayerWeights;
+import org.blocktransformer.model.weights.StackWeights;
+
+/**
+ * The GPT-NeoX stack on the CPU: the one definition of the layer math that the vanilla model, the block decoder
+ * and the token decoder all run.
+ *
+ * <p>A call takes new positions of several rows at once (a prefill chunk of one row and single steps of others can
+ * share a call), appends their keys and values to each row's cache and returns the final-normed hidden states.
+ * Rows never see each other: every row attends only to its own cache, and each output element is computed by the
+ * same operations whatever the batch, so batched results equal single-sequence results bit for bit.
+ */
+public final class NeoXStack {
+
+    /** New positions of one sequence: {@code count} positions appended at {@code cache.length()}. */
+    public record Row(CacheTable cache, int count) {
+    }
+
+    private final NeoXConfig config;
+    private final StackWeights weights;
+    private final CpuOps ops;
+    private final Rotary rotary;
+    private final float scale;
+    private final Workspace ws = new Workspace();
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
+
+    public NeoXStack(NeoXConfig config, StackWeights weights, CpuOps ops) {
+        if (weights.layers().size() != config.numLayers()) {
+            throw new IllegalArgumentException("config has " + config.numLayers() + " layers but weights have "
+                    + weights.layers().size());
+        }
+        this.config = config;
+        this.weights = weights;
+        this.ops = ops;
+        this.rotary = new Rotary(config);
+        this.scale = (float) (1.0 / Math.sqrt(config.headSize()));
+    }
+
+    public NeoXConfig config() {
+        return config;
+    }
+
+    /**
+     * Runs the stack over the new positions of {@code rows}.
+     *
+     * @param x [T, D] inputs of all new positions, rows in order; replaced by the final-normed hidden states
+     */
+    public void forward(float[] x, Row[] rows) {
+        int d = config.hiddenSize();
+        int tokens = 0;
+        for (Row r : rows) {
+            int end = r.cache().length() + r.count();
+            if (end > r.cache().capacity()) {
+                throw new IllegalStateException("cache holds " + r.cache().capacity() + " positions, needs " + end);
+            }
+            if (end > rotary.maxPositions()) {
+                throw new IllegalArgumentException("position " + (end - 1) + " is beyond the model's "
+                        + rotary.maxPositions() + " positions");
+            }
+            tokens += r.count();
+        }
+        if (tokens == 0) {
+            return;
+        }
+        ws.ensure(tokens, d, config.intermediateSize());
+        CacheTable[] tableOf = new CacheTable[tokens];
+        int[] positionOf = new int[tokens];
+        int t = 0;
+        for (Row r : rows) {
+            for (int i = 0; i < r.count(); i++, t++) {
+                tableOf[t] = r.cache();
+                positionOf[t] = r.cache().length() + i;
+            }
+        }
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            layer(layer, weights.layers().get(layer), x, tokens, tableOf, positionOf);
+        }
+        for (Row r : rows) {
+            r.cache().setLength(r.cache().length() + r.count());
+        }
+        LayerNorm.apply(x, tokens, weights.finalNorm(), config.layerNormEps(), x);
+    }
+
+    private void layer(int layer, LayerWeights w, float[] x, int tokens, CacheTable[] tableOf, int[] positionOf) {
+        int d = config.hiddenSize();
+        double eps = config.layerNormEps();
+        LayerNorm.apply(x, tokens, w.inputNorm(), eps, ws.normed);
+        ops.linear(ws.normed, tokens, w.qkv(), ws.qkv);
+        storeKeysValues(layer, tokens, tableOf, positionOf);
+        attention(layer, tokens, tableOf, positionOf);
+        ops.linear(ws.attention, tokens, w.attentionOut(), ws.attentionOut);
+        if (config.parallelResidual()) {
+            LayerNorm.apply(x, tokens, w.postAttentionNorm(), eps, ws.normed);
+            mlp(w, tokens);
+            // Same association as the reference: (mlp + attn) + residual.
+            for (int i = 0; i < tokens * d; i++) {
+                x[i] = (ws.mlpOut[i] + ws.attentionOut[i]) + x[i];
+            }
+        } else {
+            for (int i = 0; i < tokens * d; i++) {
+                x[i] = ws.attentionOut[i] + x[i];
+            }
+            LayerNorm.apply(x, tokens, w.postAttentionNorm(), eps, ws.normed);
+            mlp(w, tokens);
+            for (int i = 0; i < tokens * d; i++) {
+                x[i] = ws.mlpOut[i] + x[i];
+            }
+        }
+    }
+
+    private void mlp(LayerWeights w, int tokens) {
+        int inter = config.intermediateSize();
+        ops.linear(ws.normed, tokens, w.mlpUp(), ws.mlpHidden);
+        ops.parallel().forRange(tokens * inter, 1024, (long) tokens * inter * 8,
+                (from, to) -> Gelu.inPlace(ws.mlpHidden, from, to));
+        ops.linear(ws.mlpHidden, tokens, w.mlpDown(), ws.mlpOut);
+    }
+
+    /** Rotates q and k of every head in place and appends k and v to each row's cache. */
+    private void storeKeysValues(int layer, int tokens, CacheTable[] tableOf, int[] positionOf) {
+        int d = config.hiddenSize();
+        int hd = config.headSize();
+        int heads = config.numHeads();
+        for (int t = 0; t < tokens; t++) {
+            int p = positionOf[t];
+            int slot = tableOf[t].slot(p);
+            float[] keys = tableOf[t].pool().keys(layer);
+            float[] values = tableOf[t].pool().values(layer);
+            for (int h = 0; h < heads; h++) {
+                int q = t * 3 * d + h * 3 * hd;
+                int k = q + hd;
+                int v = k + hd;
+                rotary.apply(ws.qkv, q, p);
+                rotary.apply(ws.qkv, k, p);
+                System.arraycopy(ws.qkv, k, keys, slot * d + h * hd, hd);
+                System.arraycopy(ws.qkv, v, values, slot * d + h * hd, hd);
+            }
+        }
+    }
+
+    private void attention(int layer, int tokens, CacheTable[] tableOf, int[] positionOf) {
+        int heads = config.numHeads();
+        long cost = 0;
+        for (int t = 0; t < tokens; t++) {
+            cost += (long) (positionOf[t] + 1) * config.hiddenSize() * 2;
+        }
+        ops.parallel().forRange(tokens * heads, 1, cost, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                attendOne(layer, i / heads, i % heads, tableOf[i / heads], positionOf[i / heads]);
+            }
+        });
+    }
+
+    /** Softmax attention of one head of one token over its row's positions 0..p. */
+    private void attendOne(int layer, int t, int h, CacheTable table, int p) {
+        int d = config.hiddenSize();
+        int hd = config.headSize();
+        var kernels = ops.kernels();
+        float[] keys = table.pool().keys(layer);
+        float[] values = table.pool().values(layer);
+        int n = p + 1;
+        float[] scores = SCORES.get();
+        if (scores.length < n) {
+            scores = new float[Math.max(n, 2 * scores.length)];
+            SCORES.set(scores);
+        }
+        int q = t * 3 * d + h * 3 * hd;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            float s = kernels.dot(ws.qkv, q, keys, table.slot(j) * d + h * hd, hd) * scale;
+            scores[j] = s;
+            max = Math.max(max, s);
+        }
+        float sum = 0;
+        for (int j = 0; j < n; j++) {
+            float e = (float) Math.exp(scores[j] - max);
+            scores[j] = e;
+            sum += e;
+        }
+        float inv = 1.0f / sum;
+        int out = t * d + h * hd;
+        Arrays.fill(ws.attention, out, out + hd, 0f);
+        for (int j = 0; j < n; j++) {
+            kernels.axpy(scores[j] * inv, values, table.slot(j) * d + h * hd, ws.attention, out, hd);
+        }
+    }
+
+    /** Activation buffers, grown to the largest call seen and reused. */
+    private static final class Workspace {
+        float[] normed = new float[0];
+        float[] qkv = new float[0];
+        float[] attention = new float[0];
+        float[] attentionOut = new float[0];
+        float[] mlpHidden = new float[0];
+        float[] mlpOut = new float[0];
+
+        void ensure(int tokens, int d, int inter) {
+            if (normed.length < tokens * d) {
+                int cap = Math.max(tokens, normed.length / d * 2);
+                normed = new float[cap * d];
+                qkv = new float[cap * 3 * d];
+                attention = new float[cap * d];
+                attentionOut = new float[cap * d];
+                mlpHidden = new float[cap * inter];
+                mlpOut = new float[cap * d];
+            }
+        }
+    }
+}
