@@ -39,6 +39,7 @@ final class Sequence {
     Sequence(GenerationRequest request, int[] prompt, TokenListener listener) {
         this.request = request;
         this.prompt = prompt;
+        this.input = prompt;
         this.sampler = new Sampler(request.sampling());
         this.listener = listener;
         this.submittedNanos = System.nanoTime();
