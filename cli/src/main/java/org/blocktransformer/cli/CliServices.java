@@ -1,0 +1,57 @@
+package org.blocktransformer.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.blocktransformer.model.backend.BackendInfo;
+import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.engine.EngineOptions;
+import org.blocktransformer.model.generate.GenerationRequest;
+import org.blocktransformer.model.generate.GenerationResult;
+import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.WeightFormat;
+
+/**
+ * What the commands need from the rest of the project: loading models and tokenizers, running the engine,
+ * listing backends. {@link LibraryServices} is the real one; tests pass fakes.
+ */
+public interface CliServices {
+
+    /** Loads a checkpoint directory or builds a preset with seeded random weights. */
+    ModelWeights loadModel(String dirOrPreset, WeightFormat format, long initSeed);
+
+    /** The architecture of a checkpoint directory or preset, without loading its weights. */
+    ModelConfig modelConfig(String dirOrPreset);
+
+    /** Whether {@code dirOrPreset} names a preset (rather than a directory). */
+    boolean isPreset(String dirOrPreset);
+
+    List<String> presetNames();
+
+    /** A tokenizer that sits beside a checkpoint ({@code tokenizer.json} in the directory), if any. */
+    Optional<Path> tokenizerBeside(String dirOrPreset);
+
+    Tokenizer openTokenizer(Path tokenizerJson);
+
+    Generator openGenerator(ModelWeights weights, EngineOptions options);
+
+    List<BackendInfo> backends();
+
+    /** Text to token ids and back. */
+    interface Tokenizer extends AutoCloseable {
+        int[] encode(String text);
+
+        String decode(int[] ids);
+
+        @Override
+        void close();
+    }
+
+    /** Runs generation requests; results in input order. */
+    interface Generator extends AutoCloseable {
+        List<GenerationResult> generateAll(List<GenerationRequest> requests);
+
+        @Override
+        void close();
+    }
+}

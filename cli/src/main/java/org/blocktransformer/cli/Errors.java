@@ -1,0 +1,48 @@
+package org.blocktransformer.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import org.blocktransformer.loader.CheckpointException;
+
+/** Turns an exception into the one line the user sees. */
+final class Errors {
+    private Errors() {
+    }
+
+    /** Problems the user caused and can fix, whose message is written for them. */
+    static boolean isInternal(Throwable t) {
+        Throwable c = unwrap(t);
+        return !(c instanceof CliException
+                || c instanceof CheckpointException
+                || c instanceof IllegalArgumentException
+                || c instanceof IOException
+                || c instanceof OutOfMemoryError);
+    }
+
+    static String describe(Throwable t) {
+        Throwable c = unwrap(t);
+        String msg = c.getMessage() == null ? "" : c.getMessage();
+        return switch (c) {
+            case CliException e -> msg;
+            case CheckpointException e -> msg;
+            case IllegalArgumentException e -> msg;
+            case NoSuchFileException e -> "file not found: " + msg;
+            case AccessDeniedException e -> "permission denied: " + msg;
+            case IOException e -> "I/O error: " + msg;
+            case OutOfMemoryError e -> "out of memory (" + msg + "): use a smaller --batch-size, --weights bf16,"
+                    + " or a larger heap (e.g. BT_JAVA_OPTS=-Xmx16g)";
+            default -> "internal error: " + c.getClass().getName() + (msg.isEmpty() ? "" : ": " + msg);
+        };
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable c = t;
+        while ((c instanceof UncheckedIOException || c instanceof java.util.concurrent.ExecutionException
+                || c instanceof java.util.concurrent.CompletionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+}

@@ -1,0 +1,400 @@
+package org.blocktransformer.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.engine.Batching;
+import org.blocktransformer.model.engine.EngineOptions;
+import org.blocktransformer.model.generate.GenerationRequest;
+import org.blocktransformer.model.generate.GenerationResult;
+import org.blocktransformer.model.generate.SamplingParams;
+import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.WeightFormat;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code bt generate}: continue prompts with a model. */
+@Command(name = "generate",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        header = "Continue prompts with a model and print the new tokens.",
+        description = {
+                "Continue one or more prompts with a model and print the new tokens. Prompts are given as text"
+                        + " (needs a tokenizer) or as token ids. Several prompts are decoded together in batches;"
+                        + " a sequence's tokens do not depend on which others share its batch.",
+                ""},
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  bt generate --model block-b4-5m --prompt-ids 1,2,3 \\",
+                "      --max-new-tokens 16 --greedy --format json",
+                "  bt generate --model path/to/checkpoint --prompt 'Once upon a time' \\",
+                "      --max-new-tokens 64 --temperature 0.8 --top-p 0.95 --seed 7",
+                "  bt generate --model vanilla-70m --prompts-file prompts.jsonl \\",
+                "      --max-new-tokens 128 --batch-size 8 --ignore-eos",
+                "",
+                "A prompts file holds one JSON value per line: a string (text; needs a tokenizer) or an array of"
+                        + " token ids. Blank lines are skipped. For example:",
+                "  \"The capital of France is\"",
+                "  [510, 5347, 273, 6181, 310]",
+                "",
+                "--format json prints one object per prompt per line, in input order:",
+                "  {\"prompt_ids\":[...],\"ids\":[new ids only],\"text\":\"...\",",
+                "   \"finish_reason\":\"length\"|\"eos\",\"queued_ms\":..,\"first_token_ms\":..,\"total_ms\":..}",
+                "\"text\" is there when a tokenizer is known. Text format prints the new text (or ids) of each"
+                        + " prompt, and a summary line (tokens, tok/s) on standard error."})
+public final class GenerateCommand implements Callable<Integer> {
+
+    @ParentCommand
+    BtCommand parent;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    LoggingMixin logging;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
+            description = "Checkpoint directory (config.json + model.safetensors) or preset name (random weights).")
+    String model;
+
+    @ArgGroup(exclusive = true, multiplicity = "1", heading = "%nPrompts (one of):%n")
+    PromptOptions prompts;
+
+    static final class PromptOptions {
+        @Option(names = "--prompt", paramLabel = "TEXT", required = true,
+                description = "A text prompt (needs a tokenizer). Repeat for several prompts.")
+        List<String> texts;
+
+        @Option(names = "--prompt-ids", paramLabel = "IDS", required = true, converter = IdListConverter.class,
+                description = "A prompt as comma-separated token ids, e.g. 1,2,3. Repeat for several prompts.")
+        List<int[]> ids;
+
+        @Option(names = "--prompts-file", paramLabel = "FILE", required = true,
+                description = "JSON Lines file: one string or array of token ids per line ('-' = standard input).")
+        String file;
+    }
+
+    @Option(names = "--max-new-tokens", required = true, paramLabel = "N",
+            description = "Tokens to generate per prompt (at most; EOS stops earlier unless --ignore-eos).")
+    int maxNewTokens;
+
+    @Option(names = "--greedy",
+            description = "Always pick the most likely token (the default when no sampling option is given).")
+    boolean greedy;
+
+    @Option(names = "--temperature", paramLabel = "T",
+            description = "Sample with this temperature (> 0; 0 = greedy). Default: greedy, or 1.0 when --top-k or"
+                    + " --top-p is given.")
+    Double temperature;
+
+    @Option(names = "--top-k", paramLabel = "K",
+            description = "Sample only among the K most likely tokens (0 = no limit). Default: 0.")
+    Integer topK;
+
+    @Option(names = "--top-p", paramLabel = "P",
+            description = "Nucleus sampling: the smallest set of tokens whose probability reaches P, in (0, 1]."
+                    + " Default: 1.0 (no limit).")
+    Double topP;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
+            description = "Sampling seed; prompt i (from 0) uses S + i. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--ignore-eos",
+            description = "Do not stop at the end-of-sequence token: always generate --max-new-tokens tokens.")
+    boolean ignoreEos;
+
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "32",
+            description = "Most prompts decoded together (1 = one at a time). Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = "--batching", paramLabel = "MODE", defaultValue = "continuous",
+            description = "static (a batch starts and ends together) or continuous (finished rows leave, waiting"
+                    + " prompts join). Default: ${DEFAULT-VALUE}.")
+    Batching batching;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "tokenizer.json (Hugging Face format) for text prompts and decoded output. Default: the"
+                    + " tokenizer.json in the model directory, if there is one.")
+    Path tokenizer;
+
+    @Option(names = "--format", paramLabel = "FMT", defaultValue = "text",
+            description = "Output: text or json (one object per prompt per line). Default: ${DEFAULT-VALUE}.")
+    OutputFormat format;
+
+    @Option(names = "--weights", paramLabel = "DTYPE", defaultValue = "f32",
+            description = "Weights in memory: f32 (exact) or bf16 (half the memory traffic, float32 arithmetic)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    WeightFormat weights;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "CPU threads for the kernels (0 = all available processors). Default: ${DEFAULT-VALUE}.")
+    int threads;
+
+    @Option(names = "--init-seed", paramLabel = "S", defaultValue = "0",
+            description = "Seed of the random weights of a preset (ignored for checkpoint directories)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    long initSeed;
+
+    @Override
+    public Integer call() {
+        SamplingParams sampling = samplingParams();
+        validateNumbers();
+        CliServices services = parent.services();
+        List<Prompt> inputs = collectPrompts();
+
+        Path tokenizerFile = tokenizerFile(services, inputs);
+        try (CliServices.Tokenizer tok = tokenizerFile == null ? null : openTokenizer(services, tokenizerFile)) {
+            List<int[]> promptIds = encode(inputs, tok);
+
+            long t0 = System.nanoTime();
+            ModelWeights w = services.loadModel(model, weights, initSeed);
+            long loadNanos = System.nanoTime() - t0;
+            checkPrompts(inputs, promptIds, w.config());
+
+            List<GenerationRequest> requests = new ArrayList<>(promptIds.size());
+            for (int i = 0; i < promptIds.size(); i++) {
+                SamplingParams s = sampling.isGreedy() ? sampling
+                        : SamplingParams.sample(sampling.temperature(), sampling.topK(), sampling.topP(), seed + i);
+                requests.add(new GenerationRequest(promptIds.get(i), maxNewTokens, s, !ignoreEos));
+            }
+            EngineOptions options = EngineOptions.defaults()
+                    .withMaxBatchSize(batchSize)
+                    .withBatching(batching)
+                    .withThreads(threads);
+            List<GenerationResult> results;
+            long genNanos;
+            try (CliServices.Generator gen = services.openGenerator(w, options)) {
+                long t1 = System.nanoTime();
+                results = gen.generateAll(requests);
+                genNanos = System.nanoTime() - t1;
+            }
+            if (results.size() != requests.size()) {
+                throw new IllegalStateException("the engine returned " + results.size() + " results for "
+                        + requests.size() + " requests");
+            }
+            print(results, tok, loadNanos, genNanos);
+        } catch (OutOfMemoryError e) {
+            throw new CliException(Errors.describe(e), e);
+        }
+        return 0;
+    }
+
+    private SamplingParams samplingParams() {
+        boolean anySampling = temperature != null || topK != null || topP != null;
+        if (greedy && anySampling) {
+            throw usage("--greedy cannot be combined with " + samplingOptionsGiven()
+                    + " (greedy decoding always picks the most likely token)");
+        }
+        if (temperature != null && (!(temperature >= 0) || temperature.isInfinite())) {
+            throw usage("--temperature must be a number >= 0, got " + temperature);
+        }
+        if (topK != null && topK < 0) {
+            throw usage("--top-k must be >= 0 (0 = no limit), got " + topK);
+        }
+        if (topP != null && !(topP > 0 && topP <= 1)) {
+            throw usage("--top-p must be in (0, 1], got " + topP);
+        }
+        if (!anySampling) {
+            return SamplingParams.GREEDY;
+        }
+        double t = temperature == null ? 1.0 : temperature;
+        if (t == 0) {
+            if (topK != null || topP != null) {
+                throw usage("--top-k and --top-p need a temperature > 0 (--temperature 0 is greedy decoding)");
+            }
+            return SamplingParams.GREEDY;
+        }
+        return SamplingParams.sample(t, topK == null ? 0 : topK, topP == null ? 1.0 : topP, seed);
+    }
+
+    private String samplingOptionsGiven() {
+        List<String> given = new ArrayList<>();
+        if (temperature != null) {
+            given.add("--temperature");
+        }
+        if (topK != null) {
+            given.add("--top-k");
+        }
+        if (topP != null) {
+            given.add("--top-p");
+        }
+        return String.join(", ", given);
+    }
+
+    private void validateNumbers() {
+        if (maxNewTokens < 1) {
+            throw usage("--max-new-tokens must be at least 1, got " + maxNewTokens);
+        }
+        if (batchSize < 1) {
+            throw usage("--batch-size must be at least 1, got " + batchSize);
+        }
+        if (threads < 0) {
+            throw usage("--threads must be >= 0 (0 = all processors), got " + threads);
+        }
+    }
+
+    private List<Prompt> collectPrompts() {
+        List<Prompt> out = new ArrayList<>();
+        if (prompts.texts != null) {
+            for (int i = 0; i < prompts.texts.size(); i++) {
+                out.add(new Prompt.Text(prompts.texts.get(i), origin("--prompt", i, prompts.texts.size())));
+            }
+        } else if (prompts.ids != null) {
+            for (int i = 0; i < prompts.ids.size(); i++) {
+                out.add(new Prompt.Ids(prompts.ids.get(i), origin("--prompt-ids", i, prompts.ids.size())));
+            }
+        } else {
+            out.addAll(Prompts.readFile(prompts.file, System.in));
+        }
+        return out;
+    }
+
+    private static String origin(String option, int i, int n) {
+        return n == 1 ? option : option + " #" + (i + 1);
+    }
+
+    private Path tokenizerFile(CliServices services, List<Prompt> inputs) {
+        if (tokenizer != null) {
+            if (!Files.isRegularFile(tokenizer)) {
+                throw new CliException("tokenizer file not found: " + tokenizer);
+            }
+            return tokenizer;
+        }
+        Optional<Path> beside = services.tokenizerBeside(model);
+        if (beside.isPresent()) {
+            return beside.get();
+        }
+        for (Prompt p : inputs) {
+            if (p instanceof Prompt.Text) {
+                throw new CliException(p.origin() + " is text, but no tokenizer is known for model '" + model
+                        + "': pass --tokenizer FILE (a tokenizer.json), or give token ids (--prompt-ids, or arrays"
+                        + " of ids in --prompts-file)");
+            }
+        }
+        return null;
+    }
+
+    static CliServices.Tokenizer openTokenizer(CliServices services, Path file) {
+        return services.openTokenizer(file);
+    }
+
+    private static List<int[]> encode(List<Prompt> inputs, CliServices.Tokenizer tok) {
+        List<int[]> out = new ArrayList<>(inputs.size());
+        for (Prompt p : inputs) {
+            int[] ids = switch (p) {
+                case Prompt.Text t -> tok.encode(t.text());
+                case Prompt.Ids d -> d.ids();
+            };
+            if (ids.length == 0) {
+                throw new CliException(p.origin() + ": the prompt is empty (it encodes to no tokens)");
+            }
+            out.add(ids);
+        }
+        return out;
+    }
+
+    private void checkPrompts(List<Prompt> inputs, List<int[]> ids, ModelConfig config) {
+        int vocab = config.vocabSize();
+        int limit = config.maxSequenceTokens();
+        for (int i = 0; i < ids.size(); i++) {
+            int[] p = ids.get(i);
+            for (int k = 0; k < p.length; k++) {
+                if (p[k] < 0 || p[k] >= vocab) {
+                    throw new CliException(inputs.get(i).origin() + ": token id " + p[k] + " (position " + (k + 1)
+                            + ") is outside the model's vocabulary [0, " + vocab + ")");
+                }
+            }
+            if ((long) p.length + maxNewTokens > limit) {
+                throw new CliException(inputs.get(i).origin() + ": " + p.length + " prompt tokens + "
+                        + maxNewTokens + " new tokens exceed the model's limit of " + limit + " tokens");
+            }
+        }
+    }
+
+    private void print(List<GenerationResult> results, CliServices.Tokenizer tok, long loadNanos, long genNanos) {
+        PrintWriter out = spec.commandLine().getOut();
+        long newTokens = 0;
+        for (GenerationResult r : results) {
+            newTokens += r.generatedIds().length;
+        }
+        if (format == OutputFormat.json) {
+            for (GenerationResult r : results) {
+                out.println(Json.line(toJson(r, tok)));
+            }
+            out.flush();
+            return;
+        }
+        for (int i = 0; i < results.size(); i++) {
+            GenerationResult r = results.get(i);
+            if (results.size() > 1) {
+                out.println("### " + (i + 1) + "/" + results.size() + " (" + r.promptIds().length + " prompt tokens, "
+                        + r.generatedIds().length + " new, " + finishReason(r) + ")");
+            }
+            out.println(tok != null ? tok.decode(r.generatedIds()) : joinIds(r.generatedIds()));
+        }
+        out.flush();
+        PrintWriter err = spec.commandLine().getErr();
+        err.println(summary(results.size(), newTokens, loadNanos, genNanos));
+        err.flush();
+    }
+
+    static ObjectNode toJson(GenerationResult r, CliServices.Tokenizer tok) {
+        ObjectNode o = Json.object();
+        o.set("prompt_ids", Json.ids(r.promptIds()));
+        o.set("ids", Json.ids(r.generatedIds()));
+        if (tok != null) {
+            o.put("text", tok.decode(r.generatedIds()));
+        }
+        o.put("finish_reason", finishReason(r));
+        o.put("queued_ms", millis(r.queuedNanos()));
+        o.put("first_token_ms", millis(r.firstTokenNanos()));
+        o.put("total_ms", millis(r.totalNanos()));
+        return o;
+    }
+
+    private static String finishReason(GenerationResult r) {
+        return r.finishReason() == null ? "unknown" : r.finishReason().name().toLowerCase(Locale.ROOT);
+    }
+
+    private static double millis(long nanos) {
+        return Math.round(nanos / 1e3) / 1e3;
+    }
+
+    static String joinIds(int[] ids) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < ids.length; i++) {
+            if (i > 0) {
+                sb.append(' ');
+            }
+            sb.append(ids[i]);
+        }
+        return sb.toString();
+    }
+
+    static String summary(int prompts, long newTokens, long loadNanos, long genNanos) {
+        double secs = genNanos / 1e9;
+        String rate = secs > 0 ? String.format(Locale.ROOT, "%.1f tok/s", newTokens / secs) : "n/a tok/s";
+        return String.format(Locale.ROOT, "%d prompt%s, %d new tokens in %.3f s: %s (model loaded in %.3f s)",
+                prompts, prompts == 1 ? "" : "s", newTokens, secs, rate, loadNanos / 1e9);
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+}

@@ -1,0 +1,152 @@
+package org.blocktransformer.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.blocktransformer.model.config.BlockConfig;
+import org.blocktransformer.model.config.EmbedderProjection;
+import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.config.VanillaConfig;
+import org.blocktransformer.model.weights.WeightFormat;
+
+/** Parameter counts, weight memory and KV-cache sizes of a model, computed from its configuration alone. */
+public final class ModelInfo {
+
+    /** float32 cache entries. */
+    public static final int CACHE_ELEMENT_BYTES = 4;
+
+    /**
+     * A group of parameters.
+     *
+     * @param name      e.g. "block decoder layers"
+     * @param embedding whether these are embedding tables (lookup or output)
+     * @param matrix    parameters stored as matrices (these take the weight dtype)
+     * @param vector    biases and LayerNorm parameters (kept in float32)
+     */
+    public record Part(String name, boolean embedding, long matrix, long vector) {
+        public long total() {
+            return matrix + vector;
+        }
+    }
+
+    private ModelInfo() {
+    }
+
+    public static List<Part> parts(ModelConfig config) {
+        List<Part> parts = new ArrayList<>();
+        switch (config) {
+            case VanillaConfig v -> {
+                long vd = (long) v.vocabSize() * v.stack().hiddenSize();
+                parts.add(new Part("embed_in", true, vd, 0));
+                parts.add(stack("layers", v.stack()));
+                parts.add(new Part("embed_out", true, vd, 0));
+            }
+            case BlockConfig b -> {
+                long dEmb = b.embedder().embedDim();
+                long dBlock = b.blockDecoder().hiddenSize();
+                long dTok = b.tokenDecoder().hiddenSize();
+                parts.add(new Part("embedder table", true, b.vocabSize() * dEmb, 0));
+                if (b.embedder().projection() == EmbedderProjection.PROJECTION_LAYER) {
+                    parts.add(new Part("embedder projection", false, dBlock * b.blockLength() * dEmb, dBlock));
+                }
+                parts.add(stack("block decoder layers", b.blockDecoder()));
+                parts.add(new Part("expansion layer", false, b.expansionRatio() * dTok * dBlock,
+                        b.expansionRatio() * dTok));
+                parts.add(new Part("token decoder embed_in", true, b.vocabSize() * dTok, 0));
+                parts.add(stack("token decoder layers", b.tokenDecoder()));
+                parts.add(new Part("token decoder embed_out", true, b.vocabSize() * dTok, 0));
+            }
+        }
+        return parts;
+    }
+
+    private static Part stack(String name, NeoXConfig s) {
+        long d = s.hiddenSize(), i = s.intermediateSize();
+        long matrix = s.numLayers() * (3 * d * d + d * d + i * d + d * i);
+        long vector = s.numLayers() * (4 * d + 3 * d + d + i + d) + 2 * d;
+        return new Part(name, false, matrix, vector);
+    }
+
+    public static long embeddingParameters(ModelConfig config) {
+        return parts(config).stream().filter(Part::embedding).mapToLong(Part::total).sum();
+    }
+
+    public static long nonEmbeddingParameters(ModelConfig config) {
+        return parts(config).stream().filter(p -> !p.embedding()).mapToLong(Part::total).sum();
+    }
+
+    public static long totalParameters(ModelConfig config) {
+        return parts(config).stream().mapToLong(Part::total).sum();
+    }
+
+    /** Bytes of the weights in memory: matrices in {@code format}, vectors in float32. */
+    public static long weightBytes(ModelConfig config, WeightFormat format) {
+        int m = format == WeightFormat.BF16 ? 2 : 4;
+        return parts(config).stream().mapToLong(p -> p.matrix() * m + p.vector() * 4).sum();
+    }
+
+    /** Global cache: bytes per cached entry (a token for vanilla, a block for the block decoder). */
+    public static long globalBytesPerEntry(ModelConfig config) {
+        return switch (config) {
+            case VanillaConfig v -> v.stack().kvBytesPerPosition(CACHE_ELEMENT_BYTES);
+            case BlockConfig b -> b.blockDecoder().kvBytesPerPosition(CACHE_ELEMENT_BYTES);
+        };
+    }
+
+    /** Global cache bytes per token of context (block models: one entry per L_B tokens). */
+    public static double globalBytesPerToken(ModelConfig config) {
+        return switch (config) {
+            case VanillaConfig v -> globalBytesPerEntry(v);
+            case BlockConfig b -> (double) globalBytesPerEntry(b) / b.blockLength();
+        };
+    }
+
+    /** Block models: positions of the token decoder's local cache slot (one per sequence); vanilla: 0. */
+    public static int localPositions(ModelConfig config) {
+        return config instanceof BlockConfig b ? b.localCacheLength() : 0;
+    }
+
+    /** Block models: bytes of one sequence's local cache slot; vanilla: 0. */
+    public static long localBytesPerSequence(ModelConfig config) {
+        return config instanceof BlockConfig b
+                ? b.localCacheLength() * b.tokenDecoder().kvBytesPerPosition(CACHE_ELEMENT_BYTES)
+                : 0;
+    }
+
+    /** Cache bytes of one sequence of {@code tokens} tokens (block models: whole blocks, plus its local slot). */
+    public static long cacheBytesForTokens(ModelConfig config, long tokens) {
+        return switch (config) {
+            case VanillaConfig v -> tokens * globalBytesPerEntry(v);
+            case BlockConfig b -> Math.ceilDiv(tokens, b.blockLength()) * globalBytesPerEntry(b)
+                    + localBytesPerSequence(b);
+        };
+    }
+
+    /** "1.2M", "70.4M", "1.01B". */
+    public static String humanCount(long n) {
+        if (n < 10_000) {
+            return Long.toString(n);
+        }
+        if (n < 1_000_000) {
+            return String.format(java.util.Locale.ROOT, "%.1fK", n / 1e3);
+        }
+        if (n < 1_000_000_000) {
+            return String.format(java.util.Locale.ROOT, "%.2fM", n / 1e6);
+        }
+        return String.format(java.util.Locale.ROOT, "%.2fB", n / 1e9);
+    }
+
+    /** "512 B", "48.0 KiB", "1.50 MiB", "2.00 GiB". */
+    public static String humanBytes(double b) {
+        if (b < 1024) {
+            return String.format(java.util.Locale.ROOT, "%.0f B", b);
+        }
+        if (b < 1024 * 1024) {
+            return String.format(java.util.Locale.ROOT, "%.1f KiB", b / 1024);
+        }
+        if (b < 1024.0 * 1024 * 1024) {
+            return String.format(java.util.Locale.ROOT, "%.2f MiB", b / (1024.0 * 1024));
+        }
+        return String.format(java.util.Locale.ROOT, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+    }
+}
