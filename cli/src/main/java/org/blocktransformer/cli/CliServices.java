@@ -28,6 +28,9 @@ public interface CliServices {
 
     List<String> presetNames();
 
+    /** Where a preset's shape comes from (paper, config file); empty for anything else. */
+    Optional<String> presetSource(String name);
+
     /** A tokenizer that sits beside a checkpoint ({@code tokenizer.json} in the directory), if any. */
     Optional<Path> tokenizerBeside(String dirOrPreset);
 

@@ -128,6 +128,11 @@ public final class GenerateCommand implements Callable<Integer> {
                     + " prompts join). Default: ${DEFAULT-VALUE}.")
     Batching batching;
 
+    @Option(names = "--cache-memory", paramLabel = "SIZE", defaultValue = "0", converter = ByteSizeConverter.class,
+            description = "Memory for the global KV cache, e.g. 512m or 4g (0 = half of the free heap). The engine"
+                    + " admits only as many sequences at once as fit. Default: ${DEFAULT-VALUE}.")
+    long cacheMemory;
+
     @Option(names = "--tokenizer", paramLabel = "FILE",
             description = "tokenizer.json (Hugging Face format) for text prompts and decoded output. Default: the"
                     + " tokenizer.json in the model directory, if there is one.")
@@ -176,7 +181,8 @@ public final class GenerateCommand implements Callable<Integer> {
             EngineOptions options = EngineOptions.defaults()
                     .withMaxBatchSize(batchSize)
                     .withBatching(batching)
-                    .withThreads(threads);
+                    .withThreads(threads)
+                    .withCacheMemoryBytes(cacheMemory);
             List<GenerationResult> results;
             long genNanos;
             try (CliServices.Generator gen = services.openGenerator(w, options)) {

@@ -79,9 +79,12 @@ public final class InfoCommand implements Callable<Integer> {
             ModelConfig config = services.modelConfig(target.model);
             boolean preset = services.isPreset(target.model);
             if (format == OutputFormat.json) {
-                out.println(Json.line(toJson(target.model, preset, config, weights)));
+                ObjectNode o = toJson(target.model, preset, config, weights);
+                services.presetSource(target.model).ifPresent(src -> o.put("preset_source", src));
+                out.println(Json.line(o));
             } else {
                 out.print(toText(target.model, preset, config, weights));
+                services.presetSource(target.model).ifPresent(src -> out.printf("%nshape from: %s%n", src));
             }
         }
         out.flush();
@@ -98,6 +101,7 @@ public final class InfoCommand implements Callable<Integer> {
                 o.put("summary", summary(c));
                 o.put("parameters", ModelInfo.totalParameters(c));
                 o.put("non_embedding_parameters", ModelInfo.nonEmbeddingParameters(c));
+                services.presetSource(name).ifPresent(src -> o.put("source", src));
                 out.println(Json.line(o));
             }
             return;

@@ -1,10 +1,15 @@
 package org.blocktransformer.cli;
 
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.blocktransformer.loader.CheckpointException;
 import org.blocktransformer.loader.Checkpoints;
+import org.blocktransformer.loader.ModelSources;
+import org.blocktransformer.loader.Presets;
+import org.blocktransformer.loader.tokenizer.BtTokenizer;
 import org.blocktransformer.model.backend.BackendInfo;
 import org.blocktransformer.model.backend.Backends;
 import org.blocktransformer.model.config.ModelConfig;
@@ -20,45 +25,72 @@ public final class LibraryServices implements CliServices {
 
     @Override
     public ModelWeights loadModel(String dirOrPreset, WeightFormat format, long initSeed) {
-        return Checkpoints.load(directory(dirOrPreset), format);
+        return ModelSources.load(dirOrPreset, format, initSeed);
     }
 
     @Override
     public ModelConfig modelConfig(String dirOrPreset) {
-        return Checkpoints.config(directory(dirOrPreset));
+        if (Presets.exists(dirOrPreset)) {
+            return Presets.config(dirOrPreset);
+        }
+        return Checkpoints.config(directory(dirOrPreset)
+                .orElseThrow(() -> new CheckpointException("'" + dirOrPreset + "' is neither a preset nor a"
+                        + " checkpoint directory; presets: " + String.join(", ", Presets.names()))));
     }
 
-    private Path directory(String dirOrPreset) {
-        Path p = Path.of(dirOrPreset);
-        if (!Files.isDirectory(p)) {
-            throw new CliException("'" + dirOrPreset + "' is neither a checkpoint directory nor a preset");
+    private static Optional<Path> directory(String dirOrPreset) {
+        try {
+            Path p = Path.of(dirOrPreset);
+            return Files.isDirectory(p) ? Optional.of(p) : Optional.empty();
+        } catch (InvalidPathException e) {
+            return Optional.empty();
         }
-        return p;
     }
 
     @Override
     public boolean isPreset(String dirOrPreset) {
-        return false;
+        return Presets.exists(dirOrPreset);
     }
 
     @Override
     public List<String> presetNames() {
-        return List.of();
+        return Presets.names();
+    }
+
+    @Override
+    public Optional<String> presetSource(String name) {
+        return Presets.exists(name) ? Optional.of(Presets.get(name).source()) : Optional.empty();
     }
 
     @Override
     public Optional<Path> tokenizerBeside(String dirOrPreset) {
-        Path p = Path.of(dirOrPreset);
-        if (!Files.isDirectory(p)) {
+        if (Presets.exists(dirOrPreset)) {
             return Optional.empty();
         }
-        Path t = p.resolve("tokenizer.json");
-        return Files.isRegularFile(t) ? Optional.of(t) : Optional.empty();
+        return directory(dirOrPreset)
+                .map(d -> d.resolve(BtTokenizer.TOKENIZER_FILE))
+                .filter(Files::isRegularFile);
     }
 
     @Override
     public Tokenizer openTokenizer(Path tokenizerJson) {
-        throw new CliException("tokenizers are not supported yet");
+        BtTokenizer tok = BtTokenizer.load(tokenizerJson);
+        return new Tokenizer() {
+            @Override
+            public int[] encode(String text) {
+                return tok.encode(text);
+            }
+
+            @Override
+            public String decode(int[] ids) {
+                return tok.decode(ids);
+            }
+
+            @Override
+            public void close() {
+                tok.close();
+            }
+        };
     }
 
     @Override

@@ -80,6 +80,11 @@ final class FakeServices implements CliServices {
     }
 
     @Override
+    public Optional<String> presetSource(String name) {
+        return isPreset(name) ? Optional.of("a test") : Optional.empty();
+    }
+
+    @Override
     public Optional<Path> tokenizerBeside(String dirOrPreset) {
         return Optional.empty();
     }

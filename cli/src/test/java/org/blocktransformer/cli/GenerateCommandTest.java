@@ -20,6 +20,14 @@ class GenerateCommandTest {
 
     final FakeServices services = new FakeServices();
 
+    /** --verbose sets slf4j-simple's levels as system properties; keep them from leaking into later tests. */
+    @org.junit.jupiter.api.AfterEach
+    void resetLogLevels() {
+        System.getProperties().stringPropertyNames().stream()
+                .filter(k -> k.startsWith("org.slf4j.simpleLogger."))
+                .forEach(System::clearProperty);
+    }
+
     CliRun bt(String... args) {
         return CliRun.run(services, args);
     }
@@ -123,11 +131,12 @@ class GenerateCommandTest {
     void passesOptionsToTheEngine() {
         CliRun r = bt("generate", "--model", "tiny-vanilla", "--prompt-ids", "1", "--prompt-ids", "2",
                 "--max-new-tokens", "5", "--temperature", "0.7", "--top-k", "40", "--top-p", "0.9", "--seed", "11",
-                "--ignore-eos", "--batch-size", "1", "--batching", "STATIC", "--threads", "2", "--weights", "bf16");
+                "--ignore-eos", "--batch-size", "1", "--batching", "STATIC", "--threads", "2", "--weights", "bf16", "--cache-memory", "64m");
         assertEquals(0, r.code(), r::toString);
         assertEquals(1, services.options.maxBatchSize());
         assertEquals(Batching.STATIC, services.options.batching());
         assertEquals(2, services.options.threads());
+        assertEquals(64L << 20, services.options.cacheMemoryBytes());
         assertEquals(WeightFormat.BF16, services.loadedFormat);
         GenerationRequest a = services.requests.get(0);
         GenerationRequest b = services.requests.get(1);
@@ -254,6 +263,8 @@ class GenerateCommandTest {
         assertFails(2, "token id -4 is negative", "generate", "--model", "tiny-vanilla", "--prompt-ids", "-4",
                 "--max-new-tokens", "1");
         assertFails(2, "'abc' is not an int", concat(base, "--max-new-tokens", "abc"));
+        assertFails(2, "'-5m' is negative", concat(base, "--max-new-tokens", "1", "--cache-memory", "-5m"));
+        assertFails(2, "'lots' is not a size", concat(base, "--max-new-tokens", "1", "--cache-memory", "lots"));
     }
 
     @Test
