@@ -1,6 +1,10 @@
 package org.blocktransformer.model.cpu;
 
-/** Plain loops: the fallback when the Vector API is absent, and the reference the vector kernels are tested against. */
+/**
+ * Plain loops: the fallback when the Vector API is absent, and the reference the vector kernels are tested against.
+ * The matmul follows the vector kernel's order exactly (per output, k ascending with FMA, then the bias), so both
+ * give the same bits.
+ */
 public final class ScalarKernels implements CpuKernels {
     public static final ScalarKernels INSTANCE = new ScalarKernels();
 
@@ -29,19 +33,30 @@ public final class ScalarKernels implements CpuKernels {
     }
 
     @Override
-    public void panelTimesRows(float[] x, int M, int K, float[] panel, int po, int rows, int n0, float[] bias, float[] y, int ldy) {
-        for (int m = 0; m < M; m++) {
-            for (int r = 0; r < rows; r++) {
-                float s = dot(x, m * K, panel, po + r * K, K);
-                y[m * ldy + n0 + r] = bias == null ? s : s + bias[n0 + r];
+    public void matmulPanels(float[] x, int M, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
+        int n = w.rows();
+        int k = w.cols();
+        int panel = PackedMatrix.PANEL;
+        for (int p = p0; p < p1; p++) {
+            int base = p * k * panel;
+            int width = Math.min(panel, n - p * panel);
+            for (int m = 0; m < M; m++) {
+                for (int j = 0; j < width; j++) {
+                    float s = 0;
+                    for (int c = 0; c < k; c++) {
+                        int at = base + c * panel + j;
+                        float wv = w.isBf16() ? Float.intBitsToFloat(w.bf16()[at] << 16) : w.f32()[at];
+                        s = Math.fma(x[m * k + c], wv, s);
+                    }
+                    int col = p * panel + j;
+                    y[m * n + col] = bias == null ? s : s + bias[col];
+                }
             }
         }
     }
 
     @Override
-    public void widenBf16(short[] src, int so, float[] dst, int len) {
-        for (int i = 0; i < len; i++) {
-            dst[i] = Float.intBitsToFloat(src[so + i] << 16);
-        }
+    public void gelu(float[] x, int from, int to) {
+        org.blocktransformer.model.neox.Gelu.inPlace(x, from, to);
     }
 }

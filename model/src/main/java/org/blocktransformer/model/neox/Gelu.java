@@ -9,9 +9,13 @@ public final class Gelu {
 
     public static void inPlace(float[] x, int from, int to) {
         for (int i = from; i < to; i++) {
-            double v = x[i];
-            x[i] = (float) (0.5 * v * (1.0 + erf(v * INV_SQRT2)));
+            x[i] = apply(x[i]);
         }
+    }
+
+    public static float apply(float value) {
+        double v = value;
+        return (float) (0.5 * v * (1.0 + erf(v * INV_SQRT2)));
     }
 
     /**

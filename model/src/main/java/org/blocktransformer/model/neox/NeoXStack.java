@@ -4,6 +4,7 @@ import java.util.Arrays;
 import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.cpu.CpuOps;
+import org.blocktransformer.model.cpu.PackedLinear;
 import org.blocktransformer.model.weights.LayerWeights;
 import org.blocktransformer.model.weights.StackWeights;
 
@@ -24,6 +25,7 @@ public final class NeoXStack {
 
     private final NeoXConfig config;
     private final StackWeights weights;
+    private final PackedLayer[] packed;
     private final CpuOps ops;
     private final Rotary rotary;
     private final float scale;
@@ -38,6 +40,7 @@ public final class NeoXStack {
         this.config = config;
         this.weights = weights;
         this.ops = ops;
+        this.packed = weights.layers().stream().map(PackedLayer::of).toArray(PackedLayer[]::new);
         this.rotary = new Rotary(config);
         this.scale = (float) (1.0 / Math.sqrt(config.headSize()));
     }
@@ -79,7 +82,7 @@ public final class NeoXStack {
             }
         }
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            layer(layer, weights.layers().get(layer), x, tokens, tableOf, positionOf);
+            layer(layer, weights.layers().get(layer), packed[layer], x, tokens, tableOf, positionOf);
         }
         for (Row r : rows) {
             r.cache().setLength(r.cache().length() + r.count());
@@ -87,17 +90,17 @@ public final class NeoXStack {
         LayerNorm.apply(x, tokens, weights.finalNorm(), config.layerNormEps(), x);
     }
 
-    private void layer(int layer, LayerWeights w, float[] x, int tokens, CacheTable[] tableOf, int[] positionOf) {
+    private void layer(int layer, LayerWeights w, PackedLayer pw, float[] x, int tokens, CacheTable[] tableOf, int[] positionOf) {
         int d = config.hiddenSize();
         double eps = config.layerNormEps();
         LayerNorm.apply(x, tokens, w.inputNorm(), eps, ws.normed);
-        ops.linear(ws.normed, tokens, w.qkv(), ws.qkv);
+        ops.linear(ws.normed, tokens, pw.qkv(), ws.qkv);
         storeKeysValues(layer, tokens, tableOf, positionOf);
         attention(layer, tokens, tableOf, positionOf);
-        ops.linear(ws.attention, tokens, w.attentionOut(), ws.attentionOut);
+        ops.linear(ws.attention, tokens, pw.attentionOut(), ws.attentionOut);
         if (config.parallelResidual()) {
             LayerNorm.apply(x, tokens, w.postAttentionNorm(), eps, ws.normed);
-            mlp(w, tokens);
+            mlp(pw, tokens);
             // Same association as the reference: (mlp + attn) + residual.
             for (int i = 0; i < tokens * d; i++) {
                 x[i] = (ws.mlpOut[i] + ws.attentionOut[i]) + x[i];
@@ -107,18 +110,18 @@ public final class NeoXStack {
                 x[i] = ws.attentionOut[i] + x[i];
             }
             LayerNorm.apply(x, tokens, w.postAttentionNorm(), eps, ws.normed);
-            mlp(w, tokens);
+            mlp(pw, tokens);
             for (int i = 0; i < tokens * d; i++) {
                 x[i] = ws.mlpOut[i] + x[i];
             }
         }
     }
 
-    private void mlp(LayerWeights w, int tokens) {
+    private void mlp(PackedLayer w, int tokens) {
         int inter = config.intermediateSize();
         ops.linear(ws.normed, tokens, w.mlpUp(), ws.mlpHidden);
         ops.parallel().forRange(tokens * inter, 1024, (long) tokens * inter * 8,
-                (from, to) -> Gelu.inPlace(ws.mlpHidden, from, to));
+                (from, to) -> ops.kernels().gelu(ws.mlpHidden, from, to));
         ops.linear(ws.mlpHidden, tokens, w.mlpDown(), ws.mlpOut);
     }
 
@@ -188,6 +191,14 @@ public final class NeoXStack {
         Arrays.fill(ws.attention, out, out + hd, 0f);
         for (int j = 0; j < n; j++) {
             kernels.axpy(scores[j] * inv, values, table.slot(j) * d + h * hd, ws.attention, out, hd);
+        }
+    }
+
+    /** A layer's matrices in the CPU matmul layout. */
+    private record PackedLayer(PackedLinear qkv, PackedLinear attentionOut, PackedLinear mlpUp, PackedLinear mlpDown) {
+        static PackedLayer of(LayerWeights w) {
+            return new PackedLayer(PackedLinear.of(w.qkv()), PackedLinear.of(w.attentionOut()),
+                    PackedLinear.of(w.mlpUp()), PackedLinear.of(w.mlpDown()));
         }
     }
 

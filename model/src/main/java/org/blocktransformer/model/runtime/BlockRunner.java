@@ -5,6 +5,7 @@ import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.DecodingStrategy;
 import org.blocktransformer.model.config.EmbedderProjection;
 import org.blocktransformer.model.cpu.CpuOps;
+import org.blocktransformer.model.cpu.PackedLinear;
 import org.blocktransformer.model.neox.NeoXStack;
 import org.blocktransformer.model.weights.BlockWeights;
 
@@ -18,6 +19,9 @@ public final class BlockRunner {
     private final CpuOps ops;
     private final NeoXStack blockDecoder;
     private final NeoXStack tokenDecoder;
+    private final PackedLinear projection;
+    private final PackedLinear expansion;
+    private final PackedLinear embedOut;
 
     public BlockRunner(BlockWeights weights, CpuOps ops) {
         this.weights = weights;
@@ -25,6 +29,9 @@ public final class BlockRunner {
         this.ops = ops;
         this.blockDecoder = new NeoXStack(config.blockDecoder(), weights.blockDecoder(), ops);
         this.tokenDecoder = new NeoXStack(config.tokenDecoder(), weights.tokenDecoder(), ops);
+        this.projection = weights.embedProjection() == null ? null : PackedLinear.of(weights.embedProjection());
+        this.expansion = PackedLinear.of(weights.expansion());
+        this.embedOut = PackedLinear.of(weights.tokenEmbedOut());
     }
 
     public BlockConfig config() {
@@ -56,7 +63,7 @@ public final class BlockRunner {
             return concat;
         }
         float[] out = new float[nBlocks * d];
-        ops.linear(concat, nBlocks, weights.embedProjection(), out);
+        ops.linear(concat, nBlocks, projection, out);
         return out;
     }
 
@@ -68,7 +75,7 @@ public final class BlockRunner {
     /** Expansion of {@code n} contexts: [n, R * D_tok], row r of context i at {@code i*R*D_tok + r*D_tok}. */
     public float[] expand(float[] contexts, int n) {
         float[] out = new float[n * config.expansionRatio() * config.tokenDecoder().hiddenSize()];
-        ops.linear(contexts, n, weights.expansion(), out);
+        ops.linear(contexts, n, expansion, out);
         return out;
     }
 
@@ -90,7 +97,7 @@ public final class BlockRunner {
 
     public float[] logits(float[] hidden, int n) {
         float[] logits = new float[n * config.vocabSize()];
-        ops.linear(hidden, n, weights.tokenEmbedOut(), logits);
+        ops.linear(hidden, n, embedOut, logits);
         return logits;
     }
 

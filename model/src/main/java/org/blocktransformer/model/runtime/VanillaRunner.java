@@ -3,6 +3,7 @@ package org.blocktransformer.model.runtime;
 import org.blocktransformer.model.cache.KvPool;
 import org.blocktransformer.model.config.VanillaConfig;
 import org.blocktransformer.model.cpu.CpuOps;
+import org.blocktransformer.model.cpu.PackedLinear;
 import org.blocktransformer.model.neox.NeoXStack;
 import org.blocktransformer.model.weights.VanillaWeights;
 
@@ -11,11 +12,13 @@ public final class VanillaRunner {
     private final VanillaWeights weights;
     private final CpuOps ops;
     private final NeoXStack stack;
+    private final PackedLinear embedOut;
 
     public VanillaRunner(VanillaWeights weights, CpuOps ops) {
         this.weights = weights;
         this.ops = ops;
         this.stack = new NeoXStack(weights.config().stack(), weights.stack(), ops);
+        this.embedOut = PackedLinear.of(weights.embedOut());
     }
 
     public VanillaConfig config() {
@@ -42,7 +45,7 @@ public final class VanillaRunner {
         float[] selected = allPositions ? x : lastOfEachRow(x, rows, d);
         int n = selected.length / d;
         float[] logits = new float[n * config().vocabSize()];
-        ops.linear(selected, n, weights.embedOut(), logits);
+        ops.linear(selected, n, embedOut, logits);
         return logits;
     }
 
