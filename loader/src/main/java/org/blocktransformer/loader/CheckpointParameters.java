@@ -2,8 +2,8 @@ package org.blocktransformer.loader;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.blocktransformer.loader.assemble.ParameterSource;
 import org.blocktransformer.loader.safetensors.TensorSource;
@@ -22,7 +22,7 @@ final class CheckpointParameters implements ParameterSource {
     private final TensorSource tensors;
     private final Path weightsFile;
     private final WeightFormat format;
-    private final Set<String> used = new HashSet<>();
+    private final Set<String> used = ConcurrentHashMap.newKeySet();
 
     CheckpointParameters(TensorSource tensors, Path weightsFile, WeightFormat format) {
         this.tensors = tensors;

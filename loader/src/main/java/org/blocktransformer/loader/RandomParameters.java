@@ -2,6 +2,7 @@ package org.blocktransformer.loader;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -36,7 +37,8 @@ final class RandomParameters implements ParameterSource {
     private final String scope;
     private final long seed;
     private final WeightFormat format;
-    private final List<Runnable> chunks = new ArrayList<>();
+    /** Order does not matter: every chunk seeds its own generator. Appended to from the assembler's threads. */
+    private final List<Runnable> chunks = Collections.synchronizedList(new ArrayList<>());
 
     /** @param scope names the model (the preset name), so that two presets never share streams */
     RandomParameters(String scope, long seed, WeightFormat format) {
@@ -87,8 +89,9 @@ final class RandomParameters implements ParameterSource {
 
     /** Generates every scheduled chunk, in parallel; the arrays handed out so far are complete on return. */
     void fill() {
-        IntStream.range(0, chunks.size()).parallel().forEach(i -> chunks.get(i).run());
+        List<Runnable> all = List.copyOf(chunks);
         chunks.clear();
+        IntStream.range(0, all.size()).parallel().forEach(i -> all.get(i).run());
     }
 
     private interface ChunkFiller {

@@ -1,7 +1,7 @@
 package org.blocktransformer.loader.assemble;
 
-import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 import org.blocktransformer.loader.assemble.ParameterSource.Role;
 import org.blocktransformer.model.config.BlockConfig;
@@ -71,22 +71,29 @@ public final class WeightAssembler {
                         null));
     }
 
-    /** The layers and final LayerNorm under {@code prefix} (e.g. "gpt_neox."). */
+    /**
+     * The layers and final LayerNorm under {@code prefix} (e.g. "gpt_neox."). Layers are built in parallel, so a
+     * {@link ParameterSource} must be thread-safe: for large models most of the time is spent allocating (first
+     * touch of fresh memory) and converting, which then spreads over the cores.
+     */
     public static StackWeights stack(String prefix, NeoXConfig c, ParameterSource s) {
         int d = c.hiddenSize();
-        int inter = c.intermediateSize();
-        List<LayerWeights> layers = new ArrayList<>(c.numLayers());
-        for (int i = 0; i < c.numLayers(); i++) {
-            String p = prefix + "layers." + i + ".";
-            layers.add(new LayerWeights(
-                    norm(p + "input_layernorm", d, s),
-                    norm(p + "post_attention_layernorm", d, s),
-                    linear(p + "attention.query_key_value", 3 * d, d, s),
-                    linear(p + "attention.dense", d, d, s),
-                    linear(p + "mlp.dense_h_to_4h", inter, d, s),
-                    linear(p + "mlp.dense_4h_to_h", d, inter, s)));
-        }
+        List<LayerWeights> layers = IntStream.range(0, c.numLayers()).parallel()
+                .mapToObj(i -> layer(prefix + "layers." + i + ".", c, s))
+                .toList();
         return new StackWeights(layers, norm(prefix + "final_layer_norm", d, s));
+    }
+
+    private static LayerWeights layer(String p, NeoXConfig c, ParameterSource s) {
+        int d = c.hiddenSize();
+        int inter = c.intermediateSize();
+        return new LayerWeights(
+                norm(p + "input_layernorm", d, s),
+                norm(p + "post_attention_layernorm", d, s),
+                linear(p + "attention.query_key_value", 3 * d, d, s),
+                linear(p + "attention.dense", d, d, s),
+                linear(p + "mlp.dense_h_to_4h", inter, d, s),
+                linear(p + "mlp.dense_4h_to_h", d, inter, s));
     }
 
     private static LayerNormWeights norm(String name, int d, ParameterSource s) {

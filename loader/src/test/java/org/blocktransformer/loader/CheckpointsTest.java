@@ -1,0 +1,283 @@
+package org.blocktransformer.loader;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import org.blocktransformer.loader.safetensors.DType;
+import org.blocktransformer.loader.safetensors.SafetensorsFile;
+import org.blocktransformer.loader.safetensors.SafetensorsWriter;
+import org.blocktransformer.loader.safetensors.SafetensorsWriter.Tensor;
+import org.blocktransformer.model.config.BlockConfig;
+import org.blocktransformer.model.config.DecodingStrategy;
+import org.blocktransformer.model.config.EmbedderProjection;
+import org.blocktransformer.model.config.VanillaConfig;
+import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.BlockWeights;
+import org.blocktransformer.model.weights.F32Matrix;
+import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.VanillaWeights;
+import org.blocktransformer.model.weights.WeightFormat;
+
+/** The five golden checkpoints, and checkpoints derived from them: re-encoded, sharded, or broken on purpose. */
+class CheckpointsTest {
+
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bt-prefix-l4", "bt-prefix-l2-r1", "bt-summation-l4", "bt-projection-l4", "vanilla-neox"})
+    void goldenModelsLoadWithTheirShapes(String model) {
+        ModelWeights w = Checkpoints.load(Golden.path(model), WeightFormat.F32);
+        switch (w) {
+            case VanillaWeights v -> {
+                assertEquals(512, v.embedIn().rows());
+                assertEquals(64, v.embedIn().cols());
+                assertEquals(2, v.stack().layers().size());
+                assertEquals(192, v.stack().layers().getFirst().qkv().outFeatures());
+                assertEquals(48, v.stack().layers().getFirst().mlpUp().outFeatures());
+                assertNull(v.embedOut().bias());
+            }
+            case BlockWeights b -> {
+                BlockConfig c = b.config();
+                assertEquals(512, b.embedTable().rows());
+                assertEquals(c.embedder().embedDim(), b.embedTable().cols());
+                assertEquals(c.expansionRatio() * 64, b.expansion().outFeatures());
+                assertEquals(64, b.expansion().inFeatures());
+                assertEquals(c.blockDecoder().numLayers(), b.blockDecoder().layers().size());
+                assertEquals(64, b.tokenDecoder().finalNorm().size());
+                assertEquals(512, b.tokenEmbedOut().outFeatures());
+                if (c.embedder().projection() == EmbedderProjection.PROJECTION_LAYER) {
+                    assertEquals(64, b.embedProjection().outFeatures());
+                    assertEquals(c.blockLength() * c.embedder().embedDim(), b.embedProjection().inFeatures());
+                } else {
+                    assertNull(b.embedProjection());
+                }
+                if (model.startsWith("bt-summation")) {
+                    assertEquals(DecodingStrategy.SUMMATION, c.decoding());
+                    assertEquals(4, c.expansionRatio());
+                }
+            }
+        }
+    }
+
+    @Test
+    void vanillaConfigReadFromTransformers5Keys() {
+        VanillaConfig c = (VanillaConfig) Checkpoints.config(Golden.path("vanilla-neox"));
+        assertEquals(8, c.stack().rotaryDims());
+        assertEquals(10000, c.stack().rotaryBase());
+    }
+
+    @Test
+    void projectionConvIsRearrangedIntoALinear() {
+        Path dir = Golden.path("bt-projection-l4");
+        BlockWeights b = (BlockWeights) Checkpoints.load(dir, WeightFormat.F32);
+        float[] conv;
+        try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
+            conv = f.floats("embedder.projection_layer.weight", 64, 32, 4);
+        }
+        for (int d = 0; d < 64; d++) {
+            for (int c = 0; c < 32; c++) {
+                for (int k = 0; k < 4; k++) {
+                    assertEquals(conv[(d * 32 + c) * 4 + k], b.embedProjection().weight().get(d, k * 32 + c));
+                }
+            }
+        }
+    }
+
+    @Test
+    void bf16FormatHoldsMatricesRoundedAndVectorsExact() {
+        Path dir = Golden.path("bt-prefix-l4");
+        BlockWeights f32 = (BlockWeights) Checkpoints.load(dir, WeightFormat.F32);
+        BlockWeights bf16 = (BlockWeights) Checkpoints.load(dir, WeightFormat.BF16);
+        Bf16Matrix qkv = assertInstanceOf(Bf16Matrix.class, bf16.blockDecoder().layers().get(1).qkv().weight());
+        assertArrayEquals(Bf16Matrix.of((F32Matrix) f32.blockDecoder().layers().get(1).qkv().weight()).data(),
+                qkv.data());
+        assertInstanceOf(Bf16Matrix.class, bf16.tokenEmbedOut().weight());
+        assertArrayEquals(f32.tokenDecoder().finalNorm().weight(), bf16.tokenDecoder().finalNorm().weight());
+        assertArrayEquals(f32.expansion().bias(), bf16.expansion().bias());
+    }
+
+    /** Each 16-bit encoding loads to exactly the float32 values rounded to that encoding. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F16", "BF16"})
+    void halfPrecisionCheckpointsLoadEqualToF32(DType dtype) throws IOException {
+        Path golden = Golden.path("bt-projection-l4");
+        Path dir = copyWith(golden, "half", t -> t);
+        SafetensorsWriter.write(dir.resolve("model.safetensors"),
+                SafetensorsWriter.readAll(golden.resolve("model.safetensors"), dtype));
+        List<float[]> expected = WeightLists.of(Checkpoints.load(golden, WeightFormat.F32));
+        List<float[]> actual = WeightLists.of(Checkpoints.load(dir, WeightFormat.F32));
+        assertEquals(expected.size(), actual.size());
+        for (int i = 0; i < expected.size(); i++) {
+            float[] rounded = expected.get(i).clone();
+            for (int j = 0; j < rounded.length; j++) {
+                rounded[j] = dtype == DType.F16 ? Float.float16ToFloat(Float.floatToFloat16(rounded[j]))
+                        : Bf16Matrix.toFloat(Bf16Matrix.fromFloat(rounded[j]));
+            }
+            assertArrayEquals(rounded, actual.get(i), "parameter " + i);
+        }
+    }
+
+    @Test
+    void shardedCheckpointLoadsEqualToUnsharded() throws IOException {
+        Path golden = Golden.path("vanilla-neox");
+        Map<String, Tensor> all = SafetensorsWriter.readAll(golden.resolve("model.safetensors"), DType.F32);
+        Path dir = copyWith(golden, "sharded", t -> t);
+        Files.delete(dir.resolve("model.safetensors"));
+        Map<String, Tensor> first = new LinkedHashMap<>(), second = new LinkedHashMap<>();
+        StringBuilder index = new StringBuilder("{\"metadata\": {\"total_size\": 0}, \"weight_map\": {");
+        int i = 0;
+        for (Map.Entry<String, Tensor> e : all.entrySet()) {
+            boolean one = i++ % 2 == 0;
+            (one ? first : second).put(e.getKey(), e.getValue());
+            index.append(i > 1 ? ", " : "").append('"').append(e.getKey()).append("\": \"model-0000")
+                    .append(one ? 1 : 2).append("-of-00002.safetensors\"");
+        }
+        SafetensorsWriter.write(dir.resolve("model-00001-of-00002.safetensors"), first);
+        SafetensorsWriter.write(dir.resolve("model-00002-of-00002.safetensors"), second);
+        Files.writeString(dir.resolve("model.safetensors.index.json"), index.append("}}").toString());
+
+        List<float[]> expected = WeightLists.of(Checkpoints.load(golden, WeightFormat.F32));
+        List<float[]> actual = WeightLists.of(Checkpoints.load(dir, WeightFormat.F32));
+        assertEquals(expected.size(), actual.size());
+        for (int k = 0; k < expected.size(); k++) {
+            assertArrayEquals(expected.get(k), actual.get(k));
+        }
+    }
+
+    @Test
+    void shardMissingATensorTheIndexNames() throws IOException {
+        Path golden = Golden.path("vanilla-neox");
+        Path dir = copyWith(golden, "badindex", t -> t);
+        Files.move(dir.resolve("model.safetensors"), dir.resolve("model-00001-of-00001.safetensors"));
+        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": {"
+                + "\"embed_out.weight\": \"model-00001-of-00001.safetensors\","
+                + "\"gpt_neox.extra.weight\": \"model-00001-of-00001.safetensors\"}}");
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoints.load(dir, WeightFormat.F32));
+        assertMessage(e, "model-00001-of-00001.safetensors", "'gpt_neox.extra.weight'", "not present in this shard");
+    }
+
+    @Test
+    void missingTensor() throws IOException {
+        Path dir = copyWith(Golden.path("bt-prefix-l4"), "missing", t -> {
+            t.remove("token_decoder.gpt_neox.layers.1.mlp.dense_h_to_4h.bias");
+            return t;
+        });
+        assertMessage(load(dir), dir.resolve("model.safetensors").toString(),
+                "'token_decoder.gpt_neox.layers.1.mlp.dense_h_to_4h.bias'", "missing (expected shape [48])");
+    }
+
+    @Test
+    void wrongShape() throws IOException {
+        String name = "block_decoder.gpt_neox.layers.0.mlp.dense_h_to_4h.weight";
+        Path dir = copyWith(Golden.path("bt-prefix-l4"), "shape", t -> {
+            t.put(name, SafetensorsWriter.f32(new float[64 * 48], 64, 48));
+            return t;
+        });
+        assertMessage(load(dir), "model.safetensors", "'" + name + "'", "expected shape [48, 64] but found [64, 48]");
+    }
+
+    @Test
+    void unexpectedTensor() throws IOException {
+        Path dir = copyWith(Golden.path("bt-summation-l4"), "extra", t -> {
+            t.put("token_decoder.lm_head.weight", SafetensorsWriter.f32(new float[4], 4));
+            t.put("embedder.extra", SafetensorsWriter.f32(new float[1], 1));
+            return t;
+        });
+        assertMessage(load(dir), "model.safetensors", "2 unexpected tensor(s)",
+                "embedder.extra, token_decoder.lm_head.weight");
+    }
+
+    @Test
+    void knownIgnorableTensorsAreAccepted() throws IOException {
+        Path dir = copyWith(Golden.path("bt-prefix-l4"), "ignorable", t -> {
+            t.put("block_decoder.gpt_neox.embed_in.weight", SafetensorsWriter.f32(new float[512 * 64], 512, 64));
+            t.put("block_decoder.gpt_neox.layers.0.attention.bias", SafetensorsWriter.f32(new float[4], 1, 1, 2, 2));
+            t.put("token_decoder.gpt_neox.layers.1.attention.masked_bias", SafetensorsWriter.f32(new float[1]));
+            t.put("token_decoder.gpt_neox.layers.0.attention.rotary_emb.inv_freq", SafetensorsWriter.f32(new float[4], 4));
+            return t;
+        });
+        assertInstanceOf(BlockWeights.class, Checkpoints.load(dir, WeightFormat.F32));
+    }
+
+    @Test
+    void missingConfigJson() throws IOException {
+        Path dir = copyWith(Golden.path("vanilla-neox"), "noconfig", t -> t);
+        Files.delete(dir.resolve("config.json"));
+        assertMessage(load(dir), dir.toString(), "no config.json");
+    }
+
+    @Test
+    void missingWeights() throws IOException {
+        Path dir = copyWith(Golden.path("vanilla-neox"), "noweights", t -> t);
+        Files.delete(dir.resolve("model.safetensors"));
+        assertMessage(load(dir), dir.toString(), "no weights", "model.safetensors");
+    }
+
+    @Test
+    void missingDirectory() {
+        Path dir = tmp.resolve("nowhere");
+        assertMessage(load(dir), dir.toString(), "checkpoint directory not found");
+    }
+
+    @Test
+    void unsupportedHiddenActInCheckpoint() throws IOException {
+        Path dir = copyWith(Golden.path("vanilla-neox"), "act", t -> t);
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"gelu\"", "\"relu\""));
+        assertMessage(load(dir), config.toString(), "key 'hidden_act' is 'relu'");
+    }
+
+    @Test
+    void unsupportedRopeTypeInCheckpoint() throws IOException {
+        Path dir = copyWith(Golden.path("vanilla-neox"), "rope", t -> t);
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"default\"", "\"yarn\""));
+        assertMessage(load(dir), config.toString(), "key 'rope_parameters.rope_type' is 'yarn'");
+    }
+
+    @Test
+    void weightsMustAgreeWithConfigVocabulary() throws IOException {
+        Path dir = copyWith(Golden.path("vanilla-neox"), "vocab", t -> t);
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"vocab_size\": 512", "\"vocab_size\": 500"));
+        assertMessage(load(dir), "'gpt_neox.embed_in.weight'", "expected shape [500, 64] but found [512, 64]");
+    }
+
+    private CheckpointException load(Path dir) {
+        return assertThrows(CheckpointException.class, () -> Checkpoints.load(dir, WeightFormat.F32));
+    }
+
+    /** A copy of a golden model directory whose model.safetensors (as F32 tensors) went through {@code edit}. */
+    private Path copyWith(Path golden, String name, UnaryOperator<Map<String, Tensor>> edit) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        Files.copy(golden.resolve("config.json"), dir.resolve("config.json"));
+        Map<String, Tensor> tensors = SafetensorsWriter.readAll(golden.resolve("model.safetensors"), DType.F32);
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), edit.apply(tensors));
+        return dir;
+    }
+
+    private static void assertMessage(Throwable e, String... parts) {
+        for (String part : parts) {
+            assertTrue(e.getMessage().contains(part), () -> "message \"" + e.getMessage() + "\" lacks \"" + part + "\"");
+        }
+    }
+}
