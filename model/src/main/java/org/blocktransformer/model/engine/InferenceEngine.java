@@ -231,6 +231,11 @@ public final class InferenceEngine implements AutoCloseable {
         return stepper.globalPool().pageCount();
     }
 
+    /** How often admission waited for free cache pages, and the largest batch run so far. */
+    public SchedulerStats stats() {
+        return new SchedulerStats(scheduler.waitsForPages(), scheduler.peakActive());
+    }
+
     public String describeBackend() {
         return "cpu (" + CpuKernels.best().describe() + ", " + parallel.threads() + " threads)";
     }

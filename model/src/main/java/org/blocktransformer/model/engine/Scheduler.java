@@ -20,6 +20,8 @@ final class Scheduler {
     private final int prefillBudget;
     private final Deque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> active = new ArrayList<>();
+    private volatile long waitsForPages;
+    private volatile int peakActive;
 
     Scheduler(Stepper stepper, Batching batching, int maxBatch, int prefillBudget) {
         this.stepper = stepper;
@@ -75,12 +77,23 @@ final class Scheduler {
         while (active.size() < maxBatch && !waiting.isEmpty()) {
             Sequence s = waiting.peekFirst();
             if (!reserve(s)) {
+                waitsForPages++;
                 break;
             }
             waiting.removeFirst();
             s.startedNanos = System.nanoTime();
             active.add(s);
+            peakActive = Math.max(peakActive, active.size());
         }
+    }
+
+    /** Times the head of the queue could not be admitted for lack of free pages. */
+    long waitsForPages() {
+        return waitsForPages;
+    }
+
+    int peakActive() {
+        return peakActive;
     }
 
     private boolean reserve(Sequence s) {
