@@ -23,6 +23,12 @@ public interface CliServices {
     /** The architecture of a checkpoint directory or preset, without loading its weights. */
     ModelConfig modelConfig(String dirOrPreset);
 
+    /**
+     * The element types stored in a checkpoint directory's weights, e.g. "F32" or "BF16, F32" (read from the
+     * safetensors headers only); empty for a preset.
+     */
+    Optional<String> checkpointDtypes(String dirOrPreset);
+
     /** Whether {@code dirOrPreset} names a preset (rather than a directory). */
     boolean isPreset(String dirOrPreset);
 

@@ -3,6 +3,7 @@ package org.blocktransformer.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.ModelConfig;
@@ -26,8 +27,8 @@ import picocli.CommandLine.Spec;
         header = "Describe a model: architecture, parameters, cache sizes.",
         description = {
                 "Describe a model without running it: the architecture of each decoder stack, parameter counts"
-                        + " (embedding and non-embedding), weight memory and KV-cache bytes. Only the"
-                        + " configuration is read. --presets lists the built-in presets.",
+                        + " (embedding and non-embedding), weight memory and KV-cache bytes. Only config.json"
+                        + " and the safetensors headers are read. --presets lists the built-in presets.",
                 ""},
         footerHeading = "%nExamples:%n",
         footer = {
@@ -78,13 +79,16 @@ public final class InfoCommand implements Callable<Integer> {
         } else {
             ModelConfig config = services.modelConfig(target.model);
             boolean preset = services.isPreset(target.model);
+            Optional<String> stored = services.checkpointDtypes(target.model);
+            Optional<String> source = services.presetSource(target.model);
             if (format == OutputFormat.json) {
                 ObjectNode o = toJson(target.model, preset, config, weights);
-                services.presetSource(target.model).ifPresent(src -> o.put("preset_source", src));
+                stored.ifPresent(d -> o.put("checkpoint_dtype", d));
+                source.ifPresent(src -> o.put("preset_source", src));
                 out.println(Json.line(o));
             } else {
-                out.print(toText(target.model, preset, config, weights));
-                services.presetSource(target.model).ifPresent(src -> out.printf("%nshape from: %s%n", src));
+                out.print(toText(target.model, preset, config, weights, stored));
+                source.ifPresent(src -> out.printf("%nshape from: %s%n", src));
             }
         }
         out.flush();
@@ -131,7 +135,8 @@ public final class InfoCommand implements Callable<Integer> {
         return s.hiddenSize() + "x" + s.numLayers() + "x" + s.numHeads();
     }
 
-    static String toText(String name, boolean preset, ModelConfig c, WeightFormat weights) {
+    static String toText(String name, boolean preset, ModelConfig c, WeightFormat weights,
+            Optional<String> storedDtypes) {
         StringBuilder sb = new StringBuilder();
         String kv = "%-26s %s%n";
         sb.append(String.format(Locale.ROOT, kv, "model", name + (preset ? " (preset, random weights)" : "")));
@@ -165,6 +170,7 @@ public final class InfoCommand implements Callable<Integer> {
         sb.append(String.format(Locale.ROOT, "%n%-26s %s (%s%s)%n", "weights in memory", ModelInfo.humanBytes(wb),
                 weights.name().toLowerCase(Locale.ROOT),
                 weights == WeightFormat.F32 ? "" : " matrices, float32 biases and norms"));
+        storedDtypes.ifPresent(d -> sb.append(String.format(Locale.ROOT, "%-26s %s%n", "stored in the checkpoint", d)));
         sb.append(String.format(Locale.ROOT, "%nKV cache (float32)%n"));
         switch (c) {
             case VanillaConfig v -> sb.append(String.format(Locale.ROOT, "  %-24s %s%n", "per token",

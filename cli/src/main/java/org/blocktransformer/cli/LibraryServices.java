@@ -5,10 +5,13 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.blocktransformer.loader.CheckpointException;
 import org.blocktransformer.loader.Checkpoints;
 import org.blocktransformer.loader.ModelSources;
 import org.blocktransformer.loader.Presets;
+import org.blocktransformer.loader.safetensors.TensorSource;
 import org.blocktransformer.loader.tokenizer.BtTokenizer;
 import org.blocktransformer.model.backend.BackendInfo;
 import org.blocktransformer.model.backend.Backends;
@@ -44,6 +47,24 @@ public final class LibraryServices implements CliServices {
             return Files.isDirectory(p) ? Optional.of(p) : Optional.empty();
         } catch (InvalidPathException e) {
             return Optional.empty();
+        }
+    }
+
+    @Override
+    public Optional<String> checkpointDtypes(String dirOrPreset) {
+        if (Presets.exists(dirOrPreset)) {
+            return Optional.empty();
+        }
+        Optional<Path> dir = directory(dirOrPreset);
+        if (dir.isEmpty()) {
+            return Optional.empty();
+        }
+        try (TensorSource tensors = TensorSource.openCheckpoint(dir.get())) {
+            Set<String> dtypes = new TreeSet<>();
+            for (String name : tensors.names()) {
+                dtypes.add(tensors.info(name).dtype().name());
+            }
+            return Optional.of(String.join(", ", dtypes));
         }
     }
 

@@ -70,6 +70,11 @@ final class FakeServices implements CliServices {
     }
 
     @Override
+    public Optional<String> checkpointDtypes(String dirOrPreset) {
+        return Optional.empty();
+    }
+
+    @Override
     public boolean isPreset(String dirOrPreset) {
         return dirOrPreset.startsWith("tiny-");
     }

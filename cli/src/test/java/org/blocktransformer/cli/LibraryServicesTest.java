@@ -155,6 +155,18 @@ class LibraryServicesTest {
     }
 
     @Test
+    void infoOnAGoldenCheckpoint() throws Exception {
+        String dir = golden().resolve("bt-prefix-l4").toString();
+        CliRun r = CliRun.run(services, "info", "--model", dir);
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.out().contains("stored in the checkpoint   F32"), r.out());
+        JsonNode o = Json.MAPPER.readTree(CliRun.run(services, "info", "--model", dir, "--format", "json").out());
+        assertEquals("F32", o.get("checkpoint_dtype").textValue());
+        assertEquals("directory", o.get("source").textValue());
+        assertEquals(2, o.get("expansion_ratio").intValue());
+    }
+
+    @Test
     void tokenizesWithTheGoldenTokenizer() throws Exception {
         Path tok = golden().resolve("tokenizer/tokenizer.json");
         CliRun r = CliRun.run(services, "tokenize", "--tokenizer", tok.toString(), "--text", "Hello, world!",
