@@ -49,6 +49,9 @@ public final class BtCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Mixin
+    LoggingMixin logging;
+
     public BtCommand(CliServices services) {
         this.services = services;
     }

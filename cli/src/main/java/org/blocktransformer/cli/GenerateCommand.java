@@ -54,7 +54,8 @@ import picocli.CommandLine.Spec;
                 "",
                 "--format json prints one object per prompt per line, in input order:",
                 "  {\"prompt_ids\":[...],\"ids\":[new ids only],\"text\":\"...\",",
-                "   \"finish_reason\":\"length\"|\"eos\",\"queued_ms\":..,\"first_token_ms\":..,\"total_ms\":..}",
+                "   \"finish_reason\":\"length\"|\"eos\",",
+                "   \"queued_ms\":..,\"first_token_ms\":..,\"total_ms\":..}",
                 "\"text\" is there when a tokenizer is known. Text format prints the new text (or ids) of each"
                         + " prompt, and a summary line (tokens, tok/s) on standard error."})
 public final class GenerateCommand implements Callable<Integer> {

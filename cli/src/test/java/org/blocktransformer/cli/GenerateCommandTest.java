@@ -317,6 +317,14 @@ class GenerateCommandTest {
     }
 
     @Test
+    void verboseAlsoWorksBeforeTheCommand() {
+        services.generatorFailure = new IllegalStateException("kernel exploded");
+        CliRun r = bt("-v", "generate", "--model", "tiny-vanilla", "--prompt-ids", "1", "--max-new-tokens", "1");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("\tat "), r.err());
+    }
+
+    @Test
     void engineArgumentErrorsAreUserErrors() {
         services.generatorFailure = new IllegalArgumentException("prompt too long for the cache");
         CliRun r = bt("generate", "--model", "tiny-vanilla", "--prompt-ids", "1", "--max-new-tokens", "1");
