@@ -2,7 +2,6 @@ package org.blocktransformer.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,8 +134,8 @@ public final class GenerateCommand implements Callable<Integer> {
     long cacheMemory;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "tokenizer.json (Hugging Face format) for text prompts and decoded output. Default: the"
-                    + " tokenizer.json in the model directory, if there is one.")
+            description = "tokenizer.json (Hugging Face format), or a directory holding one, for text prompts and"
+                    + " decoded output. Default: the tokenizer.json in the model directory, if there is one.")
     Path tokenizer;
 
     @Option(names = "--format", paramLabel = "FMT", defaultValue = "text",
@@ -278,10 +277,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     private Path tokenizerFile(CliServices services, List<Prompt> inputs) {
         if (tokenizer != null) {
-            if (!Files.isRegularFile(tokenizer)) {
-                throw new CliException("tokenizer file not found: " + tokenizer);
-            }
-            return tokenizer;
+            return TokenizeCommand.tokenizerFile(tokenizer);
         }
         Optional<Path> beside = services.tokenizerBeside(model);
         if (beside.isPresent()) {
@@ -328,8 +324,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 }
             }
             if ((long) p.length + maxNewTokens > limit) {
-                throw new CliException(inputs.get(i).origin() + ": " + p.length + " prompt tokens + "
-                        + maxNewTokens + " new tokens exceed the model's limit of " + limit + " tokens");
+                throw new CliException(inputs.get(i).origin() + ": " + tokens(p.length) + " of prompt + "
+                        + maxNewTokens + " new exceed the model's limit of " + limit + " tokens");
             }
         }
     }
@@ -381,6 +377,10 @@ public final class GenerateCommand implements Callable<Integer> {
 
     private static double millis(long nanos) {
         return Math.round(nanos / 1e3) / 1e3;
+    }
+
+    private static String tokens(int n) {
+        return n == 1 ? "1 token" : n + " tokens";
     }
 
     static String joinIds(int[] ids) {

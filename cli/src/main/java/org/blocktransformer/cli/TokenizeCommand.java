@@ -47,7 +47,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     LoggingMixin logging;
 
     @Option(names = "--tokenizer", required = true, paramLabel = "FILE",
-            description = "tokenizer.json (Hugging Face tokenizers format).")
+            description = "tokenizer.json (Hugging Face tokenizers format), or a directory holding one.")
     Path tokenizer;
 
     @ArgGroup(exclusive = true, multiplicity = "1", heading = "%nInput (one of):%n")
@@ -74,11 +74,9 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<Prompt> items = collect();
-        if (!Files.isRegularFile(tokenizer)) {
-            throw new CliException("tokenizer file not found: " + tokenizer);
-        }
+        Path file = tokenizerFile(tokenizer);
         PrintWriter out = spec.commandLine().getOut();
-        try (CliServices.Tokenizer tok = parent.services().openTokenizer(tokenizer)) {
+        try (CliServices.Tokenizer tok = parent.services().openTokenizer(file)) {
             for (Prompt p : items) {
                 int[] ids = switch (p) {
                     case Prompt.Text t -> tok.encode(t.text());
@@ -97,6 +95,15 @@ public final class TokenizeCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** A tokenizer.json given as the file or as the directory holding it. */
+    static Path tokenizerFile(Path given) {
+        Path file = Files.isDirectory(given) ? given.resolve("tokenizer.json") : given;
+        if (!Files.isRegularFile(file)) {
+            throw new CliException("tokenizer file not found: " + file);
+        }
+        return file;
     }
 
     private List<Prompt> collect() {

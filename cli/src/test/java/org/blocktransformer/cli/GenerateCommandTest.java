@@ -278,7 +278,7 @@ class GenerateCommandTest {
 
     @Test
     void tooLongForTheModel() {
-        assertFails(1, "3 prompt tokens + 62 new tokens exceed the model's limit of 64 tokens", "generate",
+        assertFails(1, "--prompt-ids: 3 tokens of prompt + 62 new exceed the model's limit of 64 tokens", "generate",
                 "--model", "tiny-vanilla", "--prompt-ids", "1,2,3", "--max-new-tokens", "62");
     }
 

@@ -37,6 +37,8 @@ class OtherCommandsTest {
         assertEquals("104 105\n", r.out());
         r = bt("tokenize", "--tokenizer", tok.toString(), "--ids", "104,105");
         assertEquals("hi\n", r.out());
+        r = bt("tokenize", "--tokenizer", dir.toString(), "--ids", "104,105");
+        assertEquals("hi\n", r.out(), "a directory holding tokenizer.json");
     }
 
     @Test
