@@ -5,6 +5,7 @@ import static org.blocktransformer.golden.Golden.assertClose;
 import java.util.stream.Stream;
 import org.blocktransformer.model.cpu.CpuKernels;
 import org.blocktransformer.model.cpu.CpuOps;
+import org.blocktransformer.model.cpu.CpuBackend;
 import org.blocktransformer.model.cpu.Parallel;
 import org.blocktransformer.model.runtime.BlockRunner;
 import org.blocktransformer.model.runtime.BlockTrace;
@@ -25,7 +26,7 @@ class BlockForwardGoldenTest {
     void forwardMatchesReference(String model, String prefix) {
         BlockWeights weights = (BlockWeights) Golden.weights(model);
         try (var data = Golden.data(model); var parallel = new Parallel(2)) {
-            var runner = new BlockRunner(weights, new CpuOps(CpuKernels.best(), parallel));
+            var runner = new BlockRunner(weights, new CpuBackend(new CpuOps(CpuKernels.best(), parallel)));
             int[] ids = Golden.ints(data, prefix + "input_ids");
             int b = 3;
             int perRow = ids.length / b;

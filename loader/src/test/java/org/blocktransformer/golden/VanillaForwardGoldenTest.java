@@ -3,11 +3,12 @@ package org.blocktransformer.golden;
 import static org.blocktransformer.golden.Golden.assertClose;
 
 import java.util.Arrays;
-import org.blocktransformer.model.cache.KvPool;
+import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.cpu.CpuKernels;
 import org.blocktransformer.model.cpu.CpuOps;
+import org.blocktransformer.model.cpu.CpuBackend;
 import org.blocktransformer.model.cpu.Parallel;
-import org.blocktransformer.model.neox.NeoXStack;
+import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.runtime.VanillaRunner;
 import org.blocktransformer.model.weights.VanillaWeights;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ class VanillaForwardGoldenTest {
     void forwardLogitsMatchReference() {
         var weights = (VanillaWeights) Golden.weights("vanilla-neox");
         try (var data = Golden.data("vanilla-neox"); var parallel = new Parallel(2)) {
-            var runner = new VanillaRunner(weights, new CpuOps(CpuKernels.best(), parallel));
+            var runner = new VanillaRunner(weights, new CpuBackend(new CpuOps(CpuKernels.best(), parallel)));
             int[] ids = Golden.ints(data, "fwd_input_ids");
             float[] logits = runBatched(runner, ids, 3, new int[][] {{}, {}, {}});
             assertClose("vanilla fwd_logits", data.floats("fwd_logits"), logits);
@@ -32,7 +33,7 @@ class VanillaForwardGoldenTest {
     void leftPaddedRowMatchesReference() {
         var weights = (VanillaWeights) Golden.weights("vanilla-neox");
         try (var data = Golden.data("vanilla-neox"); var parallel = new Parallel(2)) {
-            var runner = new VanillaRunner(weights, new CpuOps(CpuKernels.best(), parallel));
+            var runner = new VanillaRunner(weights, new CpuBackend(new CpuOps(CpuKernels.best(), parallel)));
             int[] ids = Golden.ints(data, "fwdpad_input_ids");
             int[] mask = Golden.ints(data, "fwdpad_attention_mask");
             float[] expected = data.floats("fwdpad_logits");
@@ -52,12 +53,12 @@ class VanillaForwardGoldenTest {
 
     private static float[] runBatched(VanillaRunner runner, int[] ids, int rows, int[][] unused) {
         int t = ids.length / rows;
-        KvPool pool = runner.newPool(16, rows * ((t + 15) / 16));
-        NeoXStack.Row[] r = new NeoXStack.Row[rows];
+        PagePool pool = runner.newPool(16, rows * ((t + 15) / 16));
+        StackRow[] r = new StackRow[rows];
         for (int i = 0; i < rows; i++) {
             var table = pool.newTable();
             table.reserve(t);
-            r[i] = new NeoXStack.Row(table, t);
+            r[i] = new StackRow(table, t);
         }
         return runner.run(ids, r, true);
     }

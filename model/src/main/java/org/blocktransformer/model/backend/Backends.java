@@ -1,16 +1,67 @@
 package org.blocktransformer.model.backend;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.ServiceLoader;
+import java.util.stream.Collectors;
 
-/** The backends this JVM can see. (Work in progress: the CPU backend lands next, TornadoVM through ServiceLoader.) */
+/** The backends this JVM can see (through {@link ServiceLoader}) and the choice among them. */
 public final class Backends {
     private Backends() {
     }
 
-    public static List<BackendInfo> list() {
-        List<BackendInfo> out = new ArrayList<>();
-        out.add(new BackendInfo("cpu", true, "pure Java", List.of("CPU: " + Runtime.getRuntime().availableProcessors() + " threads")));
+    public static List<BackendProvider> providers() {
+        List<BackendProvider> out = new ArrayList<>();
+        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
+            out.add(p);
+        }
+        out.sort(Comparator.comparingInt(BackendProvider::priority).reversed());
         return out;
+    }
+
+    public static List<BackendInfo> list() {
+        return providers().stream().map(Backends::safeProbe).collect(Collectors.toList());
+    }
+
+    private static BackendInfo safeProbe(BackendProvider p) {
+        try {
+            return p.probe();
+        } catch (RuntimeException | LinkageError e) {
+            return new BackendInfo(p.name(), false, "probe failed: " + e, List.of());
+        }
+    }
+
+    /**
+     * Opens a backend by name: "cpu", "tornado", or "auto" (the available backend of highest priority, so a
+     * TornadoVM GPU when the JVM runs with TornadoVM, else the CPU).
+     *
+     * @throws IllegalArgumentException naming the backend and why it cannot be used
+     */
+    public static ComputeBackend open(String name, String device, int threads) {
+        String wanted = name == null || name.isBlank() ? "auto" : name.toLowerCase();
+        List<BackendProvider> providers = providers();
+        if (wanted.equals("auto")) {
+            for (BackendProvider p : providers) {
+                if (safeProbe(p).available()) {
+                    return p.open(device, threads);
+                }
+            }
+            throw new IllegalArgumentException("no backend is available");
+        }
+        for (BackendProvider p : providers) {
+            if (p.name().equals(wanted)) {
+                BackendInfo info = safeProbe(p);
+                if (!info.available()) {
+                    throw new IllegalArgumentException("backend '" + wanted + "' is unavailable: " + info.reason());
+                }
+                return p.open(device, threads);
+            }
+        }
+        String known = providers.stream().map(BackendProvider::name).collect(Collectors.joining(", "));
+        String hint = wanted.equals("tornado")
+                ? " (the TornadoVM backend is in the bt-tornado-kernels module: build with -Ptornado and start the JVM with TornadoVM, e.g. scripts/bt-tornado)"
+                : "";
+        throw new IllegalArgumentException("unknown backend '" + wanted + "'; known: " + known + hint);
     }
 }

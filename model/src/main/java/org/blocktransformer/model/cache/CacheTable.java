@@ -2,17 +2,17 @@ package org.blocktransformer.model.cache;
 
 import java.util.Arrays;
 
-/** The pages of one sequence in a {@link KvPool}, and how many positions it holds. */
+/** The pages of one sequence in a {@link PagePool}, and how many positions it holds. */
 public final class CacheTable {
-    private final KvPool pool;
+    private final PagePool pool;
     private int[] pages = new int[0];
     private int length;
 
-    CacheTable(KvPool pool) {
+    CacheTable(PagePool pool) {
         this.pool = pool;
     }
 
-    public KvPool pool() {
+    public PagePool pool() {
         return pool;
     }
 
@@ -65,6 +65,11 @@ public final class CacheTable {
         pool.release(pages, pages.length);
         pages = new int[0];
         length = 0;
+    }
+
+    /** Page {@code i} of this sequence. */
+    public int page(int i) {
+        return pages[i];
     }
 
     public int pagesHeld() {

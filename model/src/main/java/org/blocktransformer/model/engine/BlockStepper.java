@@ -3,10 +3,10 @@ package org.blocktransformer.model.engine;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.blocktransformer.model.cache.KvPool;
+import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.DecodingStrategy;
-import org.blocktransformer.model.neox.NeoXStack;
+import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.runtime.BlockRunner;
 
 /**
@@ -17,10 +17,10 @@ import org.blocktransformer.model.runtime.BlockRunner;
 final class BlockStepper implements Stepper {
     private final BlockRunner runner;
     private final BlockConfig config;
-    private final KvPool global;
-    private final KvPool local;
+    private final PagePool global;
+    private final PagePool local;
 
-    BlockStepper(BlockRunner runner, KvPool global, KvPool local) {
+    BlockStepper(BlockRunner runner, PagePool global, PagePool local) {
         this.runner = runner;
         this.config = runner.config();
         this.global = global;
@@ -57,12 +57,12 @@ final class BlockStepper implements Stepper {
     }
 
     @Override
-    public KvPool globalPool() {
+    public PagePool globalPool() {
         return global;
     }
 
     @Override
-    public KvPool localPool() {
+    public PagePool localPool() {
         return local;
     }
 
@@ -85,7 +85,7 @@ final class BlockStepper implements Stepper {
         int lb = config.blockLength();
         int d = config.blockDecoder().hiddenSize();
         List<Sequence> fedSeqs = new ArrayList<>();
-        List<NeoXStack.Row> rows = new ArrayList<>();
+        List<StackRow> rows = new ArrayList<>();
         List<float[]> embeddings = new ArrayList<>();
         int total = 0;
         int budget = prefillBudget;
@@ -105,7 +105,7 @@ final class BlockStepper implements Stepper {
             s.fed += n * lb;
             total += n;
             fedSeqs.add(s);
-            rows.add(new NeoXStack.Row(s.global, n));
+            rows.add(new StackRow(s.global, n));
         }
         if (rows.isEmpty()) {
             return;
@@ -116,7 +116,7 @@ final class BlockStepper implements Stepper {
             System.arraycopy(e, 0, x, at, e.length);
             at += e.length;
         }
-        runner.decodeBlocks(x, rows.toArray(NeoXStack.Row[]::new));
+        runner.decodeBlocks(x, rows.toArray(StackRow[]::new));
         int end = 0;
         for (int r = 0; r < fedSeqs.size(); r++) {
             end += rows.get(r).count();
@@ -133,7 +133,6 @@ final class BlockStepper implements Stepper {
         int d = config.blockDecoder().hiddenSize();
         int dt = config.tokenDecoder().hiddenSize();
         int r = config.expansionRatio();
-        int vocab = config.vocabSize();
         int n = ready.size();
         float[] contexts = new float[n * d];
         for (int i = 0; i < n; i++) {
@@ -157,20 +156,26 @@ final class BlockStepper implements Stepper {
                 break;
             }
             float[] x = new float[live.size() * maxPositions * dt];
-            NeoXStack.Row[] rows = new NeoXStack.Row[live.size()];
+            StackRow[] rows = new StackRow[live.size()];
             int at = 0;
             for (int k = 0; k < live.size(); k++) {
                 int i = live.get(k);
                 Sequence s = ready.get(i);
                 int previous = j == 0 ? config.bosTokenId() : s.lastGenerated();
                 int positions = runner.localInput(j, expanded, i * r * dt, previous, x, at * dt);
-                rows[k] = new NeoXStack.Row(s.local, positions);
+                rows[k] = new StackRow(s.local, positions);
                 at += positions;
             }
-            float[] logits = runner.decodeTokens(Arrays.copyOf(x, at * dt), rows, false);
+            float[] hidden = runner.tokenHidden(Arrays.copyOf(x, at * dt), rows, false);
+            List<Sequence> liveSeqs = new ArrayList<>();
+            List<Integer> hiddenRows = new ArrayList<>();
             for (int k = 0; k < live.size(); k++) {
-                Sequence s = ready.get(live.get(k));
-                s.accept(s.sampler.next(logits, k * vocab, vocab), config.eosTokenId());
+                liveSeqs.add(ready.get(live.get(k)));
+                hiddenRows.add(k);
+            }
+            int[] next = Heads.choose(runner.head(), hidden, dt, liveSeqs, hiddenRows);
+            for (int k = 0; k < liveSeqs.size(); k++) {
+                liveSeqs.get(k).accept(next[k], config.eosTokenId());
             }
         }
         for (int i = 0; i < n; i++) {

@@ -7,11 +7,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.blocktransformer.model.cache.KvPool;
+import org.blocktransformer.model.backend.Backends;
+import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.ModelConfig;
-import org.blocktransformer.model.cpu.CpuKernels;
-import org.blocktransformer.model.cpu.CpuOps;
-import org.blocktransformer.model.cpu.Parallel;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.generate.GenerationResult;
 import org.blocktransformer.model.generate.TokenListener;
@@ -39,7 +38,7 @@ public final class InferenceEngine implements AutoCloseable {
 
     private final ModelWeights weights;
     private final EngineOptions options;
-    private final Parallel parallel;
+    private final ComputeBackend backend;
     private final Stepper stepper;
     private final Scheduler scheduler;
     private final LinkedBlockingQueue<Sequence> submissions = new LinkedBlockingQueue<>();
@@ -49,24 +48,23 @@ public final class InferenceEngine implements AutoCloseable {
     private InferenceEngine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
         this.options = options;
-        this.parallel = new Parallel(options.threads());
-        CpuOps ops = new CpuOps(CpuKernels.best(), parallel);
+        this.backend = Backends.open(options.backend(), options.device(), options.threads());
         ModelConfig config = weights.config();
         long budget = options.cacheMemoryBytes() > 0 ? options.cacheMemoryBytes() : defaultCacheBytes();
         int prefillBudget;
         switch (weights) {
             case VanillaWeights v -> {
-                VanillaRunner runner = new VanillaRunner(v, ops);
+                VanillaRunner runner = new VanillaRunner(v, backend);
                 var s = v.config().stack();
-                int pages = pagesFor(budget, KvPool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE),
+                int pages = pagesFor(budget, PagePool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE),
                         options.maxBatchSize(), s.maxPositions());
                 this.stepper = new VanillaStepper(runner, runner.newPool(PAGE_SIZE, pages));
                 prefillBudget = 512;
             }
             case BlockWeights b -> {
-                BlockRunner runner = new BlockRunner(b, ops);
+                BlockRunner runner = new BlockRunner(b, backend);
                 var s = b.config().blockDecoder();
-                int pages = pagesFor(budget, KvPool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE),
+                int pages = pagesFor(budget, PagePool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE),
                         options.maxBatchSize(), s.maxPositions());
                 this.stepper = new BlockStepper(runner, runner.newGlobalPool(PAGE_SIZE, pages),
                         runner.newLocalPool(options.maxBatchSize()));
@@ -237,7 +235,12 @@ public final class InferenceEngine implements AutoCloseable {
     }
 
     public String describeBackend() {
-        return "cpu (" + CpuKernels.best().describe() + ", " + parallel.threads() + " threads)";
+        return backend.name() + ": " + backend.device();
+    }
+
+    /** The backend's name, e.g. "cpu" or "tornado". */
+    public String backendName() {
+        return backend.name();
     }
 
     private void loop() {
@@ -283,6 +286,6 @@ public final class InferenceEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        parallel.close();
+        backend.close();
     }
 }

@@ -1,7 +1,7 @@
 package org.blocktransformer.model.engine;
 
 import java.util.List;
-import org.blocktransformer.model.cache.KvPool;
+import org.blocktransformer.model.cache.PagePool;
 
 /**
  * Advances every active sequence by one scheduling unit: a token for the vanilla model, a block for the Block
@@ -21,9 +21,9 @@ sealed interface Stepper permits VanillaStepper, BlockStepper {
     /** Whether sequences need a local (token decoder) cache slot. */
     boolean usesLocalCache();
 
-    KvPool globalPool();
+    PagePool globalPool();
 
-    KvPool localPool();
+    PagePool localPool();
 
     /**
      * One unit for all of {@code active}: feeds pending input (new sequences' prompts in chunks of at most

@@ -2,16 +2,16 @@ package org.blocktransformer.model.engine;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.blocktransformer.model.cache.KvPool;
-import org.blocktransformer.model.neox.NeoXStack;
+import org.blocktransformer.model.cache.PagePool;
+import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.runtime.VanillaRunner;
 
 /** Token-by-token decoding of a GPT-NeoX model over the paged cache. */
 final class VanillaStepper implements Stepper {
     private final VanillaRunner runner;
-    private final KvPool global;
+    private final PagePool global;
 
-    VanillaStepper(VanillaRunner runner, KvPool global) {
+    VanillaStepper(VanillaRunner runner, PagePool global) {
         this.runner = runner;
         this.global = global;
     }
@@ -38,19 +38,19 @@ final class VanillaStepper implements Stepper {
     }
 
     @Override
-    public KvPool globalPool() {
+    public PagePool globalPool() {
         return global;
     }
 
     @Override
-    public KvPool localPool() {
+    public PagePool localPool() {
         return null;
     }
 
     @Override
     public void step(List<Sequence> active, int prefillBudget) {
         List<Sequence> fedSeqs = new ArrayList<>();
-        List<NeoXStack.Row> rows = new ArrayList<>();
+        List<StackRow> rows = new ArrayList<>();
         int[] tokens = new int[64];
         int count = 0;
         int budget = prefillBudget;
@@ -73,21 +73,25 @@ final class VanillaStepper implements Stepper {
             count += n;
             s.fed += n;
             fedSeqs.add(s);
-            rows.add(new NeoXStack.Row(s.global, n));
+            rows.add(new StackRow(s.global, n));
         }
         if (rows.isEmpty()) {
             return;
         }
-        float[] logits = runner.run(java.util.Arrays.copyOf(tokens, count), rows.toArray(NeoXStack.Row[]::new), false);
-        int vocab = runner.config().vocabSize();
+        float[] hidden = runner.hidden(java.util.Arrays.copyOf(tokens, count), rows.toArray(StackRow[]::new), false);
+        List<Sequence> ready = new ArrayList<>();
+        List<Integer> readyRows = new ArrayList<>();
         for (int r = 0; r < fedSeqs.size(); r++) {
-            Sequence s = fedSeqs.get(r);
-            if (s.hasUnfedInput()) {
-                continue; // still prefilling
+            if (!fedSeqs.get(r).hasUnfedInput()) { // rows still prefilling produce nothing yet
+                ready.add(fedSeqs.get(r));
+                readyRows.add(r);
             }
-            int token = s.sampler.next(logits, r * vocab, vocab);
-            s.accept(token, runner.config().eosTokenId());
-            s.input = new int[] {token};
+        }
+        int[] next = Heads.choose(runner.head(), hidden, runner.config().stack().hiddenSize(), ready, readyRows);
+        for (int i = 0; i < ready.size(); i++) {
+            Sequence s = ready.get(i);
+            s.accept(next[i], runner.config().eosTokenId());
+            s.input = new int[] {next[i]};
             s.fed = 0;
         }
     }

@@ -1,7 +1,10 @@
 package org.blocktransformer.model.neox;
 
 import java.util.Arrays;
+import org.blocktransformer.model.backend.StackExecutor;
+import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.cache.CacheTable;
+import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.cpu.CpuOps;
 import org.blocktransformer.model.cpu.PackedLinear;
@@ -17,11 +20,7 @@ import org.blocktransformer.model.weights.StackWeights;
  * Rows never see each other: every row attends only to its own cache, and each output element is computed by the
  * same operations whatever the batch, so batched results equal single-sequence results bit for bit.
  */
-public final class NeoXStack {
-
-    /** New positions of one sequence: {@code count} positions appended at {@code cache.length()}. */
-    public record Row(CacheTable cache, int count) {
-    }
+public final class NeoXStack implements StackExecutor {
 
     private final NeoXConfig config;
     private final StackWeights weights;
@@ -45,6 +44,7 @@ public final class NeoXStack {
         this.scale = (float) (1.0 / Math.sqrt(config.headSize()));
     }
 
+    @Override
     public NeoXConfig config() {
         return config;
     }
@@ -54,10 +54,11 @@ public final class NeoXStack {
      *
      * @param x [T, D] inputs of all new positions, rows in order; replaced by the final-normed hidden states
      */
-    public void forward(float[] x, Row[] rows) {
+    @Override
+    public void forward(float[] x, StackRow[] rows) {
         int d = config.hiddenSize();
         int tokens = 0;
-        for (Row r : rows) {
+        for (StackRow r : rows) {
             int end = r.cache().length() + r.count();
             if (end > r.cache().capacity()) {
                 throw new IllegalStateException("cache holds " + r.cache().capacity() + " positions, needs " + end);
@@ -75,7 +76,7 @@ public final class NeoXStack {
         CacheTable[] tableOf = new CacheTable[tokens];
         int[] positionOf = new int[tokens];
         int t = 0;
-        for (Row r : rows) {
+        for (StackRow r : rows) {
             for (int i = 0; i < r.count(); i++, t++) {
                 tableOf[t] = r.cache();
                 positionOf[t] = r.cache().length() + i;
@@ -84,7 +85,7 @@ public final class NeoXStack {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             layer(layer, weights.layers().get(layer), packed[layer], x, tokens, tableOf, positionOf);
         }
-        for (Row r : rows) {
+        for (StackRow r : rows) {
             r.cache().setLength(r.cache().length() + r.count());
         }
         LayerNorm.apply(x, tokens, weights.finalNorm(), config.layerNormEps(), x);
@@ -133,8 +134,9 @@ public final class NeoXStack {
         for (int t = 0; t < tokens; t++) {
             int p = positionOf[t];
             int slot = tableOf[t].slot(p);
-            float[] keys = tableOf[t].pool().keys(layer);
-            float[] values = tableOf[t].pool().values(layer);
+            KvStorage kv = storage(tableOf[t].pool());
+            float[] keys = kv.keys()[layer];
+            float[] values = kv.values()[layer];
             for (int h = 0; h < heads; h++) {
                 int q = t * 3 * d + h * 3 * hd;
                 int k = q + hd;
@@ -165,8 +167,9 @@ public final class NeoXStack {
         int d = config.hiddenSize();
         int hd = config.headSize();
         var kernels = ops.kernels();
-        float[] keys = table.pool().keys(layer);
-        float[] values = table.pool().values(layer);
+        KvStorage kv = storage(table.pool());
+        float[] keys = kv.keys()[layer];
+        float[] values = kv.values()[layer];
         int n = p + 1;
         float[] scores = SCORES.get();
         if (scores.length < n) {
@@ -192,6 +195,22 @@ public final class NeoXStack {
         for (int j = 0; j < n; j++) {
             kernels.axpy(scores[j] * inv, values, table.slot(j) * d + h * hd, ws.attention, out, hd);
         }
+    }
+
+    /** Keys and values of every layer for the slots of one page pool, laid out {@code [slot][hidden]}. */
+    private record KvStorage(float[][] keys, float[][] values) {
+        static KvStorage of(PagePool pool) {
+            int size = pool.slots() * pool.width();
+            return new KvStorage(new float[pool.layers()][size], new float[pool.layers()][size]);
+        }
+    }
+
+    private KvStorage storage(PagePool pool) {
+        if (pool.width() != config.hiddenSize() || pool.layers() != config.numLayers()) {
+            throw new IllegalArgumentException("page pool of " + pool.layers() + " layers x " + pool.width()
+                    + " does not fit this stack (" + config.numLayers() + " x " + config.hiddenSize() + ")");
+        }
+        return pool.attachment(this, () -> KvStorage.of(pool));
     }
 
     /** A layer's matrices in the CPU matmul layout. */

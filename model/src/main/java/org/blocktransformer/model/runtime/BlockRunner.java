@@ -1,12 +1,13 @@
 package org.blocktransformer.model.runtime;
 
-import org.blocktransformer.model.cache.KvPool;
+import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.backend.LinearExecutor;
+import org.blocktransformer.model.backend.StackExecutor;
+import org.blocktransformer.model.backend.StackRow;
+import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.DecodingStrategy;
 import org.blocktransformer.model.config.EmbedderProjection;
-import org.blocktransformer.model.cpu.CpuOps;
-import org.blocktransformer.model.cpu.PackedLinear;
-import org.blocktransformer.model.neox.NeoXStack;
 import org.blocktransformer.model.weights.BlockWeights;
 
 /**
@@ -16,22 +17,24 @@ import org.blocktransformer.model.weights.BlockWeights;
 public final class BlockRunner {
     private final BlockWeights weights;
     private final BlockConfig config;
-    private final CpuOps ops;
-    private final NeoXStack blockDecoder;
-    private final NeoXStack tokenDecoder;
-    private final PackedLinear projection;
-    private final PackedLinear expansion;
-    private final PackedLinear embedOut;
+    private final StackExecutor blockDecoder;
+    private final StackExecutor tokenDecoder;
+    private final LinearExecutor projection;
+    private final LinearExecutor expansion;
+    private final LinearExecutor head;
 
-    public BlockRunner(BlockWeights weights, CpuOps ops) {
+    public BlockRunner(BlockWeights weights, ComputeBackend backend) {
         this.weights = weights;
         this.config = weights.config();
-        this.ops = ops;
-        this.blockDecoder = new NeoXStack(config.blockDecoder(), weights.blockDecoder(), ops);
-        this.tokenDecoder = new NeoXStack(config.tokenDecoder(), weights.tokenDecoder(), ops);
-        this.projection = weights.embedProjection() == null ? null : PackedLinear.of(weights.embedProjection());
-        this.expansion = PackedLinear.of(weights.expansion());
-        this.embedOut = PackedLinear.of(weights.tokenEmbedOut());
+        this.blockDecoder = backend.stack(config.blockDecoder(), weights.blockDecoder());
+        this.tokenDecoder = backend.stack(config.tokenDecoder(), weights.tokenDecoder());
+        this.projection = weights.embedProjection() == null ? null : backend.linear(weights.embedProjection());
+        this.expansion = backend.linear(weights.expansion());
+        this.head = backend.linear(weights.tokenEmbedOut());
+    }
+
+    public LinearExecutor head() {
+        return head;
     }
 
     public BlockConfig config() {
@@ -39,15 +42,15 @@ public final class BlockRunner {
     }
 
     /** A pool for the global cache: one position per block. */
-    public KvPool newGlobalPool(int pageSize, int pages) {
+    public PagePool newGlobalPool(int pageSize, int pages) {
         var c = config.blockDecoder();
-        return new KvPool(c.numLayers(), c.hiddenSize(), pageSize, pages);
+        return new PagePool(c.numLayers(), c.hiddenSize(), pageSize, pages);
     }
 
     /** A pool of local cache slots, one page of R + L_B - 1 positions per batch row. */
-    public KvPool newLocalPool(int slots) {
+    public PagePool newLocalPool(int slots) {
         var c = config.tokenDecoder();
-        return new KvPool(c.numLayers(), c.hiddenSize(), config.localCacheLength(), slots);
+        return new PagePool(c.numLayers(), c.hiddenSize(), config.localCacheLength(), slots);
     }
 
     /** Block embeddings [nBlocks, D] of {@code nBlocks * L_B} ids starting at {@code ids[offset]}. */
@@ -62,21 +65,17 @@ public final class BlockRunner {
         if (config.embedder().projection() == EmbedderProjection.CONCAT) {
             return concat;
         }
-        float[] out = new float[nBlocks * d];
-        ops.linear(concat, nBlocks, projection, out);
-        return out;
+        return projection.apply(concat, nBlocks);
     }
 
     /** Block decoder over new blocks of several rows: {@code x} [T, D] becomes the contexts. */
-    public void decodeBlocks(float[] x, NeoXStack.Row[] rows) {
+    public void decodeBlocks(float[] x, StackRow[] rows) {
         blockDecoder.forward(x, rows);
     }
 
     /** Expansion of {@code n} contexts: [n, R * D_tok], row r of context i at {@code i*R*D_tok + r*D_tok}. */
     public float[] expand(float[] contexts, int n) {
-        float[] out = new float[n * config.expansionRatio() * config.tokenDecoder().hiddenSize()];
-        ops.linear(contexts, n, expansion, out);
-        return out;
+        return expansion.apply(contexts, n);
     }
 
     /** Writes the token decoder's input embedding of {@code id} at {@code dst[offset]}. */
@@ -88,17 +87,19 @@ public final class BlockRunner {
      * Token decoder over new local positions of several rows; logits [n, V] for every new position if
      * {@code allPositions}, else for the last new position of each row.
      */
-    public float[] decodeTokens(float[] x, NeoXStack.Row[] rows, boolean allPositions) {
-        int d = config.tokenDecoder().hiddenSize();
+    public float[] decodeTokens(float[] x, StackRow[] rows, boolean allPositions) {
+        float[] selected = tokenHidden(x, rows, allPositions);
+        return logits(selected, selected.length / config.tokenDecoder().hiddenSize());
+    }
+
+    /** Token decoder over new local positions; the final hidden states of every position or the last of each row. */
+    public float[] tokenHidden(float[] x, StackRow[] rows, boolean allPositions) {
         tokenDecoder.forward(x, rows);
-        float[] selected = allPositions ? x : VanillaRunner.lastOfEachRow(x, rows, d);
-        return logits(selected, selected.length / d);
+        return allPositions ? x : VanillaRunner.lastOfEachRow(x, rows, config.tokenDecoder().hiddenSize());
     }
 
     public float[] logits(float[] hidden, int n) {
-        float[] logits = new float[n * config.vocabSize()];
-        ops.linear(hidden, n, embedOut, logits);
-        return logits;
+        return head.apply(hidden, n);
     }
 
     /**
@@ -144,13 +145,13 @@ public final class BlockRunner {
                 throw new IllegalArgumentException("every sequence needs " + nb * lb + " ids (whole blocks)");
             }
         }
-        KvPool global = newGlobalPool(nb, b);
-        NeoXStack.Row[] rows = new NeoXStack.Row[b];
+        PagePool global = newGlobalPool(nb, b);
+        StackRow[] rows = new StackRow[b];
         float[] embeddings = new float[b * nb * d];
         for (int i = 0; i < b; i++) {
             var table = global.newTable();
             table.reserve(nb);
-            rows[i] = new NeoXStack.Row(table, nb);
+            rows[i] = new StackRow(table, nb);
             System.arraycopy(embedBlocks(ids[i], 0, nb), 0, embeddings, i * nb * d, nb * d);
         }
         float[] contexts = embeddings.clone();
@@ -164,8 +165,8 @@ public final class BlockRunner {
         float[] expanded = expand(sources, m);
         int positions = config.localCacheLength();
         float[] inputs = new float[m * positions * dt];
-        KvPool local = newLocalPool(m);
-        NeoXStack.Row[] localRows = new NeoXStack.Row[m];
+        PagePool local = newLocalPool(m);
+        StackRow[] localRows = new StackRow[m];
         for (int i = 0; i < b; i++) {
             for (int n = 1; n < nb; n++) {
                 int row = i * (nb - 1) + (n - 1);
@@ -178,7 +179,7 @@ public final class BlockRunner {
                 }
                 var table = local.newTable();
                 table.reserve(positions);
-                localRows[row] = new NeoXStack.Row(table, positions);
+                localRows[row] = new StackRow(table, positions);
             }
         }
         float[] hidden = inputs.clone();

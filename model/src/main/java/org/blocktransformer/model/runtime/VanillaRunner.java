@@ -1,55 +1,60 @@
 package org.blocktransformer.model.runtime;
 
-import org.blocktransformer.model.cache.KvPool;
+import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.backend.LinearExecutor;
+import org.blocktransformer.model.backend.StackExecutor;
+import org.blocktransformer.model.backend.StackRow;
+import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.VanillaConfig;
-import org.blocktransformer.model.cpu.CpuOps;
-import org.blocktransformer.model.cpu.PackedLinear;
-import org.blocktransformer.model.neox.NeoXStack;
 import org.blocktransformer.model.weights.VanillaWeights;
 
-/** GPT-NeoX on the CPU: token embedding, the stack over a paged per-token cache, the output head. */
+/** GPT-NeoX on a backend: token embedding (host), the stack over a paged per-token cache, the output head. */
 public final class VanillaRunner {
     private final VanillaWeights weights;
-    private final CpuOps ops;
-    private final NeoXStack stack;
-    private final PackedLinear embedOut;
+    private final StackExecutor stack;
+    private final LinearExecutor head;
 
-    public VanillaRunner(VanillaWeights weights, CpuOps ops) {
+    public VanillaRunner(VanillaWeights weights, ComputeBackend backend) {
         this.weights = weights;
-        this.ops = ops;
-        this.stack = new NeoXStack(weights.config().stack(), weights.stack(), ops);
-        this.embedOut = PackedLinear.of(weights.embedOut());
+        this.stack = backend.stack(weights.config().stack(), weights.stack());
+        this.head = backend.linear(weights.embedOut());
     }
 
     public VanillaConfig config() {
         return weights.config();
     }
 
+    public LinearExecutor head() {
+        return head;
+    }
+
     /** A pool for the global cache: one position per token. */
-    public KvPool newPool(int pageSize, int pages) {
+    public PagePool newPool(int pageSize, int pages) {
         var c = config().stack();
-        return new KvPool(c.numLayers(), c.hiddenSize(), pageSize, pages);
+        return new PagePool(c.numLayers(), c.hiddenSize(), pageSize, pages);
     }
 
     /**
-     * Appends {@code tokens} (the rows' new tokens, in row order) to the rows' caches and returns logits
-     * [n, V]: for every new position if {@code allPositions}, else for the last new position of each row.
+     * Appends {@code tokens} (the rows' new tokens, in row order) to the rows' caches and returns the final hidden
+     * states [n, D]: of every new position if {@code allPositions}, else of the last new position of each row.
      */
-    public float[] run(int[] tokens, NeoXStack.Row[] rows, boolean allPositions) {
+    public float[] hidden(int[] tokens, StackRow[] rows, boolean allPositions) {
         int d = config().stack().hiddenSize();
         float[] x = new float[tokens.length * d];
         for (int t = 0; t < tokens.length; t++) {
             weights.embedIn().copyRow(tokens[t], x, t * d);
         }
         stack.forward(x, rows);
-        float[] selected = allPositions ? x : lastOfEachRow(x, rows, d);
-        int n = selected.length / d;
-        float[] logits = new float[n * config().vocabSize()];
-        ops.linear(selected, n, embedOut, logits);
-        return logits;
+        return allPositions ? x : lastOfEachRow(x, rows, d);
     }
 
-    static float[] lastOfEachRow(float[] x, NeoXStack.Row[] rows, int d) {
+    /** As {@link #hidden} followed by the output head: logits [n, V]. */
+    public float[] run(int[] tokens, StackRow[] rows, boolean allPositions) {
+        float[] h = hidden(tokens, rows, allPositions);
+        return head.apply(h, h.length / config().stack().hiddenSize());
+    }
+
+    static float[] lastOfEachRow(float[] x, StackRow[] rows, int d) {
         float[] out = new float[rows.length * d];
         int end = 0;
         for (int r = 0; r < rows.length; r++) {

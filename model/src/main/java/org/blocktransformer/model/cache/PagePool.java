@@ -1,27 +1,32 @@
 package org.blocktransformer.model.cache;
 
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
 /**
- * Keys and values of one decoder stack, for all layers, in fixed-size pages. A sequence owns a {@link CacheTable}
- * of pages; a position {@code p} of it lives in slot {@code p % pageSize} of page {@code table[p / pageSize]}.
- * Storage per layer is one array laid out {@code [page][slot][hidden]}, so a head's key is contiguous.
+ * The pages of one decoder stack's KV cache: which are free, which belong to whom. A sequence owns a
+ * {@link CacheTable}; its position {@code p} lives in slot {@code p % pageSize} of page {@code table[p / pageSize]},
+ * i.e. at global slot {@code page * pageSize + p % pageSize}.
+ *
+ * <p>The pool only does the bookkeeping. Each backend keeps the keys and values themselves (host arrays, device
+ * buffers) as an attachment of the pool, sized {@code pageCount * pageSize} slots per layer.
  */
-public final class KvPool {
+public final class PagePool {
     private final int layers;
     private final int width;
     private final int pageSize;
     private final int pageCount;
-    private final float[][] keys;
-    private final float[][] values;
     private final int[] free;
     private int freeCount;
+    private final Map<Object, Object> attachments = new IdentityHashMap<>();
 
-    public KvPool(int layers, int width, int pageSize, int pageCount) {
+    public PagePool(int layers, int width, int pageSize, int pageCount) {
         if (layers <= 0 || width <= 0 || pageSize <= 0 || pageCount <= 0) {
             throw new IllegalArgumentException("KV pool needs positive sizes: layers " + layers + ", width " + width
                     + ", page size " + pageSize + ", pages " + pageCount);
         }
-        long perLayer = (long) pageCount * pageSize * width;
-        if (perLayer > Integer.MAX_VALUE - 16) {
+        if ((long) pageCount * pageSize * width > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("KV pool of " + pageCount + " pages x " + pageSize + " positions x "
                     + width + " values exceeds one array per layer; lower the cache memory");
         }
@@ -29,8 +34,6 @@ public final class KvPool {
         this.width = width;
         this.pageSize = pageSize;
         this.pageCount = pageCount;
-        this.keys = new float[layers][(int) perLayer];
-        this.values = new float[layers][(int) perLayer];
         this.free = new int[pageCount];
         for (int i = 0; i < pageCount; i++) {
             free[i] = pageCount - 1 - i;
@@ -38,7 +41,7 @@ public final class KvPool {
         this.freeCount = pageCount;
     }
 
-    /** Bytes one page takes in every layer, keys and values. */
+    /** Bytes one page takes in every layer, keys and values, in float32. */
     public static long pageBytes(int layers, int width, int pageSize) {
         return 2L * layers * width * pageSize * Float.BYTES;
     }
@@ -59,6 +62,11 @@ public final class KvPool {
         return pageCount;
     }
 
+    /** Slots per layer: {@code pageCount * pageSize}. */
+    public int slots() {
+        return pageCount * pageSize;
+    }
+
     public synchronized int freePages() {
         return freeCount;
     }
@@ -67,13 +75,10 @@ public final class KvPool {
         return pageBytes(layers, width, pageSize) * pageCount;
     }
 
-    /** Keys of one layer, indexed {@code slot * width + hidden}. */
-    public float[] keys(int layer) {
-        return keys[layer];
-    }
-
-    public float[] values(int layer) {
-        return values[layer];
+    /** The storage {@code owner} keeps for this pool, made on first use. */
+    @SuppressWarnings("unchecked")
+    public synchronized <T> T attachment(Object owner, Supplier<T> create) {
+        return (T) attachments.computeIfAbsent(owner, k -> create.get());
     }
 
     /** Takes {@code n} pages, or none if fewer are free. */

@@ -1,0 +1,27 @@
+package org.blocktransformer.model.backend;
+
+/**
+ * Makes a {@link ComputeBackend}; found with {@link java.util.ServiceLoader}, so the TornadoVM module plugs in
+ * without the engine depending on it.
+ */
+public interface BackendProvider {
+
+    /** The name users select it by, e.g. "tornado". */
+    String name();
+
+    /** Whether it can run in this JVM, why not, and its devices. Must not throw. */
+    BackendInfo probe();
+
+    /**
+     * Opens the backend on a device.
+     *
+     * @param device  a device index or name fragment as {@link #probe()} lists them; null or empty = the default
+     * @param threads host threads to use, 0 = all
+     */
+    ComputeBackend open(String device, int threads);
+
+    /** Preference when the user asks for "auto": higher wins among available providers. */
+    default int priority() {
+        return 0;
+    }
+}

@@ -1,0 +1,26 @@
+package org.blocktransformer.model.backend;
+
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.weights.Linear;
+import org.blocktransformer.model.weights.StackWeights;
+
+/**
+ * Where the model's arithmetic runs. The decode loop, the caches' bookkeeping and the scheduler are the same for
+ * every backend; a backend only provides executors for stacks and Linear layers, holding the weights (and, for
+ * stacks, the KV storage of each page pool) in its own memory. Close it to free that memory.
+ */
+public interface ComputeBackend extends AutoCloseable {
+
+    /** "cpu", "tornado", ... */
+    String name();
+
+    /** The device in words, e.g. "CPU: 2 threads, Vector API" or "NVIDIA H100 (OpenCL)". */
+    String device();
+
+    StackExecutor stack(NeoXConfig config, StackWeights weights);
+
+    LinearExecutor linear(Linear layer);
+
+    @Override
+    void close();
+}

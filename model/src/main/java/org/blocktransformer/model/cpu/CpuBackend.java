@@ -1,0 +1,75 @@
+package org.blocktransformer.model.cpu;
+
+import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.backend.LinearExecutor;
+import org.blocktransformer.model.backend.StackExecutor;
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.neox.NeoXStack;
+import org.blocktransformer.model.weights.Linear;
+import org.blocktransformer.model.weights.StackWeights;
+
+/** The pure-Java backend: Vector API kernels (scalar without the module) on a pool of threads. */
+public final class CpuBackend implements ComputeBackend {
+    private final CpuOps ops;
+    private final boolean ownsThreads;
+
+    /** A backend with its own {@code threads} worker threads (0 = one per processor). */
+    public CpuBackend(int threads) {
+        this.ops = new CpuOps(CpuKernels.best(), new Parallel(threads));
+        this.ownsThreads = true;
+    }
+
+    public CpuBackend(CpuOps ops) {
+        this.ops = ops;
+        this.ownsThreads = false;
+    }
+
+    public CpuOps ops() {
+        return ops;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String device() {
+        return "CPU (" + ops.kernels().describe() + ", " + ops.parallel().threads() + " threads)";
+    }
+
+    @Override
+    public StackExecutor stack(NeoXConfig config, StackWeights weights) {
+        return new NeoXStack(config, weights, ops);
+    }
+
+    @Override
+    public LinearExecutor linear(Linear layer) {
+        PackedLinear packed = PackedLinear.of(layer);
+        return new LinearExecutor() {
+            @Override
+            public int inFeatures() {
+                return layer.inFeatures();
+            }
+
+            @Override
+            public int outFeatures() {
+                return layer.outFeatures();
+            }
+
+            @Override
+            public float[] apply(float[] x, int rows) {
+                float[] y = new float[rows * layer.outFeatures()];
+                ops.linear(x, rows, packed, y);
+                return y;
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        if (ownsThreads) {
+            ops.parallel().close();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package org.blocktransformer.model.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.blocktransformer.model.backend.LinearExecutor;
+
+/**
+ * Turns final hidden states into next tokens through the output head: greedy rows by the backend's argmax (on a
+ * GPU only their ids come back), sampled rows from their logits with each sequence's own sampler.
+ */
+final class Heads {
+    private Heads() {
+    }
+
+    /**
+     * @param hidden  [n, d] hidden states
+     * @param seqs    the sequences to choose for
+     * @param rowOf   for each of {@code seqs}, its row in {@code hidden}
+     */
+    static int[] choose(LinearExecutor head, float[] hidden, int d, List<Sequence> seqs, List<Integer> rowOf) {
+        int[] out = new int[seqs.size()];
+        List<Integer> greedy = new ArrayList<>();
+        List<Integer> sampled = new ArrayList<>();
+        for (int i = 0; i < seqs.size(); i++) {
+            (seqs.get(i).request.sampling().isGreedy() ? greedy : sampled).add(i);
+        }
+        if (!greedy.isEmpty()) {
+            int[] ids = head.argmax(gather(hidden, d, greedy, rowOf), greedy.size());
+            for (int k = 0; k < greedy.size(); k++) {
+                out[greedy.get(k)] = ids[k];
+            }
+        }
+        if (!sampled.isEmpty()) {
+            float[] logits = head.apply(gather(hidden, d, sampled, rowOf), sampled.size());
+            int vocab = head.outFeatures();
+            for (int k = 0; k < sampled.size(); k++) {
+                int i = sampled.get(k);
+                out[i] = seqs.get(i).sampler.next(logits, k * vocab, vocab);
+            }
+        }
+        return out;
+    }
+
+    private static float[] gather(float[] hidden, int d, List<Integer> which, List<Integer> rowOf) {
+        float[] x = new float[which.size() * d];
+        for (int k = 0; k < which.size(); k++) {
+            System.arraycopy(hidden, rowOf.get(which.get(k)) * d, x, k * d, d);
+        }
+        return x;
+    }
+}
