@@ -1,0 +1,126 @@
+package org.blocktransformer.loader.text;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.SubmissionPublisher;
+import org.blocktransformer.loader.ModelSources;
+import org.blocktransformer.loader.tokenizer.BtTokenizer;
+import org.blocktransformer.model.engine.EngineOptions;
+import org.blocktransformer.model.engine.InferenceEngine;
+import org.blocktransformer.model.generate.GenerationRequest;
+import org.blocktransformer.model.generate.GenerationResult;
+import org.blocktransformer.model.generate.TokenListener;
+import org.blocktransformer.model.weights.WeightFormat;
+
+/**
+ * Text in, text out: a model, its tokenizer and an {@link InferenceEngine}. Thread-safe; many threads may share
+ * one. Close it to stop the engine and free its memory.
+ *
+ * <pre>{@code
+ * try (var bt = TextEngine.open(Path.of("my-checkpoint"), EngineOptions.defaults())) {
+ *     TextResult r = bt.generate("Once upon a time", GenerateOptions.greedy(64));
+ *     System.out.println(r.text());
+ * }
+ * }</pre>
+ */
+public final class TextEngine implements AutoCloseable {
+    private final InferenceEngine engine;
+    private final BtTokenizer tokenizer;
+
+    private TextEngine(InferenceEngine engine, BtTokenizer tokenizer) {
+        this.engine = engine;
+        this.tokenizer = tokenizer;
+    }
+
+    /** A checkpoint directory holding {@code config.json}, weights and {@code tokenizer.json}. */
+    public static TextEngine open(Path checkpoint, EngineOptions options) {
+        Path tokenizer = checkpoint.resolve(BtTokenizer.TOKENIZER_FILE);
+        if (!Files.isRegularFile(tokenizer)) {
+            throw new IllegalArgumentException("no " + BtTokenizer.TOKENIZER_FILE + " in " + checkpoint
+                    + "; pass the tokenizer with open(model, tokenizer, options)");
+        }
+        return open(checkpoint.toString(), tokenizer, options);
+    }
+
+    /** A checkpoint directory or preset name, and a {@code tokenizer.json} (file or the folder holding it). */
+    public static TextEngine open(String modelDirOrPreset, Path tokenizer, EngineOptions options) {
+        BtTokenizer tok = BtTokenizer.load(tokenizer);
+        try {
+            var weights = ModelSources.load(modelDirOrPreset, WeightFormat.F32, 0);
+            if (tok.vocabSize() > weights.config().vocabSize()) {
+                throw new IllegalArgumentException("tokenizer has " + tok.vocabSize() + " tokens but the model only "
+                        + weights.config().vocabSize());
+            }
+            return new TextEngine(InferenceEngine.open(weights, options), tok);
+        } catch (RuntimeException e) {
+            tok.close();
+            throw e;
+        }
+    }
+
+    public InferenceEngine engine() {
+        return engine;
+    }
+
+    public BtTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Continues {@code prompt}, blocking until done. */
+    public TextResult generate(String prompt, GenerateOptions options) {
+        return submit(prompt, options).join();
+    }
+
+    /** Starts a continuation; the future completes with it (or exceptionally, e.g. for an empty prompt). */
+    public CompletableFuture<TextResult> submit(String prompt, GenerateOptions options) {
+        return submit(prompt, options, TokenListener.NONE);
+    }
+
+    private CompletableFuture<TextResult> submit(String prompt, GenerateOptions options, TokenListener listener) {
+        int[] ids = tokenizer.encode(prompt);
+        if (ids.length == 0) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("the prompt encodes to no tokens"));
+        }
+        var request = new GenerationRequest(ids, options.maxNewTokens(), options.sampling(), options.stopAtEos());
+        return engine.submit(request, listener).thenApply(this::toText);
+    }
+
+    /**
+     * Streams the continuation as text pieces while it is generated; their concatenation is the result's text. A
+     * piece is emitted once its bytes decode to whole characters.
+     */
+    public Flow.Publisher<String> stream(String prompt, GenerateOptions options) {
+        SubmissionPublisher<String> publisher = new SubmissionPublisher<>();
+        IncrementalDecoder decoder = new IncrementalDecoder(tokenizer);
+        submit(prompt, options, id -> {
+            String piece = decoder.add(id);
+            if (!piece.isEmpty()) {
+                publisher.submit(piece);
+            }
+        }).whenComplete((result, error) -> {
+            if (error != null) {
+                publisher.closeExceptionally(error);
+            } else {
+                String rest = decoder.flush();
+                if (!rest.isEmpty()) {
+                    publisher.submit(rest);
+                }
+                publisher.close();
+            }
+        });
+        return publisher;
+    }
+
+    private TextResult toText(GenerationResult r) {
+        return new TextResult(tokenizer.decode(r.generatedIds()), r.promptIds(), r.generatedIds(), r.finishReason(),
+                r.firstTokenNanos() / 1e6, r.totalNanos() / 1e6);
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+        tokenizer.close();
+    }
+}
