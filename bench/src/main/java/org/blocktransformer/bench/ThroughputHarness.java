@@ -4,6 +4,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.blocktransformer.model.config.BlockConfig;
+import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.engine.Batching;
 import org.blocktransformer.model.engine.EngineOptions;
 import org.blocktransformer.model.engine.InferenceEngine;
 import org.blocktransformer.model.generate.GenerationRequest;
@@ -13,38 +19,234 @@ import org.blocktransformer.model.weights.ModelWeights;
 
 /**
  * Measures generation throughput the way the paper does: a batch of same-length random prompts, a fixed number of
- * new tokens each (EOS ignored), greedy, wall time from submission to the last token.
+ * new tokens each (EOS ignored), greedy, wall time from submission to the last token (prefill included).
+ *
+ * <p>One engine per run, its KV cache sized to the run (batch x the pages one sequence of this shape needs), so
+ * a run never allocates more cache than it uses. Before timing, a warm-up batch of the same shape (same batch size
+ * and prompt length, fewer new tokens) runs on the same engine, so the JIT has compiled the kernels for these
+ * shapes and the engine's buffers have grown to size.
  */
 public final class ThroughputHarness {
+
+    /**
+     * How to run.
+     *
+     * @param batching     static or continuous batching
+     * @param rounds       requests = batch size x rounds (more than one round keeps a continuous batch refilled)
+     * @param backend      "auto", "cpu", "tornado"
+     * @param device       the backend's device selector, "" = default
+     * @param threads      CPU threads, 0 = all
+     * @param warmupTokens new tokens per request of the warm-up batch (0 = no warm-up)
+     * @param promptSeed   seed of the random prompt ids (the same prompts for every model of a vocabulary)
+     * @param memoryBudget bytes against which the largest batch that fits is reported (0 = half the free heap)
+     */
+    public record Options(Batching batching, int rounds, String backend, String device, int threads, int warmupTokens,
+                          long promptSeed, long memoryBudget) {
+        public Options {
+            if (rounds < 1) {
+                throw new IllegalArgumentException("rounds must be >= 1, got " + rounds);
+            }
+            if (warmupTokens < 0) {
+                throw new IllegalArgumentException("warm-up tokens must be >= 0, got " + warmupTokens);
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(Batching.STATIC, 1, "auto", "", 0, 16, 1, 0);
+        }
+
+        public Options withBatching(Batching b) {
+            return new Options(b, rounds, backend, device, threads, warmupTokens, promptSeed, memoryBudget);
+        }
+
+        public Options withWarmupTokens(int n) {
+            return new Options(batching, rounds, backend, device, threads, n, promptSeed, memoryBudget);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(batching, rounds, backend, device, n, warmupTokens, promptSeed, memoryBudget);
+        }
+    }
+
+    /** What a run is doing now, for a progress display polling from another thread. */
+    public static final class Progress {
+        private volatile String phase = "starting";
+        private final AtomicLong tokens = new AtomicLong();
+        private volatile long target;
+
+        public String phase() {
+            return phase;
+        }
+
+        /** Tokens generated so far in the current phase. */
+        public long tokens() {
+            return tokens.get();
+        }
+
+        /** Tokens the current phase will generate. */
+        public long target() {
+            return target;
+        }
+
+        void start(String newPhase, long newTarget) {
+            tokens.set(0);
+            target = newTarget;
+            phase = newPhase;
+        }
+    }
+
     private ThroughputHarness() {
     }
 
-    public static ThroughputResult run(String modelName, ModelWeights weights, long weightBytes, Scenario scenario,
-                                       int batchSize, EngineOptions options, long seed) {
-        int vocab = weights.config().vocabSize();
-        SplittableRandom random = new SplittableRandom(seed);
-        List<GenerationRequest> requests = new ArrayList<>();
-        for (int b = 0; b < batchSize; b++) {
-            int[] prompt = new int[scenario.promptLength()];
-            for (int i = 0; i < prompt.length; i++) {
-                prompt[i] = 1 + random.nextInt(vocab - 1);
+    /** Measures one (model, scenario, batch size). */
+    public static ThroughputResult run(String modelName, ModelWeights weights, String weightFormat, Scenario scenario,
+                                       int batchSize, Options options, Progress progress) {
+        ModelConfig config = weights.config();
+        int prompt = scenario.promptLength();
+        int fresh = scenario.newTokens();
+        if ((long) prompt + fresh > config.maxSequenceTokens()) {
+            throw new IllegalArgumentException(modelName + ": prompt " + prompt + " + " + fresh + " new tokens exceed"
+                    + " the model's " + config.maxSequenceTokens() + " tokens");
+        }
+        Progress p = progress == null ? new Progress() : progress;
+        int requestCount = batchSize * options.rounds();
+        List<int[]> prompts = prompts(config.vocabSize(), prompt, requestCount, options.promptSeed());
+
+        p.start("opening engine", 0);
+        try (InferenceEngine engine = openSized(weights, scenario, batchSize, options)) {
+            if (options.warmupTokens() > 0) {
+                int warmNew = Math.min(fresh, options.warmupTokens());
+                p.start("warm-up", (long) batchSize * warmNew);
+                List<GenerationRequest> warm = new ArrayList<>();
+                for (int i = 0; i < batchSize; i++) {
+                    warm.add(new GenerationRequest(prompts.get(i), warmNew, SamplingParams.GREEDY, false));
+                }
+                generate(engine, warm, null, p);
             }
-            requests.add(new GenerationRequest(prompt, scenario.newTokens(), SamplingParams.GREEDY, false));
-        }
-        try (var engine = InferenceEngine.open(weights, options.withMaxBatchSize(batchSize))) {
+            p.start("measuring", (long) requestCount * fresh);
+            long[][] times = new long[requestCount][fresh];
+            List<GenerationRequest> requests = new ArrayList<>();
+            for (int[] ids : prompts) {
+                requests.add(new GenerationRequest(ids, fresh, SamplingParams.GREEDY, false));
+            }
             long start = System.nanoTime();
-            List<GenerationResult> results = engine.generateAll(requests);
+            List<GenerationResult> results = generate(engine, requests, times, p);
             double seconds = (System.nanoTime() - start) / 1e9;
-            long tokens = results.stream().mapToLong(r -> r.generatedIds().length).sum();
-            double ttft = results.stream().mapToLong(GenerationResult::firstTokenNanos).average().orElse(0) / 1e6;
-            double[] perToken = results.stream()
-                    .mapToDouble(r -> (r.totalNanos() - r.firstTokenNanos()) / 1e6 / Math.max(1, r.generatedIds().length - 1))
-                    .sorted().toArray();
-            return new ThroughputResult(modelName, "cpu", engine.describeBackend(), scenario.name(),
-                    scenario.promptLength(), scenario.newTokens(), batchSize, options.batching().name().toLowerCase(),
-                    tokens / seconds, ttft, percentile(perToken, 0.5), percentile(perToken, 0.99),
-                    engine.cacheBytes(), weightBytes, seconds);
+
+            long tokens = 0;
+            double[] ttft = new double[results.size()];
+            for (GenerationResult r : results) {
+                tokens += r.generatedIds().length;
+            }
+            double[] gapArray = new double[(int) Math.max(0, tokens - results.size())];
+            int g = 0;
+            for (int i = 0; i < results.size(); i++) {
+                GenerationResult r = results.get(i);
+                ttft[i] = r.firstTokenNanos() / 1e6;
+                for (int t = 1; t < r.generatedIds().length; t++) {
+                    gapArray[g++] = (times[i][t] - times[i][t - 1]) / 1e6;
+                }
+            }
+            Arrays.sort(gapArray, 0, g);
+            gapArray = Arrays.copyOf(gapArray, g);
+            Arrays.sort(ttft);
+            p.start("measuring memory", 0);
+            long heap = usedHeapAfterGc();
+            String backend = engine.backendName();
+            int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+            long budget = options.memoryBudget() > 0 ? options.memoryBudget() : CacheSizing.defaultBudget();
+            return new ThroughputResult(modelName, config instanceof BlockConfig ? "block" : "vanilla", weightFormat,
+                    backend, device(engine), scenario.name(), prompt, fresh, batchSize,
+                    options.batching().name().toLowerCase(java.util.Locale.ROOT), requestCount, tokens, seconds,
+                    tokens / seconds, Arrays.stream(ttft).average().orElse(0), percentile(ttft, 0.99),
+                    percentile(gapArray, 0.5), percentile(gapArray, 0.99), engine.cacheBytes(),
+                    WeightMemory.of(weights).heldBy(backend), heap,
+                    CacheSizing.maxBatch(config, prompt, fresh, budget), threads);
         }
+    }
+
+    /** An engine whose global cache holds exactly {@code batch} sequences of the scenario's shape. */
+    static InferenceEngine openSized(ModelWeights weights, Scenario scenario, int batch, Options options) {
+        ModelConfig config = weights.config();
+        long perSequence = CacheSizing.globalBytesPerSequence(config, scenario.promptLength(), scenario.newTokens());
+        long budget = perSequence * batch;
+        for (int attempt = 0; ; attempt++) {
+            EngineOptions engineOptions = new EngineOptions(batch, options.batching(), budget, options.threads())
+                    .withBackend(options.backend(), options.device());
+            InferenceEngine engine = InferenceEngine.open(weights, engineOptions);
+            if (engine.maxBatchFor(scenario.promptLength(), scenario.newTokens()) >= batch || attempt == 3) {
+                return engine;
+            }
+            // The engine counts pages differently from CacheSizing: give it one more page per sequence and retry.
+            engine.close();
+            budget += batch * CacheSizing.globalPageBytes(config);
+        }
+    }
+
+    private static List<GenerationResult> generate(InferenceEngine engine, List<GenerationRequest> requests,
+                                                   long[][] times, Progress p) {
+        for (GenerationRequest r : requests) {
+            engine.validate(r);
+        }
+        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            long[] row = times == null ? null : times[i];
+            int[] count = {0};
+            futures.add(engine.submit(requests.get(i), id -> {
+                if (row != null && count[0] < row.length) {
+                    row[count[0]++] = System.nanoTime();
+                }
+                p.tokens.incrementAndGet();
+            }));
+        }
+        List<GenerationResult> out = new ArrayList<>();
+        for (var f : futures) {
+            try {
+                out.add(f.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while benchmarking", e);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IllegalStateException(e.getCause());
+            }
+        }
+        return out;
+    }
+
+    /** Random prompt ids in [1, vocab): the same (seed, length, count) gives the same prompts. */
+    static List<int[]> prompts(int vocab, int length, int count, long seed) {
+        List<int[]> out = new ArrayList<>(count);
+        for (int b = 0; b < count; b++) {
+            SplittableRandom random = new SplittableRandom(seed * 1_000_003L + b);
+            int[] ids = new int[length];
+            for (int i = 0; i < length; i++) {
+                ids[i] = 1 + random.nextInt(vocab - 1);
+            }
+            out.add(ids);
+        }
+        return out;
+    }
+
+    /** The device part of the engine's description, with the processor's name for the CPU backend. */
+    static String device(InferenceEngine engine) {
+        String d = engine.describeBackend();
+        String prefix = engine.backendName() + ": ";
+        if (d.startsWith(prefix)) {
+            d = d.substring(prefix.length());
+        }
+        if ("cpu".equals(engine.backendName())) {
+            d = Hardware.cpuModel() + ", " + d;
+        }
+        return d;
+    }
+
+    static long usedHeapAfterGc() {
+        Runtime rt = Runtime.getRuntime();
+        System.gc();
+        return rt.totalMemory() - rt.freeMemory();
     }
 
     static double percentile(double[] sorted, double q) {
@@ -53,23 +255,5 @@ public final class ThroughputHarness {
         }
         int i = (int) Math.ceil(q * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
-    }
-
-    /** Quick command-line use: model, batch sizes, prompt length, new tokens, weight format. */
-    public static void main(String[] args) {
-        String model = args[0];
-        int[] batches = Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray();
-        int prompt = Integer.parseInt(args[2]);
-        int fresh = Integer.parseInt(args[3]);
-        var format = args.length > 4 ? org.blocktransformer.model.weights.WeightFormat.valueOf(args[4].toUpperCase())
-                : org.blocktransformer.model.weights.WeightFormat.F32;
-        var weights = org.blocktransformer.loader.ModelSources.load(model, format, 0);
-        for (int b : batches) {
-            // Warm-up run so the JIT has compiled the kernels before timing.
-            run(model, weights, 0, Scenario.custom(Math.min(prompt, 16), 8), b, EngineOptions.defaults(), 1);
-            var r = run(model, weights, 0, Scenario.custom(prompt, fresh), b, EngineOptions.defaults(), 1);
-            System.out.printf("%s batch %d prompt %d new %d: %.1f tok/s, ttft %.0f ms, p50 %.1f ms/token (%s)%n",
-                    model, b, prompt, fresh, r.tokensPerSecond(), r.ttftMillis(), r.p50TokenMillis(), r.device());
-        }
     }
 }

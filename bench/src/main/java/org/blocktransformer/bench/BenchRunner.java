@@ -1,0 +1,127 @@
+package org.blocktransformer.bench;
+
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.loader.Checkpoints;
+import org.blocktransformer.loader.ModelSources;
+import org.blocktransformer.loader.Presets;
+import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.WeightFormat;
+
+/** Runs a {@link BenchPlan}: loads each model once, then every scenario and batch size on it. */
+public final class BenchRunner {
+
+    /** Loads a model by name. */
+    @FunctionalInterface
+    public interface Loader {
+        ModelWeights load(String model, WeightFormat format, long initSeed);
+    }
+
+    /** Told what happens, on the calling thread (a progress display polls {@link ThroughputHarness.Progress}). */
+    public interface Listener {
+        default void modelLoading(String model) {
+        }
+
+        default void modelLoaded(String model, double seconds) {
+        }
+
+        /** Run {@code index} (from 1) of {@code total} starts; {@code progress} tracks its tokens. */
+        default void runStarting(int index, int total, String model, Scenario scenario, int batchSize,
+                                 ThroughputHarness.Progress progress) {
+        }
+
+        default void runFinished(int index, int total, ThroughputResult result) {
+        }
+    }
+
+    private BenchRunner() {
+    }
+
+    /** The architecture of a preset or checkpoint directory, without loading weights. */
+    public static ModelConfig config(String model) {
+        if (Presets.exists(model)) {
+            return Presets.config(model);
+        }
+        Path dir;
+        try {
+            dir = Path.of(model);
+        } catch (InvalidPathException e) {
+            dir = null;
+        }
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new CheckpointException("'" + model + "' is neither a preset nor a checkpoint directory; presets: "
+                    + String.join(", ", Presets.names()));
+        }
+        return Checkpoints.config(dir);
+    }
+
+    /** Configs of all models, checking that every scenario fits every model before anything runs. */
+    public static Map<String, ModelConfig> checkedConfigs(List<String> models, List<Scenario> scenarios) {
+        Map<String, ModelConfig> configs = new LinkedHashMap<>();
+        for (String m : models) {
+            ModelConfig c = config(m);
+            for (Scenario s : scenarios) {
+                if ((long) s.promptLength() + s.newTokens() > c.maxSequenceTokens()) {
+                    throw new IllegalArgumentException("scenario " + s + " needs " + (s.promptLength() + s.newTokens())
+                            + " tokens, more than " + m + " handles (" + c.maxSequenceTokens() + ")");
+                }
+            }
+            configs.put(m, c);
+        }
+        return configs;
+    }
+
+    public static List<ThroughputResult> run(BenchPlan plan, Listener listener) {
+        return run(plan, ModelSources::load, listener);
+    }
+
+    public static List<ThroughputResult> run(BenchPlan plan, Loader loader, Listener listener) {
+        checkedConfigs(plan.models(), plan.scenarios());
+        List<ThroughputResult> results = new ArrayList<>();
+        int total = plan.runCount();
+        int index = 0;
+        String format = plan.weights().name().toLowerCase(java.util.Locale.ROOT);
+        for (String model : plan.models()) {
+            listener.modelLoading(model);
+            long t0 = System.nanoTime();
+            ModelWeights weights = loader.load(model, plan.weights(), plan.initSeed());
+            listener.modelLoaded(model, (System.nanoTime() - t0) / 1e9);
+            long budget = plan.run().memoryBudget() > 0 ? plan.run().memoryBudget() : CacheSizing.defaultBudget();
+            ThroughputHarness.Options options = new ThroughputHarness.Options(plan.run().batching(),
+                    plan.run().rounds(), plan.run().backend(), plan.run().device(), plan.run().threads(),
+                    plan.run().warmupTokens(), plan.run().promptSeed(), budget);
+            for (Scenario scenario : plan.scenarios()) {
+                for (int batch : batchSizes(plan, weights.config(), scenario, budget, model)) {
+                    index++;
+                    ThroughputHarness.Progress progress = new ThroughputHarness.Progress();
+                    listener.runStarting(index, total, model, scenario, batch, progress);
+                    ThroughputResult r = ThroughputHarness.run(model, weights, format, scenario, batch, options, progress);
+                    results.add(r);
+                    listener.runFinished(index, total, r);
+                }
+            }
+        }
+        return results;
+    }
+
+    /** The plan's batch sizes for one model and scenario, the largest that fits the budget last. */
+    static List<Integer> batchSizes(BenchPlan plan, ModelConfig config, Scenario s, long budget, String model) {
+        List<Integer> sizes = new ArrayList<>(plan.batchSizes());
+        if (plan.maxBatch()) {
+            int fits = CacheSizing.maxBatch(config, s.promptLength(), s.newTokens(), budget);
+            if (fits < 1) {
+                throw new IllegalArgumentException(model + ": not even one sequence of " + s + " fits the memory"
+                        + " budget of " + budget + " bytes");
+            }
+            sizes.add(Math.min(fits, plan.maxBatchCap()));
+        }
+        return sizes;
+    }
+}

@@ -1,0 +1,104 @@
+package org.blocktransformer.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The files of a benchmark run: {@code results.csv} (one row per run), {@code ratios.csv}, {@code results.json}
+ * (the machine, the command, every run and every ratio) and the PNG charts.
+ */
+public final class ResultFiles {
+
+    static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private static final ObjectMapper LINE = JsonMapper.builder().build();
+
+    private ResultFiles() {
+    }
+
+    /**
+     * Writes everything into {@code dir} (created if needed).
+     *
+     * @param meta    what to record about the run (command, date, ...); the machine's facts are added
+     * @param charts  whether to render the PNG charts
+     * @return the files written
+     */
+    public static List<Path> write(Path dir, Map<String, Object> meta, List<ThroughputResult> results,
+                                   List<Ratio> ratios, boolean charts) throws IOException {
+        Files.createDirectories(dir);
+        List<Path> files = new ArrayList<>();
+        Path csv = dir.resolve("results.csv");
+        Files.writeString(csv, csv(results.stream().map(ThroughputResult::fields).toList()));
+        files.add(csv);
+        if (!ratios.isEmpty()) {
+            Path rcsv = dir.resolve("ratios.csv");
+            Files.writeString(rcsv, csv(ratios.stream().map(Ratio::fields).toList()));
+            files.add(rcsv);
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        Map<String, Object> m = new LinkedHashMap<>(meta);
+        m.put("machine", Hardware.facts());
+        doc.put("meta", m);
+        doc.put("runs", results.stream().map(ThroughputResult::fields).toList());
+        doc.put("ratios", ratios.stream().map(Ratio::fields).toList());
+        Path json = dir.resolve("results.json");
+        Files.writeString(json, JSON.writeValueAsString(doc) + "\n");
+        files.add(json);
+        if (charts && !results.isEmpty()) {
+            files.addAll(Charts.writeAll(dir, results, ratios, subtitle(results)));
+        }
+        return files;
+    }
+
+    /** The chart subtitle: backend and device of the runs, e.g. "cpu: AMD EPYC, CPU (Vector API ...)". */
+    static String subtitle(List<ThroughputResult> results) {
+        ThroughputResult first = results.get(0);
+        return first.backend() + ": " + first.device() + "; " + first.weights() + " weights, " + first.batching()
+                + " batching";
+    }
+
+    /** One compact JSON object on one line. */
+    public static String jsonLine(Map<String, Object> fields) {
+        try {
+            return LINE.writeValueAsString(fields);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** CSV with a header from the first row's keys; fields quoted when they hold a comma, quote or newline. */
+    static String csv(List<Map<String, Object>> rows) {
+        StringBuilder sb = new StringBuilder();
+        if (rows.isEmpty()) {
+            return "";
+        }
+        sb.append(String.join(",", rows.get(0).keySet())).append('\n');
+        for (Map<String, Object> row : rows) {
+            boolean first = true;
+            for (Object v : row.values()) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                sb.append(csvField(v == null ? "" : String.valueOf(v)));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    static String csvField(String s) {
+        if (s.contains(",") || s.contains("\"") || s.contains("\n")) {
+            return '"' + s.replace("\"", "\"\"") + '"';
+        }
+        return s;
+    }
+}
