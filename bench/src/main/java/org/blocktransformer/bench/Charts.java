@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Set;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.StandardChartTheme;
 import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
@@ -113,6 +112,7 @@ public final class Charts {
             lin.setAutoRangeIncludesZero(true);
             lin.setNumberFormatOverride(new DecimalFormat("#,##0"));
             lin.setUpperMargin(0.15);
+            lin.setTickUnit(new NumberTickUnit(niceStep(max * 1.15 / 8)));
             y = lin;
         }
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
@@ -131,8 +131,12 @@ public final class Charts {
                 new DecimalFormat("#,##0")));
         renderer.setDefaultItemLabelsVisible(true);
         renderer.setDefaultItemLabelFont(ITEM);
-        renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12,
-                TextAnchor.BOTTOM_CENTER));
+        // Labels above the points of even series and below those of odd ones, so two close lines stay readable.
+        for (int s = 0; s < byModel.size(); s++) {
+            renderer.setSeriesPositiveItemLabelPosition(s, s % 2 == 0
+                    ? new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12, TextAnchor.BOTTOM_CENTER)
+                    : new ItemLabelPosition(ItemLabelAnchor.OUTSIDE6, TextAnchor.TOP_CENTER));
+        }
         XYPlot plot = new XYPlot(data, x, y, renderer);
         JFreeChart chart = new JFreeChart("Throughput, " + scenario + " (prompt " + prompt + ", " + fresh + " new)",
                 TITLE, plot, true);
@@ -157,7 +161,8 @@ public final class Charts {
         NumberAxis values = new NumberAxis("throughput ratio, block / vanilla (x)");
         values.setAutoRangeIncludesZero(true);
         values.setUpperBound(max * 1.2);
-        values.setNumberFormatOverride(new DecimalFormat("0.#"));
+        values.setTickUnit(new NumberTickUnit(niceStep(max * 1.2 / 8)));
+        values.setNumberFormatOverride(new DecimalFormat("0.##"));
         BarRenderer renderer = new BarRenderer();
         renderer.setBarPainter(new StandardBarPainter());
         renderer.setShadowVisible(false);
@@ -173,12 +178,14 @@ public final class Charts {
                 TextAnchor.CENTER_LEFT));
         CategoryPlot plot = new CategoryPlot(data, categories, values, renderer);
         plot.setOrientation(PlotOrientation.HORIZONTAL);
+        plot.setRangeAxisLocation(org.jfree.chart.axis.AxisLocation.BOTTOM_OR_RIGHT);
         ValueMarker equal = new ValueMarker(1.0, new Color(0x555555), new BasicStroke(1.5f,
                 BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {5f, 4f}, 0f));
         equal.setLabel("equal");
         equal.setLabelFont(ITEM);
-        equal.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
-        equal.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+        equal.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.BOTTOM_RIGHT);
+        equal.setLabelTextAnchor(TextAnchor.BOTTOM_LEFT);
+        equal.setLabelBackgroundColor(new Color(255, 255, 255, 0));
         plot.addRangeMarker(equal);
         JFreeChart chart = new JFreeChart("Block / vanilla throughput", TITLE, plot, data.getRowCount() > 1
                 || !ratios.isEmpty());
@@ -189,8 +196,21 @@ public final class Charts {
         return chart;
     }
 
+    /** A step of 1, 2 or 5 times a power of ten, at least {@code raw}. */
+    static double niceStep(double raw) {
+        if (!(raw > 0)) {
+            return 1;
+        }
+        double p = Math.pow(10, Math.floor(Math.log10(raw)));
+        for (double m : new double[] {1, 2, 5, 10}) {
+            if (m * p >= raw) {
+                return m * p;
+            }
+        }
+        return 10 * p;
+    }
+
     private static void style(JFreeChart chart, String subtitle) {
-        StandardChartTheme.createJFreeTheme().apply(chart);
         chart.getTitle().setFont(TITLE);
         chart.setBackgroundPaint(Color.WHITE);
         chart.setPadding(new RectangleInsets(8, 8, 8, 16));

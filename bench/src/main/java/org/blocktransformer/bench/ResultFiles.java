@@ -58,8 +58,37 @@ public final class ResultFiles {
         return files;
     }
 
+    /** Runs and pairs read back from a {@code results.json} this class wrote. */
+    public record Saved(Map<String, Object> meta, List<ThroughputResult> runs, List<ModelPair> pairs) {
+    }
+
+    @SuppressWarnings("unchecked")
+    public static Saved read(Path json) throws IOException {
+        Map<String, Object> doc = JSON.readValue(json.toFile(), Map.class);
+        Object runs = doc.get("runs");
+        if (!(runs instanceof List<?> list)) {
+            throw new IOException(json + " holds no \"runs\" list (not a results.json of bt bench)");
+        }
+        List<ThroughputResult> results = new ArrayList<>();
+        for (Object o : list) {
+            try {
+                results.add(ThroughputResult.fromFields((Map<String, ?>) o));
+            } catch (RuntimeException e) {
+                throw new IOException(json + ": " + e.getMessage(), e);
+            }
+        }
+        Map<String, Object> meta = doc.get("meta") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+        List<ModelPair> pairs = new ArrayList<>();
+        if (meta.get("pairs") instanceof List<?> ps) {
+            for (Object p : ps) {
+                pairs.add(ModelPair.parse(String.valueOf(p)));
+            }
+        }
+        return new Saved(meta, results, pairs);
+    }
+
     /** The chart subtitle: backend and device of the runs, e.g. "cpu: AMD EPYC, CPU (Vector API ...)". */
-    static String subtitle(List<ThroughputResult> results) {
+    public static String subtitle(List<ThroughputResult> results) {
         ThroughputResult first = results.get(0);
         return first.backend() + ": " + first.device() + "; " + first.weights() + " weights, " + first.batching()
                 + " batching";

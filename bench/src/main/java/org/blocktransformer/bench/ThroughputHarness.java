@@ -22,9 +22,10 @@ import org.blocktransformer.model.weights.ModelWeights;
  * new tokens each (EOS ignored), greedy, wall time from submission to the last token (prefill included).
  *
  * <p>One engine per run, its KV cache sized to the run (batch x the pages one sequence of this shape needs), so
- * a run never allocates more cache than it uses. Before timing, a warm-up batch of the same shape (same batch size
- * and prompt length, fewer new tokens) runs on the same engine, so the JIT has compiled the kernels for these
- * shapes and the engine's buffers have grown to size.
+ * a run never allocates more cache than it uses. Before timing, warm-up batches of the same shape (same batch size
+ * and prompt length, fewer new tokens) run on the same engine until two in a row take about the same time (at least
+ * two, at most {@value #MAX_WARMUP_ROUNDS}), so the JIT has compiled the kernels for these shapes and the engine's
+ * buffers have grown to size.
  */
 public final class ThroughputHarness {
 
@@ -95,6 +96,11 @@ public final class ThroughputHarness {
         }
     }
 
+    /** Warm-up batches stop when one takes within this fraction of the previous one's time ... */
+    static final double WARMUP_TOLERANCE = 0.15;
+    /** ... or after this many. */
+    static final int MAX_WARMUP_ROUNDS = 5;
+
     private ThroughputHarness() {
     }
 
@@ -116,12 +122,22 @@ public final class ThroughputHarness {
         try (InferenceEngine engine = openSized(weights, scenario, batchSize, options)) {
             if (options.warmupTokens() > 0) {
                 int warmNew = Math.min(fresh, options.warmupTokens());
-                p.start("warm-up", (long) batchSize * warmNew);
                 List<GenerationRequest> warm = new ArrayList<>();
                 for (int i = 0; i < batchSize; i++) {
                     warm.add(new GenerationRequest(prompts.get(i), warmNew, SamplingParams.GREEDY, false));
                 }
-                generate(engine, warm, null, p);
+                // Until two consecutive warm-up batches take about the same time (the JIT has settled).
+                long previous = -1;
+                for (int round = 1; round <= MAX_WARMUP_ROUNDS; round++) {
+                    p.start("warm-up " + round, (long) batchSize * warmNew);
+                    long t0 = System.nanoTime();
+                    generate(engine, warm, null, p);
+                    long t = System.nanoTime() - t0;
+                    if (previous > 0 && Math.abs(t - previous) <= WARMUP_TOLERANCE * previous) {
+                        break;
+                    }
+                    previous = t;
+                }
             }
             p.start("measuring", (long) requestCount * fresh);
             long[][] times = new long[requestCount][fresh];

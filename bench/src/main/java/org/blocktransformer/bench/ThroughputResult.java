@@ -88,6 +88,35 @@ public record ThroughputResult(
         return m;
     }
 
+    /** The inverse of {@link #fields()} (e.g. read back from a results.json). */
+    public static ThroughputResult fromFields(Map<String, ?> m) {
+        return new ThroughputResult(str(m, "model"), str(m, "kind"), str(m, "weights"), str(m, "backend"),
+                str(m, "device"), str(m, "scenario"), num(m, "prompt_len").intValue(), num(m, "new_tokens").intValue(),
+                num(m, "batch_size").intValue(), str(m, "batching"), num(m, "requests").intValue(),
+                num(m, "generated_tokens").longValue(), num(m, "seconds").doubleValue(),
+                num(m, "tokens_per_s").doubleValue(), num(m, "ttft_ms").doubleValue(),
+                num(m, "ttft_p99_ms").doubleValue(), num(m, "latency_p50_ms").doubleValue(),
+                num(m, "latency_p99_ms").doubleValue(), num(m, "cache_bytes").longValue(),
+                num(m, "weight_bytes").longValue(), num(m, "heap_used_bytes").longValue(),
+                num(m, "max_batch_in_budget").intValue(), num(m, "threads").intValue());
+    }
+
+    private static String str(Map<String, ?> m, String key) {
+        Object v = m.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("run without '" + key + "'");
+        }
+        return v.toString();
+    }
+
+    private static Number num(Map<String, ?> m, String key) {
+        Object v = m.get(key);
+        if (v instanceof Number n) {
+            return n;
+        }
+        throw new IllegalArgumentException("run without a number '" + key + "'");
+    }
+
     static double round(double v, int digits) {
         if (!Double.isFinite(v)) {
             return v;

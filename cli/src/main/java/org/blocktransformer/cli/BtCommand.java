@@ -26,6 +26,8 @@ import picocli.CommandLine.Spec;
                 TokenizeCommand.class,
                 InfoCommand.class,
                 DevicesCommand.class,
+                BenchCommand.class,
+                PerplexityCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%n",
         footer = {
