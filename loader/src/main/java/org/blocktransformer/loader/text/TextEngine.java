@@ -89,28 +89,31 @@ public final class TextEngine implements AutoCloseable {
 
     /**
      * Streams the continuation as text pieces while it is generated; their concatenation is the result's text. A
-     * piece is emitted once its bytes decode to whole characters.
+     * piece is emitted once its bytes decode to whole characters. The publisher is cold: each subscriber starts
+     * its own generation when it subscribes, so no piece is produced before anyone listens.
      */
     public Flow.Publisher<String> stream(String prompt, GenerateOptions options) {
-        SubmissionPublisher<String> publisher = new SubmissionPublisher<>();
-        IncrementalDecoder decoder = new IncrementalDecoder(tokenizer);
-        submit(prompt, options, id -> {
-            String piece = decoder.add(id);
-            if (!piece.isEmpty()) {
-                publisher.submit(piece);
-            }
-        }).whenComplete((result, error) -> {
-            if (error != null) {
-                publisher.closeExceptionally(error);
-            } else {
-                String rest = decoder.flush();
-                if (!rest.isEmpty()) {
-                    publisher.submit(rest);
+        return subscriber -> {
+            SubmissionPublisher<String> publisher = new SubmissionPublisher<>();
+            publisher.subscribe(subscriber);
+            IncrementalDecoder decoder = new IncrementalDecoder(tokenizer);
+            submit(prompt, options, id -> {
+                String piece = decoder.add(id);
+                if (!piece.isEmpty()) {
+                    publisher.submit(piece);
                 }
-                publisher.close();
-            }
-        });
-        return publisher;
+            }).whenComplete((result, error) -> {
+                if (error != null) {
+                    publisher.closeExceptionally(error);
+                } else {
+                    String rest = decoder.flush();
+                    if (!rest.isEmpty()) {
+                        publisher.submit(rest);
+                    }
+                    publisher.close();
+                }
+            });
+        };
     }
 
     private TextResult toText(GenerationResult r) {

@@ -26,6 +26,17 @@ public final class ScalarKernels implements CpuKernels {
     }
 
     @Override
+    public void keyScores(float[] q, int qo, float[] keys, int ko, int len, int stride, float[] scores, int so) {
+        for (int lane = 0; lane < KEY_LANES; lane++) {
+            float s = 0;
+            for (int d = 0; d < len; d++) {
+                s = Math.fma(q[qo + d], keys[ko + d * stride + lane], s);
+            }
+            scores[so + lane] = s;
+        }
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len) {
         for (int i = 0; i < len; i++) {
             y[yo + i] = Math.fma(alpha, x[xo + i], y[yo + i]);
@@ -49,7 +60,7 @@ public final class ScalarKernels implements CpuKernels {
                         s = Math.fma(x[m * k + c], wv, s);
                     }
                     int col = p * panel + j;
-                    y[m * n + col] = bias == null ? s : s + bias[col];
+                    y[m * n + col] = s + bias[col];
                 }
             }
         }

@@ -22,6 +22,7 @@ public final class VectorKernels implements CpuKernels {
     private static final int L = 16;
     private static final int PANEL = PackedMatrix.PANEL;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
+    private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[4 * PANEL]);
     private static final ThreadLocal<float[]> WIDENED = ThreadLocal.withInitial(() -> new float[0]);
 
     private VectorKernels() {
@@ -54,6 +55,16 @@ public final class VectorKernels implements CpuKernels {
         return s;
     }
 
+    @Override
+    public void keyScores(float[] q, int qo, float[] keys, int ko, int len, int stride, float[] scores, int so) {
+        // One lane per position; no horizontal reduction, so the same bits as the scalar kernel.
+        FloatVector acc = FloatVector.zero(F);
+        for (int d = 0; d < len; d++) {
+            acc = FloatVector.broadcast(F, q[qo + d]).fma(FloatVector.fromArray(F, keys, ko + d * stride), acc);
+        }
+        acc.intoArray(scores, so);
+    }
+
     /** Pairwise sum in a fixed order. */
     private static float sumLanes(float[] v) {
         float a = (v[0] + v[8]) + (v[4] + v[12]);
@@ -75,26 +86,32 @@ public final class VectorKernels implements CpuKernels {
         }
     }
 
+    /** Input rows per block: a block of x (and one weight panel) stay in L2 while the panels sweep past it. */
+    private static final int ROW_BLOCK = 64;
+
     @Override
     public void matmulPanels(float[] x, int M, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
         int k = w.cols();
-        for (int p = p0; p < p1; p++) {
-            float[] panel;
-            int base;
-            if (w.isBf16()) {
-                panel = widened(k * PANEL);
-                widenBf16(w.bf16(), p * k * PANEL, panel, k * PANEL);
-                base = 0;
-            } else {
-                panel = w.f32();
-                base = p * k * PANEL;
-            }
-            int m = 0;
-            for (; m + 4 <= M; m += 4) {
-                tile4(x, m, k, panel, base, p, w.rows(), bias, y);
-            }
-            for (; m < M; m++) {
-                tile1(x, m, k, panel, base, p, w.rows(), bias, y);
+        for (int m0 = 0; m0 < M; m0 += ROW_BLOCK) {
+            int m1 = Math.min(M, m0 + ROW_BLOCK);
+            for (int p = p0; p < p1; p++) {
+                float[] panel;
+                int base;
+                if (w.isBf16()) {
+                    panel = widened(k * PANEL);
+                    widenBf16(w.bf16(), p * k * PANEL, panel, k * PANEL);
+                    base = 0;
+                } else {
+                    panel = w.f32();
+                    base = p * k * PANEL;
+                }
+                int m = m0;
+                for (; m + 4 <= m1; m += 4) {
+                    tile4(x, m, k, panel, base, p, w.rows(), bias, y);
+                }
+                for (; m < m1; m++) {
+                    tile1(x, m, k, panel, base, p, w.rows(), bias, y);
+                }
             }
         }
     }
@@ -131,12 +148,18 @@ public final class VectorKernels implements CpuKernels {
             a2 = xv.fma(FloatVector.fromArray(F, w, wo + 2 * L), a2);
             a3 = xv.fma(FloatVector.fromArray(F, w, wo + 3 * L), a3);
         }
+        // Vectors never cross a call boundary: a call that is not inlined would box them.
         int col = p * PANEL;
-        int yo = m * n + col;
-        store(a0, bias, y, yo, col, n);
-        store(a1, bias, y, yo + L, col + L, n);
-        store(a2, bias, y, yo + 2 * L, col + 2 * L, n);
-        store(a3, bias, y, yo + 3 * L, col + 3 * L, n);
+        boolean full = col + PANEL <= n;
+        float[] out = full ? y : OUT.get();
+        int o = full ? m * n + col : 0;
+        a0.add(FloatVector.fromArray(F, bias, col)).intoArray(out, o);
+        a1.add(FloatVector.fromArray(F, bias, col + L)).intoArray(out, o + L);
+        a2.add(FloatVector.fromArray(F, bias, col + 2 * L)).intoArray(out, o + 2 * L);
+        a3.add(FloatVector.fromArray(F, bias, col + 3 * L)).intoArray(out, o + 3 * L);
+        if (!full) {
+            System.arraycopy(out, 0, y, m * n + col, n - col);
+        }
     }
 
     /** Four input rows times one panel: 16 accumulators, each weight vector loaded once for four FMAs. */
@@ -174,35 +197,37 @@ public final class VectorKernels implements CpuKernels {
             a33 = u.fma(w3, a33);
         }
         int col = p * PANEL;
-        int y0 = m * n + col;
-        store(a00, bias, y, y0, col, n);
-        store(a01, bias, y, y0 + L, col + L, n);
-        store(a02, bias, y, y0 + 2 * L, col + 2 * L, n);
-        store(a03, bias, y, y0 + 3 * L, col + 3 * L, n);
-        y0 += n;
-        store(a10, bias, y, y0, col, n);
-        store(a11, bias, y, y0 + L, col + L, n);
-        store(a12, bias, y, y0 + 2 * L, col + 2 * L, n);
-        store(a13, bias, y, y0 + 3 * L, col + 3 * L, n);
-        y0 += n;
-        store(a20, bias, y, y0, col, n);
-        store(a21, bias, y, y0 + L, col + L, n);
-        store(a22, bias, y, y0 + 2 * L, col + 2 * L, n);
-        store(a23, bias, y, y0 + 3 * L, col + 3 * L, n);
-        y0 += n;
-        store(a30, bias, y, y0, col, n);
-        store(a31, bias, y, y0 + L, col + L, n);
-        store(a32, bias, y, y0 + 2 * L, col + 2 * L, n);
-        store(a33, bias, y, y0 + 3 * L, col + 3 * L, n);
-    }
-
-    /** Adds the bias and stores 16 outputs starting at column {@code col}, masked past the last column. */
-    private static void store(FloatVector acc, float[] bias, float[] y, int yo, int col, int n) {
-        if (col + L <= n) {
-            (bias == null ? acc : acc.add(FloatVector.fromArray(F, bias, col))).intoArray(y, yo);
-        } else if (col < n) {
-            VectorMask<Float> mask = F.indexInRange(col, n);
-            (bias == null ? acc : acc.add(FloatVector.fromArray(F, bias, col, mask))).intoArray(y, yo, mask);
+        boolean full = col + PANEL <= n;
+        float[] out = full ? y : OUT.get();
+        int o = full ? m * n + col : 0;
+        int step = full ? n : PANEL;
+        FloatVector b0 = FloatVector.fromArray(F, bias, col);
+        FloatVector b1 = FloatVector.fromArray(F, bias, col + L);
+        FloatVector b2 = FloatVector.fromArray(F, bias, col + 2 * L);
+        FloatVector b3 = FloatVector.fromArray(F, bias, col + 3 * L);
+        a00.add(b0).intoArray(out, o);
+        a01.add(b1).intoArray(out, o + L);
+        a02.add(b2).intoArray(out, o + 2 * L);
+        a03.add(b3).intoArray(out, o + 3 * L);
+        o += step;
+        a10.add(b0).intoArray(out, o);
+        a11.add(b1).intoArray(out, o + L);
+        a12.add(b2).intoArray(out, o + 2 * L);
+        a13.add(b3).intoArray(out, o + 3 * L);
+        o += step;
+        a20.add(b0).intoArray(out, o);
+        a21.add(b1).intoArray(out, o + L);
+        a22.add(b2).intoArray(out, o + 2 * L);
+        a23.add(b3).intoArray(out, o + 3 * L);
+        o += step;
+        a30.add(b0).intoArray(out, o);
+        a31.add(b1).intoArray(out, o + L);
+        a32.add(b2).intoArray(out, o + 2 * L);
+        a33.add(b3).intoArray(out, o + 3 * L);
+        if (!full) {
+            for (int r = 0; r < 4; r++) {
+                System.arraycopy(out, r * PANEL, y, (m + r) * n + col, n - col);
+            }
         }
     }
 
@@ -213,8 +238,10 @@ public final class VectorKernels implements CpuKernels {
     @Override
     public void gelu(float[] x, int from, int to) {
         for (int i = from; i < to; i += L) {
-            VectorMask<Float> mask = F.indexInRange(i, to);
-            FloatVector v = FloatVector.fromArray(F, x, i, mask);
+            // Full vectors unmasked, the tail masked: lanewise IEEE operations give the same bits either way.
+            boolean full = i + L <= to;
+            VectorMask<Float> mask = full ? null : F.indexInRange(i, to);
+            FloatVector v = full ? FloatVector.fromArray(F, x, i) : FloatVector.fromArray(F, x, i, mask);
             FloatVector z = v.abs().mul(0.70710678f);
             FloatVector t = FloatVector.broadcast(F, 1f).div(z.fma(0.5f, 1f));
             FloatVector p = t.fma(0.17087277f, -0.82215223f)
@@ -226,33 +253,33 @@ public final class VectorKernels implements CpuKernels {
                     .fma(t, FloatVector.broadcast(F, 0.37409196f))
                     .fma(t, FloatVector.broadcast(F, 1.00002368f))
                     .fma(t, FloatVector.broadcast(F, -1.26551223f));
-            FloatVector erfc = t.mul(exp(z.mul(z).neg().add(p)));
+            // e^a for a = p - z^2 in [-87, 0], inlined (a helper taking vectors would box them when not inlined):
+            // a = k ln2 + r with |r| <= ln2/2 (Cody-Waite, round-to-nearest by the 1.5*2^23 trick), a degree-7
+            // Taylor polynomial for e^r (relative error ~2e-8), times 2^k built in the exponent bits.
+            FloatVector a = z.mul(z).neg().add(p).max(-87f);
+            FloatVector kf = a.fma(1.44269504f, 12582912f).sub(12582912f);
+            FloatVector r = kf.fma(FloatVector.broadcast(F, -0.693145752f), a).add(kf.mul(-1.42860677e-6f));
+            FloatVector e = r.fma(1.98412698e-4f, 1.38888889e-3f)
+                    .fma(r, FloatVector.broadcast(F, 8.33333333e-3f))
+                    .fma(r, FloatVector.broadcast(F, 4.16666667e-2f))
+                    .fma(r, FloatVector.broadcast(F, 1.66666667e-1f))
+                    .fma(r, FloatVector.broadcast(F, 0.5f))
+                    .fma(r, FloatVector.broadcast(F, 1f))
+                    .fma(r, FloatVector.broadcast(F, 1f))
+                    .mul(((IntVector) kf.convertShape(VectorOperators.F2I, I, 0)).add(127)
+                            .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            FloatVector erfc = t.mul(e);
             // 0.5 x (1 + erf(x/sqrt2)) = x (1 - erfc/2) for x >= 0 and x erfc/2 for x < 0.
             FloatVector half = erfc.mul(0.5f);
             FloatVector positive = v.mul(half.neg().add(1f));
             FloatVector negative = v.mul(half);
-            positive.blend(negative, v.compare(VectorOperators.LT, 0f)).intoArray(x, i, mask);
+            FloatVector result = positive.blend(negative, v.compare(VectorOperators.LT, 0f));
+            if (full) {
+                result.intoArray(x, i);
+            } else {
+                result.intoArray(x, i, mask);
+            }
         }
     }
 
-    /**
-     * e^x for x in about [-87, 0]: x = k ln2 + r with |r| <= ln2/2 (Cody-Waite, round-to-nearest by the 1.5*2^23
-     * trick), a degree-7 Taylor polynomial for e^r (relative error ~2e-8), times 2^k built in the exponent bits.
-     */
-    private static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(-87f).min(88f);
-        FloatVector shifter = FloatVector.broadcast(F, 12582912f);
-        FloatVector kf = xc.fma(1.44269504f, 12582912f).sub(shifter);
-        FloatVector r = kf.fma(FloatVector.broadcast(F, -0.693145752f), xc).add(kf.mul(-1.42860677e-6f));
-        FloatVector poly = r.fma(1.98412698e-4f, 1.38888889e-3f)
-                .fma(r, FloatVector.broadcast(F, 8.33333333e-3f))
-                .fma(r, FloatVector.broadcast(F, 4.16666667e-2f))
-                .fma(r, FloatVector.broadcast(F, 1.66666667e-1f))
-                .fma(r, FloatVector.broadcast(F, 0.5f))
-                .fma(r, FloatVector.broadcast(F, 1f))
-                .fma(r, FloatVector.broadcast(F, 1f));
-        IntVector k = (IntVector) kf.convertShape(VectorOperators.F2I, I, 0);
-        FloatVector scale = k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return poly.mul(scale);
-    }
 }

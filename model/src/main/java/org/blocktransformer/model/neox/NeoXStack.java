@@ -7,6 +7,7 @@ import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.cpu.CpuOps;
+import org.blocktransformer.model.cpu.CpuKernels;
 import org.blocktransformer.model.cpu.PackedLinear;
 import org.blocktransformer.model.weights.LayerWeights;
 import org.blocktransformer.model.weights.StackWeights;
@@ -28,6 +29,7 @@ public final class NeoXStack implements StackExecutor {
     private final CpuOps ops;
     private final Rotary rotary;
     private final float scale;
+    private static final int KEY_LANES = CpuKernels.KEY_LANES;
     private final Workspace ws = new Workspace();
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -137,13 +139,20 @@ public final class NeoXStack implements StackExecutor {
             KvStorage kv = storage(tableOf[t].pool());
             float[] keys = kv.keys()[layer];
             float[] values = kv.values()[layer];
+            int block = slot / KEY_LANES;
+            int lane = slot % KEY_LANES;
             for (int h = 0; h < heads; h++) {
                 int q = t * 3 * d + h * 3 * hd;
                 int k = q + hd;
                 int v = k + hd;
                 rotary.apply(ws.qkv, q, p);
                 rotary.apply(ws.qkv, k, p);
-                System.arraycopy(ws.qkv, k, keys, slot * d + h * hd, hd);
+                // Keys transposed in blocks of 16 positions ([block][hidden][lane]) so 16 scores come from
+                // lanewise FMAs; values stay [slot][hidden] for the weighted sum.
+                int ko = (block * d + h * hd) * KEY_LANES + lane;
+                for (int i = 0; i < hd; i++) {
+                    keys[ko + i * KEY_LANES] = ws.qkv[k + i];
+                }
                 System.arraycopy(ws.qkv, v, values, slot * d + h * hd, hd);
             }
         }
@@ -171,15 +180,20 @@ public final class NeoXStack implements StackExecutor {
         float[] keys = kv.keys()[layer];
         float[] values = kv.values()[layer];
         int n = p + 1;
+        int groups = (n + KEY_LANES - 1) / KEY_LANES;
         float[] scores = SCORES.get();
-        if (scores.length < n) {
-            scores = new float[Math.max(n, 2 * scores.length)];
+        if (scores.length < groups * KEY_LANES) {
+            scores = new float[Math.max(groups * KEY_LANES, 2 * scores.length)];
             SCORES.set(scores);
         }
         int q = t * 3 * d + h * 3 * hd;
+        for (int g = 0; g < groups; g++) {
+            int block = table.slot(g * KEY_LANES) / KEY_LANES;
+            kernels.keyScores(ws.qkv, q, keys, (block * d + h * hd) * KEY_LANES, hd, KEY_LANES, scores, g * KEY_LANES);
+        }
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
-            float s = kernels.dot(ws.qkv, q, keys, table.slot(j) * d + h * hd, hd) * scale;
+            float s = scores[j] * scale;
             scores[j] = s;
             max = Math.max(max, s);
         }
@@ -206,6 +220,10 @@ public final class NeoXStack implements StackExecutor {
     }
 
     private KvStorage storage(PagePool pool) {
+        if (pool.pageSize() % KEY_LANES != 0) {
+            throw new IllegalArgumentException("the CPU backend needs page sizes that are multiples of " + KEY_LANES
+                    + ", got " + pool.pageSize());
+        }
         if (pool.width() != config.hiddenSize() || pool.layers() != config.numLayers()) {
             throw new IllegalArgumentException("page pool of " + pool.layers() + " layers x " + pool.width()
                     + " does not fit this stack (" + config.numLayers() + " x " + config.hiddenSize() + ")");

@@ -44,13 +44,17 @@ public final class BlockRunner {
     /** A pool for the global cache: one position per block. */
     public PagePool newGlobalPool(int pageSize, int pages) {
         var c = config.blockDecoder();
-        return new PagePool(c.numLayers(), c.hiddenSize(), pageSize, pages);
+        return new PagePool(c.numLayers(), c.hiddenSize(), VanillaRunner.roundedPageSize(pageSize), pages);
     }
 
-    /** A pool of local cache slots, one page of R + L_B - 1 positions per batch row. */
+    /**
+     * A pool of local cache slots, one page per batch row holding the R + L_B - 1 positions of a block (rounded up
+     * to a multiple of 16 positions, the granularity backends vectorise over).
+     */
     public PagePool newLocalPool(int slots) {
         var c = config.tokenDecoder();
-        return new PagePool(c.numLayers(), c.hiddenSize(), config.localCacheLength(), slots);
+        int size = (config.localCacheLength() + 15) / 16 * 16;
+        return new PagePool(c.numLayers(), c.hiddenSize(), size, slots);
     }
 
     /** Block embeddings [nBlocks, D] of {@code nBlocks * L_B} ids starting at {@code ids[offset]}. */

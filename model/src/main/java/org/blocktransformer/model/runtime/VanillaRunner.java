@@ -28,10 +28,15 @@ public final class VanillaRunner {
         return head;
     }
 
-    /** A pool for the global cache: one position per token. */
+    /** Page sizes are whole multiples of 16 positions, the granularity backends vectorise attention over. */
+    public static int roundedPageSize(int pageSize) {
+        return (Math.max(1, pageSize) + 15) / 16 * 16;
+    }
+
+    /** A pool for the global cache: one position per token; {@code pageSize} is rounded up to a multiple of 16. */
     public PagePool newPool(int pageSize, int pages) {
         var c = config().stack();
-        return new PagePool(c.numLayers(), c.hiddenSize(), pageSize, pages);
+        return new PagePool(c.numLayers(), c.hiddenSize(), roundedPageSize(pageSize), pages);
     }
 
     /**

@@ -38,8 +38,9 @@ class CpuKernelsTest {
         SplittableRandom r = new SplittableRandom(31L * m + n * 7L + k);
         float[] x = random(r, m * k);
         F32Matrix w = new F32Matrix(n, k, random(r, n * k));
-        float[] bias = random(r, n);
+        float[] rawBias = random(r, n);
         for (var packed : new PackedMatrix[] {PackedMatrix.of(w), PackedMatrix.of(Bf16Matrix.of(w))}) {
+            float[] bias = PackedLinear.padBias(rawBias, packed);
             float[] expected = new float[m * n];
             float[] actual = new float[m * n];
             scalar.matmulPanels(x, m, packed, bias, expected, 0, packed.panels());
@@ -61,7 +62,8 @@ class CpuKernelsTest {
         float[] x = random(r, m * k);
         F32Matrix w = new F32Matrix(n, k, random(r, n * k));
         float[] y = new float[m * n];
-        vector.matmulPanels(x, m, PackedMatrix.of(w), null, y, 0, PackedMatrix.of(w).panels());
+        PackedMatrix packed = PackedMatrix.of(w);
+        vector.matmulPanels(x, m, packed, PackedLinear.padBias(null, packed), y, 0, packed.panels());
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double s = 0;
