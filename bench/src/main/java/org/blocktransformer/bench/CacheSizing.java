@@ -47,12 +47,15 @@ public final class CacheSizing {
         return pages * globalPageBytes(config);
     }
 
-    /** Bytes of a block model's local slot per batch row (0 for vanilla models). */
+    /**
+     * Bytes of a block model's local slot per batch row (0 for vanilla models): R + L_B - 1 positions, counted as a
+     * whole page of {@link #PAGE_SIZE} positions (an upper bound: the engine may keep exactly R + L_B - 1).
+     */
     public static long localBytesPerRow(ModelConfig config) {
         return switch (config) {
             case VanillaConfig v -> 0;
             case BlockConfig b -> PagePool.pageBytes(b.tokenDecoder().numLayers(), b.tokenDecoder().hiddenSize(),
-                    b.localCacheLength());
+                    (b.localCacheLength() + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE);
         };
     }
 

@@ -166,7 +166,7 @@ public final class ThroughputHarness {
             Arrays.sort(gapArray, 0, g);
             gapArray = Arrays.copyOf(gapArray, g);
             Arrays.sort(ttft);
-            p.start("measuring memory", 0);
+            p.phase = "measuring memory";
             long heap = usedHeapAfterGc();
             String backend = engine.backendName();
             int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();

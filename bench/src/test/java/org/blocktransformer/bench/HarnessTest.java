@@ -1,0 +1,106 @@
+package org.blocktransformer.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.blocktransformer.loader.ParameterCount;
+import org.blocktransformer.model.cpu.PackedMatrix;
+import org.blocktransformer.model.engine.Batching;
+import org.blocktransformer.model.engine.InferenceEngine;
+import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.WeightFormat;
+import org.junit.jupiter.api.Test;
+
+/** The harness on small random models: cache sizing against the engine, counts, memory. */
+class HarnessTest {
+
+    @Test
+    void cacheSizingIsWhatTheEngineNeeds() {
+        for (ModelWeights w : List.of(TinyBench.vanilla(WeightFormat.F32), TinyBench.block(WeightFormat.F32))) {
+            for (Scenario s : List.of(Scenario.custom(5, 9), Scenario.custom(16, 16), Scenario.custom(33, 1))) {
+                int batch = 3;
+                try (InferenceEngine engine = ThroughputHarness.openSized(w, s, batch,
+                        ThroughputHarness.Options.defaults().withThreads(1))) {
+                    String what = w.config().kind() + " " + s;
+                    assertEquals(batch, engine.maxBatchFor(s.promptLength(), s.newTokens()), what);
+                    long global = batch * CacheSizing.globalBytesPerSequence(w.config(), s.promptLength(), s.newTokens());
+                    assertEquals(global, engine.totalCachePages() * CacheSizing.globalPageBytes(w.config()), what);
+                    long local = engine.cacheBytes() - global;
+                    assertTrue(local <= batch * CacheSizing.localBytesPerRow(w.config()), what + ": local " + local);
+                    assertTrue(local > 0 == w.config() instanceof org.blocktransformer.model.config.BlockConfig, what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void weightMemoryCountsEveryParameterAndThePackedCopies() {
+        for (ModelWeights w : List.of(TinyBench.vanilla(WeightFormat.F32), TinyBench.block(WeightFormat.F32))) {
+            WeightMemory m = WeightMemory.of(w);
+            assertEquals(4 * ParameterCount.of(w.config()).total(), m.loaded(), w.config().kind());
+            assertTrue(m.packed() > 0 && m.packed() < m.loaded(), m.toString());
+            assertEquals(m.total(), m.heldBy("cpu"));
+            assertEquals(m.loaded(), m.heldBy("tornado"));
+        }
+        // Vanilla: the packed Linears are the stack's and embed_out (V x D), rows padded to whole panels.
+        var c = TinyBench.VANILLA;
+        int d = c.stack().hiddenSize();
+        int inter = c.stack().intermediateSize();
+        long perLayer = pad(3 * d) * d + pad(d) * d + pad(inter) * d + pad(d) * inter;
+        long expected = 4 * (c.stack().numLayers() * perLayer + pad(c.vocabSize()) * d);
+        assertEquals(expected, WeightMemory.of(TinyBench.vanilla(WeightFormat.F32)).packed());
+        WeightMemory bf16 = WeightMemory.of(TinyBench.vanilla(WeightFormat.BF16));
+        assertEquals(expected / 2, bf16.packed());
+    }
+
+    private static long pad(int rows) {
+        return (long) (rows + PackedMatrix.PANEL - 1) / PackedMatrix.PANEL * PackedMatrix.PANEL;
+    }
+
+    @Test
+    void runCountsTokensAndTimes() {
+        ModelWeights w = TinyBench.block(WeightFormat.F32);
+        var options = ThroughputHarness.Options.defaults().withThreads(1).withWarmupTokens(4);
+        var progress = new ThroughputHarness.Progress();
+        ThroughputResult r = ThroughputHarness.run("tiny-block", w, "f32", Scenario.custom(6, 10), 3, options, progress);
+        assertEquals("block", r.kind());
+        assertEquals("cpu", r.backend());
+        assertEquals(3, r.batchSize());
+        assertEquals(3, r.requests());
+        assertEquals(30, r.generatedTokens());
+        assertEquals(30, progress.tokens());
+        assertEquals(r.generatedTokens() / r.seconds(), r.tokensPerSecond(), 1e-9 * r.tokensPerSecond());
+        assertTrue(r.ttftMillis() > 0 && r.ttftP99Millis() >= r.ttftMillis() * 0.999, r.toString());
+        assertTrue(r.p50TokenMillis() > 0 && r.p99TokenMillis() >= r.p50TokenMillis(), r.toString());
+        assertTrue(r.cacheBytes() > 3 * CacheSizing.globalBytesPerSequence(w.config(), 6, 10));
+        assertTrue(r.cacheBytes() <= 3 * CacheSizing.bytesPerSequence(w.config(), 6, 10));
+        assertEquals(WeightMemory.of(w).total(), r.weightBytes());
+        assertEquals(r.cacheBytes() + r.weightBytes(), r.peakMemoryBytes());
+        assertTrue(r.heapUsedBytes() > 0);
+        assertEquals(1, r.threads());
+        assertTrue(r.device().contains("CPU"), r.device());
+
+        // Continuous batching with more requests than rows.
+        var continuous = new ThroughputHarness.Options(Batching.CONTINUOUS, 3, "cpu", "", 1, 0, 7, 1 << 20);
+        r = ThroughputHarness.run("tiny-vanilla", TinyBench.vanilla(WeightFormat.F32), "f32", Scenario.custom(4, 5), 2,
+                continuous, null);
+        assertEquals("vanilla", r.kind());
+        assertEquals(6, r.requests());
+        assertEquals(30, r.generatedTokens());
+        assertEquals("continuous", r.batching());
+        assertEquals(CacheSizing.maxBatch(TinyBench.VANILLA, 4, 5, 1 << 20), r.maxBatchInBudget());
+    }
+
+    @Test
+    void promptsAreSeededAndInTheVocabulary() {
+        var a = ThroughputHarness.prompts(512, 20, 3, 5);
+        var b = ThroughputHarness.prompts(512, 20, 3, 5);
+        for (int i = 0; i < 3; i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a.get(i), b.get(i));
+            for (int id : a.get(i)) {
+                assertTrue(id >= 1 && id < 512);
+            }
+        }
+    }
+}
