@@ -3,7 +3,6 @@ package org.blocktransformer.cli;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -280,11 +279,10 @@ public final class PerplexityCommand implements Callable<Integer> {
             return List.of(ids);
         }
         List<int[]> docs = new ArrayList<>();
-        try (MappingIterator<JsonNode> it = Json.MAPPER.readerFor(JsonNode.class).readValues(t)) {
-            while (it.hasNextValue()) {
-                JsonNode node = it.nextValue();
-                JsonParser p = it.getParser();
+        try (JsonParser p = Json.MAPPER.createParser(t)) {
+            while (p.nextToken() != null) {
                 String where = "line " + p.currentLocation().getLineNr();
+                JsonNode node = Json.MAPPER.readTree(p);
                 if (!node.isArray()) {
                     throw new CliException(file + ", " + where + ": expected a JSON array of token ids");
                 }
