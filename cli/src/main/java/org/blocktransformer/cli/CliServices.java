@@ -60,6 +60,17 @@ public interface CliServices {
     interface Generator extends AutoCloseable {
         List<GenerationResult> generateAll(List<GenerationRequest> requests);
 
+        /**
+         * Runs the requests and hands each result to {@code done} (with its index) as soon as it finishes; returns
+         * when all are done. By default in input order after all finished.
+         */
+        default void generateEach(List<GenerationRequest> requests, java.util.function.ObjIntConsumer<GenerationResult> done) {
+            List<GenerationResult> all = generateAll(requests);
+            for (int i = 0; i < all.size(); i++) {
+                done.accept(all.get(i), i);
+            }
+        }
+
         @Override
         void close();
     }

@@ -151,6 +151,21 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "CPU threads for the kernels (0 = all available processors). Default: ${DEFAULT-VALUE}.")
     int threads;
 
+    @Option(names = "--stream",
+            description = "With --format json: print each prompt's JSON object as soon as it finishes (objects then"
+                    + " carry \"index\", the prompt's position in the input) instead of all in input order at the end.")
+    boolean stream;
+
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
+            description = "Where to compute: auto (a TornadoVM GPU when the JVM runs with TornadoVM, else the CPU),"
+                    + " cpu, or tornado. Default: ${DEFAULT-VALUE}.")
+    String backend;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "",
+            description = "The backend's device: an index or part of its name, as `bt devices` lists them"
+                    + " (default: the backend's first).")
+    String device;
+
     @Option(names = "--init-seed", paramLabel = "S", defaultValue = "0",
             description = "Seed of the random weights of a preset (ignored for checkpoint directories)."
                     + " Default: ${DEFAULT-VALUE}.")
@@ -160,6 +175,14 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         SamplingParams sampling = samplingParams();
         validateNumbers();
+        if (stream && format != OutputFormat.json) {
+            throw usage("--stream prints JSON objects as prompts finish: add --format json");
+        }
+        try {
+            org.blocktransformer.model.backend.Backends.require(backend);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), e);
+        }
         CliServices services = parent.services();
         List<Prompt> inputs = collectPrompts();
 
@@ -182,11 +205,24 @@ public final class GenerateCommand implements Callable<Integer> {
                     .withMaxBatchSize(batchSize)
                     .withBatching(batching)
                     .withThreads(threads)
-                    .withCacheMemoryBytes(cacheMemory);
+                    .withCacheMemoryBytes(cacheMemory > 0 ? cacheMemory : cacheFor(w.config(), promptIds))
+                    .withBackend(backend, device);
             List<GenerationResult> results;
             long genNanos;
             try (CliServices.Generator gen = services.openGenerator(w, options)) {
                 long t1 = System.nanoTime();
+                if (stream) {
+                    PrintWriter out = spec.commandLine().getOut();
+                    final CliServices.Tokenizer streamTok = tok;
+                    gen.generateEach(requests, (r, index) -> {
+                        ObjectNode o = Json.object();
+                        o.put("index", index);
+                        o.setAll(toJson(r, streamTok));
+                        out.println(Json.line(o));
+                        out.flush();
+                    });
+                    return 0;
+                }
                 results = gen.generateAll(requests);
                 genNanos = System.nanoTime() - t1;
             }
@@ -199,6 +235,13 @@ public final class GenerateCommand implements Callable<Integer> {
             throw new CliException(Errors.describe(e), e);
         }
         return 0;
+    }
+
+    /** Enough cache for a full batch of the longest prompt plus its new tokens, and no more. */
+    private long cacheFor(ModelConfig config, List<int[]> promptIds) {
+        int longest = promptIds.stream().mapToInt(p -> p.length).max().orElse(1);
+        int rows = Math.min(batchSize, promptIds.size());
+        return org.blocktransformer.model.engine.InferenceEngine.cacheBytesFor(config, rows, longest + maxNewTokens);
     }
 
     private SamplingParams samplingParams() {

@@ -28,6 +28,8 @@ public final class LibraryServices implements CliServices {
 
     @Override
     public ModelWeights loadModel(String dirOrPreset, WeightFormat format, long initSeed) {
+        // Selecting the kernels starts their JIT warm-up, which then overlaps with loading the weights.
+        org.blocktransformer.model.cpu.CpuKernels.best();
         return ModelSources.load(dirOrPreset, format, initSeed);
     }
 
@@ -121,6 +123,24 @@ public final class LibraryServices implements CliServices {
             @Override
             public List<GenerationResult> generateAll(List<GenerationRequest> requests) {
                 return engine.generateAll(requests);
+            }
+
+            @Override
+            public void generateEach(List<GenerationRequest> requests,
+                                     java.util.function.ObjIntConsumer<GenerationResult> done) {
+                for (GenerationRequest r : requests) {
+                    engine.validate(r);
+                }
+                List<java.util.concurrent.CompletableFuture<Void>> all = new java.util.ArrayList<>();
+                for (int i = 0; i < requests.size(); i++) {
+                    int index = i;
+                    all.add(engine.submit(requests.get(i)).thenAccept(r -> {
+                        synchronized (done) {
+                            done.accept(r, index);
+                        }
+                    }));
+                }
+                java.util.concurrent.CompletableFuture.allOf(all.toArray(java.util.concurrent.CompletableFuture[]::new)).join();
             }
 
             @Override

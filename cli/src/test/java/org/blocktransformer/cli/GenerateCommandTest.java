@@ -169,6 +169,31 @@ class GenerateCommandTest {
         assertEquals(0.5, services.requests.getFirst().sampling().topP());
     }
 
+    @Test
+    void streamPrintsEachResultWithItsIndex() throws Exception {
+        CliRun r = bt("generate", "--model", "tiny-block", "--prompt-ids", "1,2,3", "--prompt-ids", "10",
+                "--max-new-tokens", "4", "--format", "json", "--stream");
+        assertEquals(0, r.code(), r::toString);
+        List<JsonNode> lines = jsonLines(r.out());
+        assertEquals(2, lines.size());
+        for (JsonNode line : lines) {
+            int index = line.get("index").intValue();
+            assertEquals(index == 0 ? "[1,2,3]" : "[10]", line.get("prompt_ids").toString());
+        }
+    }
+
+    @Test
+    void streamNeedsJson() {
+        assertFails(2, "--stream prints JSON objects as prompts finish: add --format json",
+                "generate", "--model", "tiny-block", "--prompt-ids", "1", "--max-new-tokens", "2", "--stream");
+    }
+
+    @Test
+    void unknownBackendIsAClearError() {
+        assertFails(1, "unknown backend 'warp'", "generate", "--model", "tiny-block", "--prompt-ids", "1",
+                "--max-new-tokens", "2", "--backend", "warp");
+    }
+
     // ---- errors: one clear line, the right exit code, no stack trace ----
 
     void assertFails(int code, String messagePart, String... args) {

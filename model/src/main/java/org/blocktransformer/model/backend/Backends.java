@@ -33,6 +33,37 @@ public final class Backends {
     }
 
     /**
+     * Checks that {@code name} ("auto" or a provider's name) can be opened here, without opening it.
+     *
+     * @throws IllegalArgumentException naming the backend and why it cannot be used
+     */
+    public static void require(String name) {
+        String wanted = name == null || name.isBlank() ? "auto" : name.toLowerCase();
+        if (wanted.equals("auto")) {
+            return;
+        }
+        for (BackendProvider p : providers()) {
+            if (p.name().equals(wanted)) {
+                BackendInfo info = safeProbe(p);
+                if (!info.available()) {
+                    throw new IllegalArgumentException("backend '" + wanted + "' is unavailable: " + info.reason());
+                }
+                return;
+            }
+        }
+        throw unknown(wanted, providers());
+    }
+
+    private static IllegalArgumentException unknown(String wanted, List<BackendProvider> providers) {
+        String known = providers.stream().map(BackendProvider::name).collect(Collectors.joining(", "));
+        String hint = wanted.equals("tornado")
+                ? " (the TornadoVM backend is in the bt-tornado-kernels module: build with -Ptornado and start the JVM"
+                + " with TornadoVM, e.g. scripts/bt-tornado)"
+                : "";
+        return new IllegalArgumentException("unknown backend '" + wanted + "'; known: " + known + hint);
+    }
+
+    /**
      * Opens a backend by name: "cpu", "tornado", or "auto" (the available backend of highest priority, so a
      * TornadoVM GPU when the JVM runs with TornadoVM, else the CPU).
      *
@@ -58,10 +89,6 @@ public final class Backends {
                 return p.open(device, threads);
             }
         }
-        String known = providers.stream().map(BackendProvider::name).collect(Collectors.joining(", "));
-        String hint = wanted.equals("tornado")
-                ? " (the TornadoVM backend is in the bt-tornado-kernels module: build with -Ptornado and start the JVM with TornadoVM, e.g. scripts/bt-tornado)"
-                : "";
-        throw new IllegalArgumentException("unknown backend '" + wanted + "'; known: " + known + hint);
+        throw unknown(wanted, providers);
     }
 }

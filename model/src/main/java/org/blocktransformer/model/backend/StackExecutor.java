@@ -16,4 +16,7 @@ public interface StackExecutor {
      * ([T, D], rows in order) with the final-normed hidden states. Rows only attend to their own cache.
      */
     void forward(float[] x, StackRow[] rows);
+
+    /** Allocates this stack's KV storage for {@code pool} now rather than at the first call that uses it. */
+    void attach(org.blocktransformer.model.cache.PagePool pool);
 }

@@ -15,8 +15,10 @@ final class KernelSelection {
     private static CpuKernels select() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             try {
-                return (CpuKernels) Class.forName("org.blocktransformer.model.cpu.VectorKernels")
+                CpuKernels kernels = (CpuKernels) Class.forName("org.blocktransformer.model.cpu.VectorKernels")
                         .getField("INSTANCE").get(null);
+                KernelWarmup.start(kernels);
+                return kernels;
             } catch (ReflectiveOperationException | LinkageError e) {
                 warn("the Vector API could not be used (" + e + "); using scalar kernels");
                 return ScalarKernels.INSTANCE;

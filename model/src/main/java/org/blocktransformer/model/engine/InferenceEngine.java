@@ -58,7 +58,9 @@ public final class InferenceEngine implements AutoCloseable {
                 var s = v.config().stack();
                 int pages = pagesFor(budget, PagePool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE),
                         options.maxBatchSize(), s.maxPositions());
-                this.stepper = new VanillaStepper(runner, runner.newPool(PAGE_SIZE, pages));
+                PagePool pool = runner.newPool(PAGE_SIZE, pages);
+                runner.attach(pool);
+                this.stepper = new VanillaStepper(runner, pool);
                 prefillBudget = 512;
             }
             case BlockWeights b -> {
@@ -66,8 +68,10 @@ public final class InferenceEngine implements AutoCloseable {
                 var s = b.config().blockDecoder();
                 int pages = pagesFor(budget, PagePool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE),
                         options.maxBatchSize(), s.maxPositions());
-                this.stepper = new BlockStepper(runner, runner.newGlobalPool(PAGE_SIZE, pages),
-                        runner.newLocalPool(options.maxBatchSize()));
+                PagePool global = runner.newGlobalPool(PAGE_SIZE, pages);
+                PagePool local = runner.newLocalPool(options.maxBatchSize());
+                runner.attach(global, local);
+                this.stepper = new BlockStepper(runner, global, local);
                 prefillBudget = 512 / b.config().blockLength();
             }
         }
@@ -80,6 +84,21 @@ public final class InferenceEngine implements AutoCloseable {
 
     public static InferenceEngine open(ModelWeights weights, EngineOptions options) {
         return new InferenceEngine(weights, options);
+    }
+
+    /**
+     * Cache memory that lets {@code sequences} sequences of {@code tokens} tokens each (prompt plus new) run at once:
+     * a budget to pass as {@link EngineOptions#cacheMemoryBytes()} when the workload is known.
+     */
+    public static long cacheBytesFor(ModelConfig config, int sequences, int tokens) {
+        var stack = switch (config) {
+            case org.blocktransformer.model.config.VanillaConfig v -> v.stack();
+            case org.blocktransformer.model.config.BlockConfig b -> b.blockDecoder();
+        };
+        int perPosition = config instanceof org.blocktransformer.model.config.BlockConfig b ? b.blockLength() : 1;
+        int positions = (tokens + perPosition - 1) / perPosition + 1;
+        long pages = (long) sequences * ((positions + PAGE_SIZE - 1) / PAGE_SIZE);
+        return pages * PagePool.pageBytes(stack.numLayers(), stack.hiddenSize(), PAGE_SIZE);
     }
 
     /** Half of the heap that is free now, so weights and activations keep their room. */

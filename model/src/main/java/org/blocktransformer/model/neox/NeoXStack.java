@@ -219,6 +219,11 @@ public final class NeoXStack implements StackExecutor {
         }
     }
 
+    @Override
+    public void attach(PagePool pool) {
+        storage(pool);
+    }
+
     private KvStorage storage(PagePool pool) {
         if (pool.pageSize() % KEY_LANES != 0) {
             throw new IllegalArgumentException("the CPU backend needs page sizes that are multiples of " + KEY_LANES

@@ -41,6 +41,12 @@ public final class BlockRunner {
         return config;
     }
 
+    /** Allocates the decoders' KV storage for their pools now. */
+    public void attach(PagePool global, PagePool local) {
+        blockDecoder.attach(global);
+        tokenDecoder.attach(local);
+    }
+
     /** A pool for the global cache: one position per block. */
     public PagePool newGlobalPool(int pageSize, int pages) {
         var c = config.blockDecoder();

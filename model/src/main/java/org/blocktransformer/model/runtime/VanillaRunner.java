@@ -28,6 +28,11 @@ public final class VanillaRunner {
         return head;
     }
 
+    /** Allocates the stack's KV storage for {@code pool} now. */
+    public void attach(PagePool pool) {
+        stack.attach(pool);
+    }
+
     /** Page sizes are whole multiples of 16 positions, the granularity backends vectorise attention over. */
     public static int roundedPageSize(int pageSize) {
         return (Math.max(1, pageSize) + 15) / 16 * 16;

@@ -1,0 +1,48 @@
+package org.blocktransformer.model.cpu;
+
+import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F32Matrix;
+
+/**
+ * Runs the vector kernels on small data in a background thread as soon as they are selected, so the JIT compiles
+ * them (C2, with the Vector API intrinsics) while the model is still loading. Without it the first steps run the
+ * API's non-intrinsic fallback, one to two orders of magnitude slower.
+ */
+final class KernelWarmup {
+    private KernelWarmup() {
+    }
+
+    static void start(CpuKernels kernels) {
+        Thread t = new Thread(() -> run(kernels), "bt-kernel-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
+    private static void run(CpuKernels kernels) {
+        int k = 48;
+        int n = 100;
+        float[] w = new float[n * k];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (i % 7) * 0.01f;
+        }
+        PackedMatrix f32 = PackedMatrix.of(new F32Matrix(n, k, w));
+        PackedMatrix bf16 = PackedMatrix.of(Bf16Matrix.of(new F32Matrix(n, k, w)));
+        float[] bias = PackedLinear.padBias(null, f32);
+        float[] x = new float[5 * k];
+        float[] y = new float[5 * n];
+        float[] q = new float[64];
+        float[] keys = new float[64 * 16];
+        float[] scores = new float[16];
+        float[] g = new float[40];
+        for (int it = 0; it < 12_000; it++) {
+            kernels.matmulPanels(x, 5, f32, bias, y, 0, f32.panels());
+            if (it % 4 == 0) {
+                kernels.matmulPanels(x, 1, bf16, bias, y, 0, bf16.panels());
+            }
+            kernels.keyScores(q, 0, keys, 0, 64, 16, scores, 0);
+            kernels.axpy(0.5f, q, 0, keys, 0, 64);
+            kernels.gelu(g, 0, g.length);
+        }
+    }
+}
