@@ -5,7 +5,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.ModelConfig;
@@ -145,9 +147,9 @@ public final class ThroughputHarness {
             for (int[] ids : prompts) {
                 requests.add(new GenerationRequest(ids, fresh, SamplingParams.GREEDY, false));
             }
-            long start = System.nanoTime();
-            List<GenerationResult> results = generate(engine, requests, times, p);
-            double seconds = (System.nanoTime() - start) / 1e9;
+            Timed timed = generate(engine, requests, times, p);
+            List<GenerationResult> results = timed.results();
+            double seconds = (timed.end() - timed.start()) / 1e9;
 
             long tokens = 0;
             double[] ttft = new double[results.size()];
@@ -158,7 +160,7 @@ public final class ThroughputHarness {
             int g = 0;
             for (int i = 0; i < results.size(); i++) {
                 GenerationResult r = results.get(i);
-                ttft[i] = r.firstTokenNanos() / 1e6;
+                ttft[i] = r.generatedIds().length == 0 ? 0 : (times[i][0] - timed.start()) / 1e6;
                 for (int t = 1; t < r.generatedIds().length; t++) {
                     gapArray[g++] = (times[i][t] - times[i][t - 1]) / 1e6;
                 }
@@ -199,37 +201,86 @@ public final class ThroughputHarness {
         }
     }
 
-    private static List<GenerationResult> generate(InferenceEngine engine, List<GenerationRequest> requests,
-                                                   long[][] times, Progress p) {
+    /** Results of a batch and when it was released to the engine and when its last result was in. */
+    record Timed(List<GenerationResult> results, long start, long end) {
+    }
+
+    /**
+     * Generates a batch that starts together. Submitting requests one by one lets the engine start on the first
+     * before the others arrive (with static batching the rest would then wait for it to finish), so the engine
+     * thread is first parked inside a one-token blocker request's token callback; the batch is submitted meanwhile
+     * and the clock starts when the blocker is released, with every request already queued.
+     */
+    private static Timed generate(InferenceEngine engine, List<GenerationRequest> requests, long[][] times,
+                                  Progress p) {
         for (GenerationRequest r : requests) {
             engine.validate(r);
         }
+        CountDownLatch parked = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        CompletableFuture<GenerationResult> blocker = engine.submit(
+                new GenerationRequest(new int[] {1}, 1, SamplingParams.GREEDY, false), id -> {
+                    parked.countDown();
+                    awaitUninterruptibly(go);
+                });
         List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
-        for (int i = 0; i < requests.size(); i++) {
-            long[] row = times == null ? null : times[i];
-            int[] count = {0};
-            futures.add(engine.submit(requests.get(i), id -> {
-                if (row != null && count[0] < row.length) {
-                    row[count[0]++] = System.nanoTime();
-                }
-                p.tokens.incrementAndGet();
-            }));
+        long start;
+        try {
+            if (!parked.await(10, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("the engine did not start the blocker request");
+            }
+            for (int i = 0; i < requests.size(); i++) {
+                long[] row = times == null ? null : times[i];
+                int[] count = {0};
+                futures.add(engine.submit(requests.get(i), id -> {
+                    if (row != null && count[0] < row.length) {
+                        row[count[0]++] = System.nanoTime();
+                    }
+                    p.tokens.incrementAndGet();
+                }));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while benchmarking", e);
+        } finally {
+            start = System.nanoTime();
+            go.countDown();
         }
+        join(blocker);
         List<GenerationResult> out = new ArrayList<>();
         for (var f : futures) {
+            out.add(join(f));
+        }
+        return new Timed(out, start, System.nanoTime());
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
             try {
-                out.add(f.get());
+                latch.await();
+                break;
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while benchmarking", e);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException re) {
-                    throw re;
-                }
-                throw new IllegalStateException(e.getCause());
+                interrupted = true;
             }
         }
-        return out;
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static GenerationResult join(CompletableFuture<GenerationResult> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while benchmarking", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** Random prompt ids in [1, vocab): the same (seed, length, count) gives the same prompts. */

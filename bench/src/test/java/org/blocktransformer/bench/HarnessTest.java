@@ -81,6 +81,11 @@ class HarnessTest {
         assertEquals(1, r.threads());
         assertTrue(r.device().contains("CPU"), r.device());
 
+        // A static batch starts together: no row waits for another to finish before its first token.
+        r = ThroughputHarness.run("tiny-vanilla", TinyBench.vanilla(WeightFormat.F32), "f32", Scenario.custom(4, 24), 4,
+                options, null);
+        assertTrue(r.ttftP99Millis() < 0.5 * r.seconds() * 1e3, r.toString());
+
         // Continuous batching with more requests than rows.
         var continuous = new ThroughputHarness.Options(Batching.CONTINUOUS, 3, "cpu", "", 1, 0, 7, 1 << 20);
         r = ThroughputHarness.run("tiny-vanilla", TinyBench.vanilla(WeightFormat.F32), "f32", Scenario.custom(4, 5), 2,
