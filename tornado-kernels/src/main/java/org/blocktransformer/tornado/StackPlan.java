@@ -1,0 +1,283 @@
+package org.blocktransformer.tornado;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.blocktransformer.model.backend.StackRow;
+import org.blocktransformer.model.cache.CacheTable;
+import org.blocktransformer.model.cache.PagePool;
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.weights.LayerWeights;
+import org.blocktransformer.model.weights.StackWeights;
+import org.blocktransformer.tornado.kernels.NeoXKernels;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * The task graphs of one stack over one page pool, in one execution plan:
+ * <ol>
+ *   <li>{@code in}: uploads the call's activations, token positions and slots and the rows' page tables;</li>
+ *   <li>{@code g0, g1, ...}: one graph per group of layers, run once per layer with the layer index as its only
+ *       upload (its weights and KV cache were sent on the first run and stay on the device);</li>
+ *   <li>{@code out}: the final LayerNorm, the hidden states back to the host.</li>
+ * </ol>
+ * Layers are grouped only because TornadoVM arrays are int-indexed: a group's stacked KV cache must stay under
+ * 2^31 floats.
+ */
+final class StackPlan implements AutoCloseable {
+    private static final int ELEMENTWISE = 128;
+
+    private final NeoXConfig config;
+    private final int maxTokens;
+    private final int pageSize;
+    private final int[] groupStart;
+    private final FloatArray xIn;
+    private final FloatArray out;
+    private final IntArray meta = new IntArray(4);
+    /** Per layer group, the index (within the group) of the layer its next execution runs. */
+    private final IntArray[] layerIndex;
+    private final IntArray tokenPos;
+    private final IntArray tokenSlot;
+    private final IntArray tokenRow;
+    private final IntArray rowStart;
+    private final IntArray pages;
+    private final Grids grids = new Grids();
+    private final List<Sized> sized = new ArrayList<>();
+    private final TornadoExecutionPlan plan;
+    private final int[] scratchPos;
+    private final int[] scratchSlot;
+    private final int[] scratchRow;
+    private final int[] scratchStart;
+    private final int[] scratchPages;
+
+    /** A grid and how its size follows the live token count. */
+    private record Sized(WorkerGrid grid, long perTokenX, long fixedX, long perTokenY, boolean twoD) {
+    }
+
+    StackPlan(NeoXConfig config, StackWeights weights, PagePool pool, TornadoDevice device, int maxTokens) {
+        this.config = config;
+        this.maxTokens = maxTokens;
+        this.pageSize = pool.pageSize();
+        int d = config.hiddenSize();
+        int inter = config.intermediateSize();
+        int heads = config.numHeads();
+        int hd = config.headSize();
+        int layers = config.numLayers();
+        int slots = pool.slots();
+        long perLayerKv = (long) slots * d;
+        int perGroup = (int) Math.max(1, Math.min(layers, (Integer.MAX_VALUE - 64) / perLayerKv));
+        if (perLayerKv > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("one layer's KV cache of " + perLayerKv + " floats exceeds TornadoVM's"
+                    + " int indexing; lower the cache memory");
+        }
+        int groups = (layers + perGroup - 1) / perGroup;
+        this.groupStart = new int[groups + 1];
+        for (int g = 0; g <= groups; g++) {
+            groupStart[g] = Math.min(layers, g * perGroup);
+        }
+
+        xIn = new FloatArray(maxTokens * d);
+        out = new FloatArray(maxTokens * d);
+        FloatArray x = new FloatArray(maxTokens * d);
+        tokenPos = new IntArray(maxTokens);
+        tokenSlot = new IntArray(maxTokens);
+        tokenRow = new IntArray(maxTokens);
+        rowStart = new IntArray(maxTokens);
+        pages = new IntArray(Math.max(1, pool.pageCount()));
+        scratchPos = new int[maxTokens];
+        scratchSlot = new int[maxTokens];
+        scratchRow = new int[maxTokens];
+        scratchStart = new int[maxTokens];
+        scratchPages = new int[Math.max(1, pool.pageCount())];
+        KernelContext ctx = new KernelContext();
+
+        List<ImmutableTaskGraph> graphs = new ArrayList<>();
+        TaskGraph in = new TaskGraph("in")
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, xIn, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages)
+                .task("copy", NeoXKernels::copy, ctx, xIn, x, meta, d)
+                .persistOnDevice(x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages);
+        elementwise("in.copy", d);
+        graphs.add(in.snapshot());
+
+        // Rotary tables as the CPU path builds them: angles formed in float32 like the reference.
+        int rot = config.rotaryDims();
+        int half = Math.max(1, rot / 2);
+        FloatArray cos = new FloatArray(config.maxPositions() * half);
+        FloatArray sin = new FloatArray(config.maxPositions() * half);
+        for (int i = 0; i < rot / 2; i++) {
+            float invFreq = 1.0f / (float) Math.pow(config.rotaryBase(), (float) (2 * i) / rot);
+            for (int p = 0; p < config.maxPositions(); p++) {
+                float angle = (float) p * invFreq;
+                cos.set(p * half + i, (float) Math.cos(angle));
+                sin.set(p * half + i, (float) Math.sin(angle));
+            }
+        }
+
+        layerIndex = new IntArray[groups];
+        for (int g = 0; g < groups; g++) {
+            List<LayerWeights> ls = weights.layers().subList(groupStart[g], groupStart[g + 1]);
+            int n = ls.size();
+            String name = "g" + g;
+            IntArray layer = new IntArray(1);
+            layerIndex[g] = layer;
+            FloatArray ln1w = DeviceArrays.stackVectors(ls.stream().map(l -> l.inputNorm().weight()).toList(), d);
+            FloatArray ln1b = DeviceArrays.stackVectors(ls.stream().map(l -> l.inputNorm().bias()).toList(), d);
+            FloatArray ln2w = DeviceArrays.stackVectors(ls.stream().map(l -> l.postAttentionNorm().weight()).toList(), d);
+            FloatArray ln2b = DeviceArrays.stackVectors(ls.stream().map(l -> l.postAttentionNorm().bias()).toList(), d);
+            FloatArray qkvW = DeviceArrays.stack(ls.stream().map(l -> l.qkv().weight()).toList());
+            FloatArray qkvB = DeviceArrays.stackVectors(ls.stream().map(l -> l.qkv().bias()).toList(), 3 * d);
+            FloatArray outW = DeviceArrays.stack(ls.stream().map(l -> l.attentionOut().weight()).toList());
+            FloatArray outB = DeviceArrays.stackVectors(ls.stream().map(l -> l.attentionOut().bias()).toList(), d);
+            FloatArray upW = DeviceArrays.stack(ls.stream().map(l -> l.mlpUp().weight()).toList());
+            FloatArray upB = DeviceArrays.stackVectors(ls.stream().map(l -> l.mlpUp().bias()).toList(), inter);
+            FloatArray downW = DeviceArrays.stack(ls.stream().map(l -> l.mlpDown().weight()).toList());
+            FloatArray downB = DeviceArrays.stackVectors(ls.stream().map(l -> l.mlpDown().bias()).toList(), d);
+            FloatArray keys = new FloatArray(DeviceArrays.checkedSize((long) n * slots * d));
+            FloatArray values = new FloatArray(DeviceArrays.checkedSize((long) n * slots * d));
+            // Each intermediate has its own buffer: TornadoVM orders tasks by what they read and write, and a buffer
+            // reused by two unrelated tasks (a write-after-read) would be a race.
+            FloatArray normed = new FloatArray(maxTokens * d);
+            FloatArray normed2 = new FloatArray(maxTokens * d);
+            FloatArray qkv = new FloatArray(maxTokens * 3 * d);
+            FloatArray att = new FloatArray(maxTokens * d);
+            FloatArray attOut = new FloatArray(maxTokens * d);
+            FloatArray hidden = new FloatArray(maxTokens * inter);
+            FloatArray mlpOut = new FloatArray(maxTokens * d);
+            float eps = (float) config.layerNormEps();
+            float scale = (float) (1.0 / Math.sqrt(hd));
+
+            TaskGraph tg = new TaskGraph(name)
+                    .consumeFromDevice("in", x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages)
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, ln1w, ln1b, ln2w, ln2b, qkvW, qkvB, outW, outB,
+                            upW, upB, downW, downB, keys, values, cos, sin)
+                    .transferToDevice(DataTransferMode.EVERY_EXECUTION, layer)
+                    .task("ln1", NeoXKernels::layerNorm, ctx, x, ln1w, ln1b, normed, meta, layer, d, eps, 1)
+                    .task("qkv", NeoXKernels::matmul, ctx, normed, qkvW, qkvB, qkv, meta, layer, 3 * d, d, 1)
+                    .task("rope", NeoXKernels::rotaryStore, ctx, qkv, keys, values, cos, sin, meta, layer, tokenPos,
+                            tokenSlot, heads, hd, rot, slots)
+                    .task("attn", NeoXKernels::attention, ctx, qkv, keys, values, att, meta, layer, tokenPos, tokenRow,
+                            rowStart, pages, heads, hd, pageSize, slots, scale)
+                    .task("dense", NeoXKernels::matmul, ctx, att, outW, outB, attOut, meta, layer, d, d, 1);
+            layerNormGrid(name + ".ln1");
+            matmulGrid(name + ".qkv", 3 * d);
+            perToken1D(name + ".rope", heads, 64);
+            perToken1D(name + ".attn", (long) heads * NeoXKernels.GROUP, NeoXKernels.GROUP);
+            matmulGrid(name + ".dense", d);
+            if (config.parallelResidual()) {
+                tg.task("ln2", NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, meta, layer, d, eps, 1)
+                        .task("up", NeoXKernels::matmul, ctx, normed2, upW, upB, hidden, meta, layer, inter, d, 1)
+                        .task("gelu", NeoXKernels::gelu, ctx, hidden, meta, inter)
+                        .task("down", NeoXKernels::matmul, ctx, hidden, downW, downB, mlpOut, meta, layer, d, inter, 1)
+                        .task("residual", NeoXKernels::addTwo, ctx, mlpOut, attOut, x, meta, d);
+            } else {
+                tg.task("attnResidual", NeoXKernels::addOne, ctx, attOut, x, meta, d)
+                        .task("ln2", NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, meta, layer, d, eps, 1)
+                        .task("up", NeoXKernels::matmul, ctx, normed2, upW, upB, hidden, meta, layer, inter, d, 1)
+                        .task("gelu", NeoXKernels::gelu, ctx, hidden, meta, inter)
+                        .task("down", NeoXKernels::matmul, ctx, hidden, downW, downB, mlpOut, meta, layer, d, inter, 1)
+                        .task("residual", NeoXKernels::addOne, ctx, mlpOut, x, meta, d);
+                elementwise(name + ".attnResidual", d);
+            }
+            layerNormGrid(name + ".ln2");
+            matmulGrid(name + ".up", inter);
+            elementwise(name + ".gelu", inter);
+            matmulGrid(name + ".down", d);
+            elementwise(name + ".residual", d);
+            tg.persistOnDevice(x);
+            graphs.add(tg.snapshot());
+        }
+
+        FloatArray finalW = FloatArray.fromArray(weights.finalNorm().weight());
+        FloatArray finalB = FloatArray.fromArray(weights.finalNorm().bias());
+        IntArray zero = new IntArray(1);
+        TaskGraph fin = new TaskGraph("out")
+                .consumeFromDevice("in", x, meta)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, finalW, finalB, zero)
+                .task("ln", NeoXKernels::layerNorm, ctx, x, finalW, finalB, out, meta, zero, d,
+                        (float) config.layerNormEps(), 0)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
+        layerNormGrid("out.ln");
+        graphs.add(fin.snapshot());
+
+        plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
+        plan.withDevice(device);
+    }
+
+    private void layerNormGrid(String task) {
+        sized.add(new Sized(grids.oneD(task, NeoXKernels.GROUP), NeoXKernels.GROUP, 0, 0, false));
+    }
+
+    private void matmulGrid(String task, int outputs) {
+        sized.add(new Sized(grids.twoD(task, NeoXKernels.TILE, NeoXKernels.TILE), 0, outputs, 1, true));
+    }
+
+    private void elementwise(String task, int width) {
+        sized.add(new Sized(grids.oneD(task, ELEMENTWISE), width, 0, 0, false));
+    }
+
+    private void perToken1D(String task, long perToken, int local) {
+        sized.add(new Sized(grids.oneD(task, local), perToken, 0, 0, false));
+    }
+
+    /** Runs {@code tokens} new positions of {@code rows} from {@code x[xOffset...]}; writes the hidden states back. */
+    void run(float[] x, int xOffset, List<StackRow> rows, int tokens) {
+        int d = config.hiddenSize();
+        int t = 0;
+        int pageCursor = 0;
+        for (int r = 0; r < rows.size(); r++) {
+            CacheTable c = rows.get(r).cache();
+            scratchStart[r] = pageCursor;
+            for (int i = 0; i < c.pagesHeld(); i++) {
+                scratchPages[pageCursor++] = c.page(i);
+            }
+            for (int i = 0; i < rows.get(r).count(); i++, t++) {
+                int p = c.length() + i;
+                scratchPos[t] = p;
+                scratchSlot[t] = c.slot(p);
+                scratchRow[t] = r;
+            }
+        }
+        DeviceArrays.put(x, xOffset, xIn, tokens * d);
+        DeviceArrays.put(scratchPos, tokenPos, tokens);
+        DeviceArrays.put(scratchSlot, tokenSlot, tokens);
+        DeviceArrays.put(scratchRow, tokenRow, tokens);
+        DeviceArrays.put(scratchStart, rowStart, rows.size());
+        DeviceArrays.put(scratchPages, pages, pageCursor);
+        meta.set(0, tokens);
+        for (Sized s : sized) {
+            if (s.twoD()) {
+                Grids.size2D(s.grid(), s.fixedX(), (long) tokens * s.perTokenY());
+            } else {
+                Grids.size1D(s.grid(), (long) tokens * s.perTokenX() + s.fixedX());
+            }
+        }
+        plan.withGraph(0).withGridScheduler(grids.scheduler()).execute();
+        for (int g = 0; g < layerIndex.length; g++) {
+            for (int l = groupStart[g]; l < groupStart[g + 1]; l++) {
+                layerIndex[g].set(0, l - groupStart[g]);
+                plan.withGraph(1 + g).withGridScheduler(grids.scheduler()).execute();
+            }
+        }
+        plan.withGraph(1 + layerIndex.length).withGridScheduler(grids.scheduler()).execute();
+        DeviceArrays.get(out, x, xOffset, tokens * d);
+    }
+
+    int maxTokens() {
+        return maxTokens;
+    }
+
+    @Override
+    public void close() {
+        try {
+            plan.close();
+        } catch (Exception e) {
+            // Freeing device memory at shutdown: nothing useful to do on failure.
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package org.blocktransformer.tornado;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.backend.LinearExecutor;
+import org.blocktransformer.model.backend.StackExecutor;
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.weights.Linear;
+import org.blocktransformer.model.weights.StackWeights;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+
+/** The GPU backend: every stack and Linear layer as TornadoVM task graphs on one device. */
+final class TornadoBackend implements ComputeBackend {
+    /** Largest number of positions (rows of activations) one device call holds; bigger calls run in chunks. */
+    static final int MAX_TOKENS = 1024;
+
+    private final TornadoDevice device;
+    private final String description;
+    private final List<TornadoStackExecutor> stacks = new ArrayList<>();
+    private final List<TornadoLinearExecutor> linears = new ArrayList<>();
+
+    TornadoBackend(TornadoDevice device, String description) {
+        this.device = device;
+        this.description = description;
+    }
+
+    @Override
+    public String name() {
+        return "tornado";
+    }
+
+    @Override
+    public String device() {
+        return description;
+    }
+
+    @Override
+    public synchronized StackExecutor stack(NeoXConfig config, StackWeights weights) {
+        TornadoStackExecutor s = new TornadoStackExecutor(config, weights, device, MAX_TOKENS);
+        stacks.add(s);
+        return s;
+    }
+
+    @Override
+    public synchronized LinearExecutor linear(Linear layer) {
+        TornadoLinearExecutor l = new TornadoLinearExecutor(layer, device, MAX_TOKENS);
+        linears.add(l);
+        return l;
+    }
+
+    @Override
+    public synchronized void close() {
+        stacks.forEach(TornadoStackExecutor::close);
+        linears.forEach(TornadoLinearExecutor::close);
+        stacks.clear();
+        linears.clear();
+    }
+}

@@ -1,0 +1,85 @@
+package org.blocktransformer.tornado;
+
+import java.util.ArrayList;
+import java.util.List;
+import uk.ac.manchester.tornado.api.TornadoBackend;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+
+/** TornadoVM's devices, addressed as "backend:device" indices (as {@code bt devices} lists them) or by name. */
+final class TornadoDevices {
+    private TornadoDevices() {
+    }
+
+    /** Null when TornadoVM can run in this JVM, else why not. */
+    static String unavailableReason() {
+        try {
+            Class.forName("uk.ac.manchester.tornado.api.TornadoExecutionPlan");
+        } catch (ClassNotFoundException | LinkageError e) {
+            return "the JVM was not started with TornadoVM (install a TornadoVM 5.2 SDK, set TORNADOVM_HOME and run"
+                    + " scripts/bt-tornado)";
+        }
+        if (ModuleLayer.boot().findModule("jdk.internal.vm.ci").isEmpty()) {
+            return "TornadoVM needs JVMCI: start java with @$TORNADOVM_HOME/tornado-argfile (scripts/bt-tornado)";
+        }
+        return null;
+    }
+
+    static String version() {
+        Package p = TornadoExecutionPlan.class.getPackage();
+        String v = p == null ? null : p.getImplementationVersion();
+        return v == null ? "5.2" : v;
+    }
+
+    static List<String> list() {
+        List<String> out = new ArrayList<>();
+        var map = TornadoExecutionPlan.getTornadoDeviceMap();
+        List<TornadoBackend> backends = map.getAllBackends();
+        for (int b = 0; b < backends.size(); b++) {
+            TornadoBackend backend = backends.get(b);
+            for (int d = 0; d < backend.getNumDevices(); d++) {
+                out.add(b + ":" + d + "  " + describe(backend.getDevice(d)));
+            }
+        }
+        return out;
+    }
+
+    static String describe(TornadoDevice device) {
+        long mem = device.getMaxGlobalMemory();
+        return device.getPhysicalDevice().getDeviceName().trim() + " (" + device.getTornadoVMBackend() + ", "
+                + (mem >> 20) + " MiB)";
+    }
+
+    static org.blocktransformer.tornado.TornadoBackend open(String selector) {
+        var map = TornadoExecutionPlan.getTornadoDeviceMap();
+        List<TornadoBackend> backends = map.getAllBackends();
+        TornadoDevice chosen = null;
+        if (selector == null || selector.isBlank()) {
+            chosen = TornadoExecutionPlan.getDevice(0, 0);
+        } else if (selector.matches("\\d+:\\d+")) {
+            String[] parts = selector.split(":");
+            int b = Integer.parseInt(parts[0]);
+            int d = Integer.parseInt(parts[1]);
+            if (b >= backends.size() || d >= backends.get(b).getNumDevices()) {
+                throw new IllegalArgumentException("no TornadoVM device " + selector + "; devices: " + list());
+            }
+            chosen = backends.get(b).getDevice(d);
+        } else {
+            String wanted = selector.toLowerCase();
+            outer:
+            for (TornadoBackend backend : backends) {
+                for (int d = 0; d < backend.getNumDevices(); d++) {
+                    TornadoDevice dev = backend.getDevice(d);
+                    if (describe(dev).toLowerCase().contains(wanted)) {
+                        chosen = dev;
+                        break outer;
+                    }
+                }
+            }
+            if (chosen == null) {
+                throw new IllegalArgumentException("no TornadoVM device matches '" + selector + "'; devices: " + list());
+            }
+        }
+        return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen));
+    }
+}

@@ -1,0 +1,105 @@
+package org.blocktransformer.tornado;
+
+import org.blocktransformer.model.backend.LinearExecutor;
+import org.blocktransformer.model.weights.Linear;
+import org.blocktransformer.tornado.kernels.NeoXKernels;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * A Linear layer on the device (expansion, projection, output head). Greedy decoding runs the argmax there too,
+ * so only one id per row comes back; {@link #apply} brings the outputs back on demand.
+ */
+final class TornadoLinearExecutor implements LinearExecutor {
+    private final int in;
+    private final int outFeatures;
+    private final int maxRows;
+    private final FloatArray x;
+    private final FloatArray y;
+    private final IntArray ids;
+    private final IntArray meta = new IntArray(4);
+    private final Grids grids = new Grids();
+    private final WorkerGrid matmulGrid;
+    private final WorkerGrid argmaxGrid;
+    private final TornadoExecutionPlan plan;
+
+    TornadoLinearExecutor(Linear linear, TornadoDevice device, int maxRows) {
+        this.in = linear.inFeatures();
+        this.outFeatures = linear.outFeatures();
+        this.maxRows = maxRows;
+        x = new FloatArray(maxRows * in);
+        y = new FloatArray(DeviceArrays.checkedSize((long) maxRows * outFeatures));
+        ids = new IntArray(maxRows);
+        FloatArray w = DeviceArrays.of(linear);
+        FloatArray b = DeviceArrays.bias(linear);
+        IntArray layer = new IntArray(1);
+        KernelContext ctx = new KernelContext();
+        TaskGraph g = new TaskGraph("linear")
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, w, b, layer)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta)
+                .task("matmul", NeoXKernels::matmul, ctx, x, w, b, y, meta, layer, outFeatures, in, 0)
+                .task("argmax", NeoXKernels::argmax, ctx, y, ids, meta, outFeatures)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
+                .transferToHost(DataTransferMode.UNDER_DEMAND, y);
+        matmulGrid = grids.twoD("linear.matmul", NeoXKernels.TILE, NeoXKernels.TILE);
+        argmaxGrid = grids.oneD("linear.argmax", NeoXKernels.GROUP);
+        plan = new TornadoExecutionPlan(g.snapshot());
+        plan.withDevice(device);
+    }
+
+    @Override
+    public int inFeatures() {
+        return in;
+    }
+
+    @Override
+    public int outFeatures() {
+        return outFeatures;
+    }
+
+    private uk.ac.manchester.tornado.api.TornadoExecutionResult execute(float[] input, int from, int rows) {
+        DeviceArrays.put(input, from * in, x, rows * in);
+        meta.set(0, rows);
+        Grids.size2D(matmulGrid, outFeatures, rows);
+        Grids.size1D(argmaxGrid, (long) rows * NeoXKernels.GROUP);
+        return plan.withGridScheduler(grids.scheduler()).execute();
+    }
+
+    @Override
+    public synchronized float[] apply(float[] input, int rows) {
+        float[] result = new float[rows * outFeatures];
+        for (int r0 = 0; r0 < rows; r0 += maxRows) {
+            int n = Math.min(maxRows, rows - r0);
+            execute(input, r0, n).transferToHost(y);
+            DeviceArrays.get(y, result, r0 * outFeatures, n * outFeatures);
+        }
+        return result;
+    }
+
+    @Override
+    public synchronized int[] argmax(float[] input, int rows) {
+        int[] result = new int[rows];
+        for (int r0 = 0; r0 < rows; r0 += maxRows) {
+            int n = Math.min(maxRows, rows - r0);
+            execute(input, r0, n);
+            for (int i = 0; i < n; i++) {
+                result[r0 + i] = ids.get(i);
+            }
+        }
+        return result;
+    }
+
+    synchronized void close() {
+        try {
+            plan.close();
+        } catch (Exception e) {
+            // Freeing device memory at shutdown: nothing useful to do on failure.
+        }
+    }
+}

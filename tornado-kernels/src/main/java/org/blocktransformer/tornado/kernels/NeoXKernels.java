@@ -1,0 +1,297 @@
+package org.blocktransformer.tornado.kernels;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * The GPT-NeoX layer as TornadoVM kernels (JIT-compiled to OpenCL or PTX). Only the arithmetic lives here; the
+ * task graphs that schedule them are in {@code TornadoStackExecutor}.
+ *
+ * <p>Conventions: every launch is sized for the largest call and reads the live token count {@code T} from
+ * {@code meta[0]}; work beyond it returns (uniformly per work-group, before any barrier). Stacked per-layer weights
+ * are addressed with the layer in {@code layer[0]} (relative to the graph's first layer). Activations are
+ * row-major {@code [token][feature]}; the KV cache is {@code [layer][slot][hidden]}.
+ */
+public final class NeoXKernels {
+    /** Work-group size of the row-wise kernels (LayerNorm, attention, argmax): a power of two. */
+    public static final int GROUP = 128;
+    /** Matmul tile edge. */
+    public static final int TILE = 16;
+    /** Longest attention span a work-group holds in local memory. */
+    public static final int MAX_SPAN = 2048;
+
+    private NeoXKernels() {
+    }
+
+    /**
+     * LayerNorm of each token row: one work-group per row, statistics by tree reduction in local memory.
+     * {@code layered} = 1 reads the weights of layer {@code layer[0]} from stacked arrays, 0 reads one set.
+     */
+    public static void layerNorm(KernelContext ctx, FloatArray x, FloatArray w, FloatArray b, FloatArray out,
+                                 IntArray meta, IntArray layer, int d, float eps, int layered) {
+        int t = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] red = ctx.allocateFloatLocalArray(GROUP);
+        // Every work item reaches every barrier: rows past T just see an empty row (width 0).
+        int width = t < meta.get(0) ? d : 0;
+        int off = layer.get(0) * layered * d;
+        float s = 0;
+        for (int i = lid; i < width; i += GROUP) {
+            s += x.get(t * d + i);
+        }
+        red[lid] = s;
+        ctx.localBarrier();
+        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
+            if (lid < stride) {
+                red[lid] += red[lid + stride];
+            }
+            ctx.localBarrier();
+        }
+        float mean = red[0] / d;
+        ctx.localBarrier();
+        float v = 0;
+        for (int i = lid; i < width; i += GROUP) {
+            float c = x.get(t * d + i) - mean;
+            v += c * c;
+        }
+        red[lid] = v;
+        ctx.localBarrier();
+        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
+            if (lid < stride) {
+                red[lid] += red[lid + stride];
+            }
+            ctx.localBarrier();
+        }
+        float inv = 1.0f / TornadoMath.sqrt(red[0] / d + eps);
+        for (int i = lid; i < width; i += GROUP) {
+            out.set(t * d + i, (x.get(t * d + i) - mean) * inv * w.get(off + i) + b.get(off + i));
+        }
+    }
+
+    /**
+     * {@code y[t, j] = bias[j] + sum_c x[t, c] * W[j, c]} for t < T, j < n, with W row-major [n, k] (PyTorch
+     * layout). 16x16 tiles of x and W staged in local memory; work-group (16, 16) computes 16 tokens x 16 outputs.
+     */
+    public static void matmul(KernelContext ctx, FloatArray x, FloatArray w, FloatArray bias, FloatArray y,
+                              IntArray meta, IntArray layer, int n, int k, int layered) {
+        int tx = ctx.localIdx;
+        int ty = ctx.localIdy;
+        int col0 = ctx.groupIdx * TILE;
+        int row0 = ctx.groupIdy * TILE;
+        int tokens = meta.get(0);
+        int wOff = layer.get(0) * layered * n * k;
+        int bOff = layer.get(0) * layered * n;
+        float[] xs = ctx.allocateFloatLocalArray(TILE * TILE);
+        float[] ws = ctx.allocateFloatLocalArray(TILE * (TILE + 1));
+        float acc = 0;
+        for (int c0 = 0; c0 < k; c0 += TILE) {
+            int c = c0 + tx;
+            int xr = row0 + ty;
+            int wr = col0 + ty;
+            float xv = 0;
+            if (xr < tokens && c < k) {
+                xv = x.get(xr * k + c);
+            }
+            float wv = 0;
+            if (wr < n && c < k) {
+                wv = w.get(wOff + wr * k + c);
+            }
+            xs[ty * TILE + tx] = xv;
+            ws[ty * (TILE + 1) + tx] = wv;
+            ctx.localBarrier();
+            for (int i = 0; i < TILE; i++) {
+                acc += xs[ty * TILE + i] * ws[tx * (TILE + 1) + i];
+            }
+            ctx.localBarrier();
+        }
+        int t = row0 + ty;
+        int j = col0 + tx;
+        if (t < tokens && j < n) {
+            y.set(t * n + j, acc + bias.get(bOff + j));
+        }
+    }
+
+    /**
+     * Rotary embedding (rotate-half form, first {@code rot} dims) of q and k of one (token, head) per work item, and
+     * the token's key and value written to its cache slot.
+     */
+    public static void rotaryStore(KernelContext ctx, FloatArray qkv, FloatArray keys, FloatArray values, FloatArray cos,
+                                   FloatArray sin, IntArray meta, IntArray layer, IntArray tokenPos, IntArray tokenSlot,
+                                   int heads, int hd, int rot, int slots) {
+        int idx = ctx.globalIdx;
+        int t = idx / heads;
+        int h = idx % heads;
+        if (t < meta.get(0)) {
+            int d = heads * hd;
+            int half = rot / 2;
+            int p = tokenPos.get(t);
+            int q = t * 3 * d + h * 3 * hd;
+            int k = q + hd;
+            int v = k + hd;
+            for (int i = 0; i < half; i++) {
+                float co = cos.get(p * half + i);
+                float si = sin.get(p * half + i);
+                float qa = qkv.get(q + i);
+                float qb = qkv.get(q + half + i);
+                qkv.set(q + i, qa * co - qb * si);
+                qkv.set(q + half + i, qb * co + qa * si);
+                float ka = qkv.get(k + i);
+                float kb = qkv.get(k + half + i);
+                qkv.set(k + i, ka * co - kb * si);
+                qkv.set(k + half + i, kb * co + ka * si);
+            }
+            int base = (layer.get(0) * slots + tokenSlot.get(t)) * d + h * hd;
+            for (int i = 0; i < hd; i++) {
+                keys.set(base + i, qkv.get(k + i));
+                values.set(base + i, qkv.get(v + i));
+            }
+        }
+    }
+
+    /**
+     * Softmax attention of one (token, head) per work-group over the token's row, positions 0..p, through the row's
+     * page table ({@code pages[rowStart[row] + j / pageSize]}): scores in local memory, max and sum by tree
+     * reduction, then one output dimension per work item.
+     */
+    public static void attention(KernelContext ctx, FloatArray qkv, FloatArray keys, FloatArray values, FloatArray out,
+                                 IntArray meta, IntArray layer, IntArray tokenPos, IntArray tokenRow, IntArray rowStart,
+                                 IntArray pages, int heads, int hd, int pageSize, int slots, float scale) {
+        int g = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        int t = g / heads;
+        int h = g % heads;
+        float[] scores = ctx.allocateFloatLocalArray(MAX_SPAN);
+        float[] red = ctx.allocateFloatLocalArray(GROUP);
+        // Every work item reaches every barrier: groups past T attend over an empty span.
+        boolean live = t < meta.get(0);
+        int n = live ? tokenPos.get(t) + 1 : 0;
+        int start = live ? rowStart.get(tokenRow.get(t)) : 0;
+        int d = heads * hd;
+        int layerBase = layer.get(0) * slots * d;
+        int q = t * 3 * d + h * 3 * hd;
+        float mx = -3.0e38f;
+        for (int j = lid; j < n; j += GROUP) {
+            int slot = pages.get(start + j / pageSize) * pageSize + j % pageSize;
+            int kb = layerBase + slot * d + h * hd;
+            float s = 0;
+            for (int i = 0; i < hd; i++) {
+                s += qkv.get(q + i) * keys.get(kb + i);
+            }
+            s = s * scale;
+            scores[j] = s;
+            mx = TornadoMath.max(mx, s);
+        }
+        red[lid] = mx;
+        ctx.localBarrier();
+        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
+            if (lid < stride) {
+                red[lid] = TornadoMath.max(red[lid], red[lid + stride]);
+            }
+            ctx.localBarrier();
+        }
+        mx = red[0];
+        ctx.localBarrier();
+        float sum = 0;
+        for (int j = lid; j < n; j += GROUP) {
+            float e = TornadoMath.exp(scores[j] - mx);
+            scores[j] = e;
+            sum += e;
+        }
+        red[lid] = sum;
+        ctx.localBarrier();
+        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
+            if (lid < stride) {
+                red[lid] += red[lid + stride];
+            }
+            ctx.localBarrier();
+        }
+        float inv = 1.0f / red[0];
+        int dims = live ? hd : 0;
+        for (int i = lid; i < dims; i += GROUP) {
+            float acc = 0;
+            for (int j = 0; j < n; j++) {
+                int slot = pages.get(start + j / pageSize) * pageSize + j % pageSize;
+                acc += scores[j] * values.get(layerBase + slot * d + h * hd + i);
+            }
+            out.set(t * d + h * hd + i, acc * inv);
+        }
+    }
+
+    /** Exact GELU in place, erf by the Numerical Recipes erfc fit (relative error below 1.2e-7). */
+    public static void gelu(KernelContext ctx, FloatArray x, IntArray meta, int width) {
+        int i = ctx.globalIdx;
+        if (i < meta.get(0) * width) {
+            float v = x.get(i);
+            float z = TornadoMath.abs(v) * 0.70710678f;
+            float t = 1.0f / (1.0f + 0.5f * z);
+            float p = -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f
+                    + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
+            float erfc = t * TornadoMath.exp(-z * z + p);
+            float erf = v >= 0 ? 1.0f - erfc : erfc - 1.0f;
+            x.set(i, 0.5f * v * (1.0f + erf));
+        }
+    }
+
+    /** Parallel residual: {@code x = (a + b) + x}, the reference's association. */
+    public static void addTwo(KernelContext ctx, FloatArray a, FloatArray b, FloatArray x, IntArray meta, int width) {
+        int i = ctx.globalIdx;
+        if (i < meta.get(0) * width) {
+            x.set(i, (a.get(i) + b.get(i)) + x.get(i));
+        }
+    }
+
+    /** Sequential residual: {@code x = a + x}. */
+    public static void addOne(KernelContext ctx, FloatArray a, FloatArray x, IntArray meta, int width) {
+        int i = ctx.globalIdx;
+        if (i < meta.get(0) * width) {
+            x.set(i, a.get(i) + x.get(i));
+        }
+    }
+
+    /** {@code dst[i] = src[i]} for the live tokens. */
+    public static void copy(KernelContext ctx, FloatArray src, FloatArray dst, IntArray meta, int width) {
+        int i = ctx.globalIdx;
+        if (i < meta.get(0) * width) {
+            dst.set(i, src.get(i));
+        }
+    }
+
+    /** Index of the largest of each row's n values (first on ties): one work-group per row. */
+    public static void argmax(KernelContext ctx, FloatArray y, IntArray ids, IntArray meta, int n) {
+        int r = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] best = ctx.allocateFloatLocalArray(GROUP);
+        int[] at = ctx.allocateIntLocalArray(GROUP);
+        // Every work item reaches every barrier: rows past the live count scan nothing.
+        boolean live = r < meta.get(0);
+        int width = live ? n : 0;
+        float b = -3.4e38f;
+        int bi = n;
+        for (int i = lid; i < width; i += GROUP) {
+            float v = y.get(r * n + i);
+            if (v > b) {
+                b = v;
+                bi = i;
+            }
+        }
+        best[lid] = b;
+        at[lid] = bi;
+        ctx.localBarrier();
+        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
+            if (lid < stride) {
+                float o = best[lid + stride];
+                int oi = at[lid + stride];
+                if (o > best[lid] || (o == best[lid] && oi < at[lid])) {
+                    best[lid] = o;
+                    at[lid] = oi;
+                }
+            }
+            ctx.localBarrier();
+        }
+        if (live && lid == 0) {
+            ids.set(r, at[0]);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package org.blocktransformer.tornado;
+
+import static org.blocktransformer.tornado.TornadoTestSupport.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.blocktransformer.loader.Checkpoints;
+import org.blocktransformer.loader.safetensors.SafetensorsFile;
+import org.blocktransformer.model.cpu.CpuBackend;
+import org.blocktransformer.model.engine.Batching;
+import org.blocktransformer.model.engine.EngineOptions;
+import org.blocktransformer.model.engine.InferenceEngine;
+import org.blocktransformer.model.generate.GenerationRequest;
+import org.blocktransformer.model.runtime.BlockRunner;
+import org.blocktransformer.model.weights.BlockWeights;
+import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.WeightFormat;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every golden model on the TornadoVM backend: teacher-forced logits within 1e-4 of the CPU backend (block
+ * models), and every greedy token of the reference through the full decode loop, alone and batched.
+ */
+class TornadoGoldenParityTest {
+
+    private static Path golden(String model) {
+        String dir = System.getProperty("bt.golden.dir");
+        Path p = dir == null ? null : Path.of(dir, model);
+        assumeTrue(p != null && Files.isDirectory(p), "SKIPPED: golden reference data not found at " + dir);
+        return p;
+    }
+
+    private static int[] ints(SafetensorsFile f, String name) {
+        long[] shape = f.info(name).shape();
+        int[] dims = Arrays.stream(shape).mapToInt(Math::toIntExact).toArray();
+        return Arrays.stream(f.longs(name, dims)).mapToInt(Math::toIntExact).toArray();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bt-prefix-l4", "bt-prefix-l2-r1", "bt-summation-l4", "bt-projection-l4"})
+    void blockLogitsMatchTheCpu(String model) {
+        BlockWeights weights = (BlockWeights) Checkpoints.load(golden(model), WeightFormat.F32);
+        try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"));
+             var device = TornadoTestSupport.backend(); var cpu = new CpuBackend(1)) {
+            int[] ids = ints(data, "fwd_input_ids");
+            int[][] rows = new int[3][];
+            for (int i = 0; i < 3; i++) {
+                rows[i] = Arrays.copyOfRange(ids, i * ids.length / 3, (i + 1) * ids.length / 3);
+            }
+            var expected = new BlockRunner(weights, cpu).teacherForced(rows);
+            var actual = new BlockRunner(weights, device).teacherForced(rows);
+            assertClose(model + " context", expected.contexts(), actual.contexts(), TornadoTestSupport.FP32_TOLERANCE);
+            assertClose(model + " logits", expected.logits(), actual.logits(), TornadoTestSupport.FP32_TOLERANCE);
+            assertClose(model + " logits vs reference", data.floats("fwd_logits"), actual.logits(), 1e-4);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bt-prefix-l4", "bt-prefix-l2-r1", "bt-summation-l4", "bt-projection-l4", "vanilla-neox"})
+    void greedyTokensMatchTheReference(String model) {
+        assumeTrue(TornadoDevices.unavailableReason() == null, "SKIPPED: " + TornadoDevices.unavailableReason());
+        ModelWeights weights = Checkpoints.load(golden(model), WeightFormat.F32);
+        String device = System.getProperty("bt.tornado.device", "");
+        try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"))) {
+            List<GenerationRequest> requests = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                requests.add(GenerationRequest.greedy(ints(data, "prompt_" + i), 24));
+            }
+            int[] batch = ints(data, "batch_generated");
+            for (int batchSize : new int[] {1, 4}) {
+                var options = new EngineOptions(batchSize, Batching.CONTINUOUS, 16L << 20, 1).withBackend("tornado", device);
+                try (var engine = InferenceEngine.open(weights, options)) {
+                    var results = engine.generateAll(requests);
+                    for (int i = 0; i < 4; i++) {
+                        assertArrayEquals(ints(data, "generated_" + i), results.get(i).generatedIds(),
+                                model + " prompt " + i + " batch " + batchSize);
+                        assertArrayEquals(Arrays.copyOfRange(batch, i * 24, (i + 1) * 24), results.get(i).generatedIds());
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package org.blocktransformer.tornado;
+
+import static org.blocktransformer.tornado.TornadoTestSupport.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.SplittableRandom;
+import org.blocktransformer.model.backend.StackExecutor;
+import org.blocktransformer.model.backend.StackRow;
+import org.blocktransformer.model.cache.CacheTable;
+import org.blocktransformer.model.cache.PagePool;
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.cpu.CpuBackend;
+import org.blocktransformer.model.weights.Linear;
+import org.blocktransformer.model.weights.StackWeights;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The TornadoVM kernels against the CPU backend on fresh random data of awkward sizes (not multiples of the
+ * work-group or tile sizes): Linear layers with the device argmax, and whole stacks (LayerNorm, matmuls, rotary,
+ * paged KV writes, attention, GELU, residuals) over several calls that mix prefill chunks and single steps.
+ */
+class TornadoKernelParityTest {
+    private static TornadoBackend device;
+    private static CpuBackend cpu;
+
+    @BeforeAll
+    static void open() {
+        device = TornadoTestSupport.backend();
+        cpu = new CpuBackend(1);
+    }
+
+    @AfterAll
+    static void close() {
+        if (device != null) {
+            device.close();
+        }
+        if (cpu != null) {
+            cpu.close();
+        }
+    }
+
+    @ParameterizedTest(name = "rows={0} out={1} in={2} bias={3}")
+    @CsvSource({"1,1,1,true", "3,70,33,true", "17,129,40,false", "5,512,64,true"})
+    void linearAndArgmaxMatchTheCpu(int rows, int out, int in, boolean bias) {
+        SplittableRandom r = new SplittableRandom(rows * 31L + out);
+        Linear layer = TornadoTestSupport.linear(r, out, in, bias);
+        float[] x = TornadoTestSupport.random(r, rows * in, 1);
+        var c = cpu.linear(layer);
+        var g = device.linear(layer);
+        assertClose("linear", c.apply(x, rows), g.apply(x, rows), TornadoTestSupport.FP32_TOLERANCE);
+        assertArrayEquals(c.argmax(x, rows), g.argmax(x, rows), "argmax");
+    }
+
+    @ParameterizedTest(name = "d={0} heads={1} inter={2} layers={3} parallel={4}")
+    @CsvSource({"64,2,48,1,false", "48,3,70,2,true", "48,3,64,1,true", "96,3,200,3,true", "64,4,64,1,true"})
+    void stackMatchesTheCpu(int d, int heads, int inter, int layers, boolean parallel) {
+        SplittableRandom r = new SplittableRandom(d * 7L + inter);
+        NeoXConfig config = new NeoXConfig(d, layers, heads, inter, 0.25, 10000, 1e-5, 2048, parallel);
+        StackWeights weights = TornadoTestSupport.stack(r, config);
+        StackExecutor c = cpu.stack(config, weights);
+        StackExecutor g = device.stack(config, weights);
+        PagePool cpuPool = new PagePool(layers, d, 16, 12);
+        PagePool devPool = new PagePool(layers, d, 16, 12);
+        CacheTable[] cpuRows = new CacheTable[3];
+        CacheTable[] devRows = new CacheTable[3];
+        for (int i = 0; i < 3; i++) {
+            cpuRows[i] = cpuPool.newTable();
+            devRows[i] = devPool.newTable();
+            cpuRows[i].reserve(60);
+            devRows[i].reserve(60);
+        }
+        // A prefill of uneven chunks, then single steps, then a mix.
+        int[][] calls = {{5, 17, 1}, {1, 1, 1}, {33, 0, 2}, {1, 1, 1}};
+        for (int[] counts : calls) {
+            int tokens = counts[0] + counts[1] + counts[2];
+            float[] x = TornadoTestSupport.random(r, tokens * d, 1);
+            float[] y = x.clone();
+            StackRow[] cr = new StackRow[3];
+            StackRow[] gr = new StackRow[3];
+            for (int i = 0; i < 3; i++) {
+                cr[i] = new StackRow(cpuRows[i], counts[i]);
+                gr[i] = new StackRow(devRows[i], counts[i]);
+            }
+            c.forward(x, cr);
+            g.forward(y, gr);
+            assertClose("stack call " + java.util.Arrays.toString(counts), x, y, TornadoTestSupport.FP32_TOLERANCE);
+        }
+    }
+}
