@@ -1,0 +1,44 @@
+# Shared by scripts/bt-tornado, scripts/test and .ci/run: finding a TornadoVM SDK and preparing the build for it.
+
+# Sets TORNADOVM_HOME to an SDK: the variable if it names one, else the first SDK under /opt/tornadovm*,
+# /usr/local/tornadovm* or ~/tornadovm* (a folder holding tornado-argfile). Returns 1 when there is none.
+bt_find_tornado() {
+    if [[ -n "${TORNADOVM_HOME:-}" && -f "$TORNADOVM_HOME/tornado-argfile" ]]; then
+        return 0
+    fi
+    local f
+    for f in /opt/tornadovm*/tornado-argfile /opt/tornadovm*/*/tornado-argfile /usr/local/tornadovm*/tornado-argfile \
+             "$HOME"/tornadovm*/tornado-argfile "$HOME"/tornadovm*/*/tornado-argfile; do
+        if [[ -f "$f" ]]; then
+            TORNADOVM_HOME=$(dirname "$f")
+            export TORNADOVM_HOME
+            return 0
+        fi
+    done
+    return 1
+}
+
+bt_require_tornado() {
+    if ! bt_find_tornado; then
+        echo "error: no TornadoVM SDK found: install a TornadoVM 5.2 SDK built for JDK 25 and set TORNADOVM_HOME" \
+             "(see README.md, 'GPU backend')" >&2
+        return 1
+    fi
+}
+
+# Registers the SDK's tornado-api jar as io.github.beehive-lab:tornado-api:5.2.0-jdk25 in the local Maven repository
+# (TornadoVM is not on Maven Central); does nothing when it is already there.
+bt_install_tornado_api() {
+    local root=$1 jar
+    jar=$(ls "$TORNADOVM_HOME"/share/java/tornado/tornado-api-*.jar 2>/dev/null | head -1)
+    if [[ -z "$jar" ]]; then
+        echo "error: $TORNADOVM_HOME has no share/java/tornado/tornado-api-*.jar" >&2
+        return 1
+    fi
+    local repo=${MAVEN_REPO:-$HOME/.m2/repository}
+    if [[ -f "$repo/io/github/beehive-lab/tornado-api/5.2.0-jdk25/tornado-api-5.2.0-jdk25.jar" ]]; then
+        return 0
+    fi
+    "$(bt_maven "$root")" -q install:install-file -Dfile="$jar" -DgroupId=io.github.beehive-lab \
+        -DartifactId=tornado-api -Dversion=5.2.0-jdk25 -Dpackaging=jar
+}
