@@ -53,9 +53,29 @@ public final class ResultFiles {
         Files.writeString(json, JSON.writeValueAsString(doc) + "\n");
         files.add(json);
         if (charts && !results.isEmpty()) {
-            files.addAll(Charts.writeAll(dir, results, ratios, subtitle(results)));
+            try {
+                files.addAll(Charts.writeAll(dir, results, ratios, subtitle(results)));
+            } catch (RuntimeException | LinkageError e) {
+                // Rendering needs fonts (java.desktop and a font configuration); the numbers are already written.
+                throw new ChartException("charts not drawn (" + e + "); the CSV and JSON files are written, and"
+                        + " 'bt bench --replot " + json + "' draws the charts on a machine with fonts", e, files);
+            }
         }
         return files;
+    }
+
+    /** Charts could not be drawn; {@link #written()} lists the files that were. */
+    public static final class ChartException extends IOException {
+        private final transient List<Path> written;
+
+        ChartException(String message, Throwable cause, List<Path> written) {
+            super(message, cause);
+            this.written = List.copyOf(written);
+        }
+
+        public List<Path> written() {
+            return written;
+        }
     }
 
     /** Runs and pairs read back from a {@code results.json} this class wrote. */

@@ -283,6 +283,9 @@ public final class BenchCommand implements Callable<Integer> {
             try {
                 List<Path> files = ResultFiles.write(out(), meta, results, ratios, !noCharts);
                 err.println("wrote " + String.join(", ", files.stream().map(Path::toString).toList()));
+            } catch (ResultFiles.ChartException e) {
+                err.println("wrote " + String.join(", ", e.written().stream().map(Path::toString).toList()));
+                err.println("warning: " + e.getMessage());
             } catch (IOException e) {
                 throw new CliException("cannot write the results to " + out() + ": " + e.getMessage(), e);
             }
