@@ -252,7 +252,7 @@ final class StackPlan implements AutoCloseable {
         meta.set(0, tokens);
         for (Sized s : sized) {
             if (s.twoD()) {
-                Grids.size2D(s.grid(), s.fixedX(), (long) tokens * s.perTokenY());
+                Grids.size2D(s.grid(), groups(s.fixedX()) * NeoXKernels.TILE, groups((long) tokens * s.perTokenY()) * NeoXKernels.TILE);
             } else {
                 Grids.size1D(s.grid(), (long) tokens * s.perTokenX() + s.fixedX());
             }
@@ -266,6 +266,11 @@ final class StackPlan implements AutoCloseable {
         }
         plan.withGraph(1 + layerIndex.length).withGridScheduler(grids.scheduler()).execute();
         DeviceArrays.get(out, x, xOffset, tokens * d);
+    }
+
+    /** Matmul work-groups needed along a dimension of {@code size} (each covers {@link NeoXKernels#BLOCK}). */
+    static long groups(long size) {
+        return (size + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK;
     }
 
     int maxTokens() {

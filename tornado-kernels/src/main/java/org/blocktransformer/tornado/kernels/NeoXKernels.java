@@ -17,8 +17,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 public final class NeoXKernels {
     /** Work-group size of the row-wise kernels (LayerNorm, attention, argmax): a power of two. */
     public static final int GROUP = 128;
-    /** Matmul tile edge. */
+    /** Matmul: work-group edge (16 x 16 items) and k step. */
     public static final int TILE = 16;
+    /** Matmul: tokens and outputs per work-group (each item computes 4 x 4). */
+    public static final int BLOCK = 64;
     /** Longest attention span a work-group holds in local memory. */
     public static final int MAX_SPAN = 2048;
 
@@ -72,44 +74,95 @@ public final class NeoXKernels {
 
     /**
      * {@code y[t, j] = bias[j] + sum_c x[t, c] * W[j, c]} for t < T, j < n, with W row-major [n, k] (PyTorch
-     * layout). 16x16 tiles of x and W staged in local memory; work-group (16, 16) computes 16 tokens x 16 outputs.
+     * layout). A work-group of 16 x 16 work items computes a 64-token x 64-output tile, each item a 4 x 4 block in
+     * registers, over k in steps of 16 staged in local memory: 256 multiply-adds per item between barriers.
      */
     public static void matmul(KernelContext ctx, FloatArray x, FloatArray w, FloatArray bias, FloatArray y,
                               IntArray meta, IntArray layer, int n, int k, int layered) {
         int tx = ctx.localIdx;
         int ty = ctx.localIdy;
-        int col0 = ctx.groupIdx * TILE;
-        int row0 = ctx.groupIdy * TILE;
+        int col0 = ctx.groupIdx * BLOCK;
+        int row0 = ctx.groupIdy * BLOCK;
         int tokens = meta.get(0);
         int wOff = layer.get(0) * layered * n * k;
         int bOff = layer.get(0) * layered * n;
-        float[] xs = ctx.allocateFloatLocalArray(TILE * TILE);
-        float[] ws = ctx.allocateFloatLocalArray(TILE * (TILE + 1));
-        float acc = 0;
+        float[] xs = ctx.allocateFloatLocalArray(BLOCK * (TILE + 1));
+        float[] ws = ctx.allocateFloatLocalArray(BLOCK * (TILE + 1));
+        float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
+        float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+        float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
+        float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+        int lin = ty * TILE + tx;
         for (int c0 = 0; c0 < k; c0 += TILE) {
-            int c = c0 + tx;
-            int xr = row0 + ty;
-            int wr = col0 + ty;
-            float xv = 0;
-            if (xr < tokens && c < k) {
-                xv = x.get(xr * k + c);
+            // 256 items load the 64 x 16 slices of x and W, four elements each, consecutive items along k.
+            for (int e = 0; e < 4; e++) {
+                int idx = lin + e * TILE * TILE;
+                int r = idx / TILE;
+                int c = c0 + idx % TILE;
+                float xv = 0;
+                if (row0 + r < tokens && c < k) {
+                    xv = x.get((row0 + r) * k + c);
+                }
+                float wv = 0;
+                if (col0 + r < n && c < k) {
+                    wv = w.get(wOff + (col0 + r) * k + c);
+                }
+                xs[r * (TILE + 1) + idx % TILE] = xv;
+                ws[r * (TILE + 1) + idx % TILE] = wv;
             }
-            float wv = 0;
-            if (wr < n && c < k) {
-                wv = w.get(wOff + wr * k + c);
-            }
-            xs[ty * TILE + tx] = xv;
-            ws[ty * (TILE + 1) + tx] = wv;
             ctx.localBarrier();
             for (int i = 0; i < TILE; i++) {
-                acc += xs[ty * TILE + i] * ws[tx * (TILE + 1) + i];
+                float x0 = xs[(ty * 4) * (TILE + 1) + i];
+                float x1 = xs[(ty * 4 + 1) * (TILE + 1) + i];
+                float x2 = xs[(ty * 4 + 2) * (TILE + 1) + i];
+                float x3 = xs[(ty * 4 + 3) * (TILE + 1) + i];
+                float w0 = ws[tx * (TILE + 1) + i];
+                float w1 = ws[(tx + TILE) * (TILE + 1) + i];
+                float w2 = ws[(tx + 2 * TILE) * (TILE + 1) + i];
+                float w3 = ws[(tx + 3 * TILE) * (TILE + 1) + i];
+                a00 += x0 * w0;
+                a01 += x0 * w1;
+                a02 += x0 * w2;
+                a03 += x0 * w3;
+                a10 += x1 * w0;
+                a11 += x1 * w1;
+                a12 += x1 * w2;
+                a13 += x1 * w3;
+                a20 += x2 * w0;
+                a21 += x2 * w1;
+                a22 += x2 * w2;
+                a23 += x2 * w3;
+                a30 += x3 * w0;
+                a31 += x3 * w1;
+                a32 += x3 * w2;
+                a33 += x3 * w3;
             }
             ctx.localBarrier();
         }
-        int t = row0 + ty;
-        int j = col0 + tx;
-        if (t < tokens && j < n) {
-            y.set(t * n + j, acc + bias.get(bOff + j));
+        // Item (tx, ty) holds tokens row0 + 4ty .. +3 and outputs col0 + tx + 16c (consecutive items, consecutive
+        // outputs: coalesced stores).
+        int t0 = row0 + ty * 4;
+        store(y, bias, bOff, n, tokens, t0, col0 + tx, a00, a01, a02, a03);
+        store(y, bias, bOff, n, tokens, t0 + 1, col0 + tx, a10, a11, a12, a13);
+        store(y, bias, bOff, n, tokens, t0 + 2, col0 + tx, a20, a21, a22, a23);
+        store(y, bias, bOff, n, tokens, t0 + 3, col0 + tx, a30, a31, a32, a33);
+    }
+
+    private static void store(FloatArray y, FloatArray bias, int bOff, int n, int tokens, int t, int j, float v0,
+                              float v1, float v2, float v3) {
+        if (t < tokens) {
+            if (j < n) {
+                y.set(t * n + j, v0 + bias.get(bOff + j));
+            }
+            if (j + TILE < n) {
+                y.set(t * n + j + TILE, v1 + bias.get(bOff + j + TILE));
+            }
+            if (j + 2 * TILE < n) {
+                y.set(t * n + j + 2 * TILE, v2 + bias.get(bOff + j + 2 * TILE));
+            }
+            if (j + 3 * TILE < n) {
+                y.set(t * n + j + 3 * TILE, v3 + bias.get(bOff + j + 3 * TILE));
+            }
         }
     }
 
