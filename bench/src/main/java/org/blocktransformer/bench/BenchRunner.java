@@ -70,7 +70,9 @@ public final class BenchRunner {
             for (Scenario s : scenarios) {
                 if ((long) s.promptLength() + s.newTokens() > c.maxSequenceTokens()) {
                     throw new IllegalArgumentException("scenario " + s + " needs " + (s.promptLength() + s.newTokens())
-                            + " tokens, more than " + m + " handles (" + c.maxSequenceTokens() + ")");
+                            + " tokens, more than " + m + " handles (" + c.maxSequenceTokens() + ")"
+                            + (s.name().equals("prefill-heavy") || s.name().equals("decode-heavy")
+                            ? "; " + s.name() + "-2k is the same scenario within 2048 positions" : ""));
                 }
             }
             configs.put(m, c);

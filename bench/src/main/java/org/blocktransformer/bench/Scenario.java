@@ -6,8 +6,10 @@ import java.util.Locale;
  * One throughput scenario: prompts of {@code promptLength} random ids, {@code newTokens} generated each.
  *
  * <p>The paper's two (Ho et al. 2024, Section 3, inference throughput): prefill-heavy (prompt 2048, 128 new) and
- * decode-heavy (prompt 128, 2048 new). A suffix {@code /k} divides both lengths by k (e.g. {@code decode-heavy/16}
- * is prompt 8, 128 new), for machines where the full lengths take too long.
+ * decode-heavy (prompt 128, 2048 new). Both need 2176 positions, more than the 2048 of the Pythia-shaped vanilla
+ * presets, so {@code prefill-heavy-2k} (prompt 1920, 128 new) and {@code decode-heavy-2k} (prompt 128, 1920 new) are
+ * the same scenarios shortened to fit 2048 positions. A suffix {@code /k} divides both lengths by k (e.g.
+ * {@code decode-heavy/16} is prompt 8, 128 new), for machines where the full lengths take too long.
  */
 public record Scenario(String name, int promptLength, int newTokens) {
     public Scenario {
@@ -28,6 +30,16 @@ public record Scenario(String name, int promptLength, int newTokens) {
         return new Scenario("decode-heavy", 128, 2048);
     }
 
+    /** The paper's prefill-heavy scenario shortened to 2048 positions: prompt 1920, 128 new. */
+    public static Scenario prefillHeavy2k() {
+        return new Scenario("prefill-heavy-2k", 1920, 128);
+    }
+
+    /** The paper's decode-heavy scenario shortened to 2048 positions: prompt 128, 1920 new. */
+    public static Scenario decodeHeavy2k() {
+        return new Scenario("decode-heavy-2k", 128, 1920);
+    }
+
     /** A scenario named by its lengths, e.g. "128:128". */
     public static Scenario custom(int promptLength, int newTokens) {
         return new Scenario(promptLength + ":" + newTokens, promptLength, newTokens);
@@ -45,7 +57,8 @@ public record Scenario(String name, int promptLength, int newTokens) {
     }
 
     /**
-     * Parses {@code prefill-heavy}, {@code decode-heavy}, either with {@code /k} (lengths divided by k),
+     * Parses {@code prefill-heavy}, {@code decode-heavy}, {@code prefill-heavy-2k}, {@code decode-heavy-2k}, each
+     * optionally with {@code /k} (lengths divided by k),
      * {@code P:N} (prompt P, N new) or {@code NAME=P:N}.
      *
      * @throws IllegalArgumentException with a message naming the accepted forms
@@ -67,13 +80,16 @@ public record Scenario(String name, int promptLength, int newTokens) {
             Scenario scenario = switch (base) {
                 case "prefill-heavy" -> prefillHeavy();
                 case "decode-heavy" -> decodeHeavy();
+                case "prefill-heavy-2k" -> prefillHeavy2k();
+                case "decode-heavy-2k" -> decodeHeavy2k();
                 default -> throw new IllegalArgumentException();
             };
             return scenario.scaled(divisor);
         } catch (IllegalArgumentException e) {
             String why = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
             throw new IllegalArgumentException("invalid scenario '" + text + "'" + why + "; expected prefill-heavy,"
-                    + " decode-heavy (either optionally /K to divide its lengths by K), PROMPT:NEW or NAME=PROMPT:NEW");
+                    + " decode-heavy, prefill-heavy-2k, decode-heavy-2k (each optionally /K to divide its lengths by K),"
+                    + " PROMPT:NEW or NAME=PROMPT:NEW");
         }
     }
 

@@ -18,6 +18,8 @@ class ScenarioAndPlanTest {
         assertEquals(new Scenario("decode-heavy", 128, 2048), Scenario.parse(" Decode-Heavy "));
         assertEquals(new Scenario("decode-heavy/16", 8, 128), Scenario.parse("decode-heavy/16"));
         assertEquals(new Scenario("prefill-heavy/16", 128, 8), Scenario.parse("prefill-heavy/16"));
+        assertEquals(new Scenario("decode-heavy-2k", 128, 1920), Scenario.parse("decode-heavy-2k"));
+        assertEquals(new Scenario("prefill-heavy-2k/4", 480, 32), Scenario.parse("prefill-heavy-2k/4"));
         assertEquals(new Scenario("128:64", 128, 64), Scenario.parse("128:64"));
         assertEquals(new Scenario("chat", 300, 40), Scenario.parse("chat=300:40"));
         for (String bad : new String[] {"fast", "128:", "0:5", "decode-heavy/0", "a=b", "decode-heavy/x"}) {
@@ -62,6 +64,10 @@ class ScenarioAndPlanTest {
         var e = assertThrows(IllegalArgumentException.class, () -> BenchRunner.checkedConfigs(
                 List.of("vanilla-31m"), List.of(Scenario.parse("2000:100"))));
         assertEquals("scenario 2000:100 (prompt 2000, 100 new) needs 2100 tokens, more than vanilla-31m handles (2048)",
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> BenchRunner.checkedConfigs(
+                List.of("block-b4-5m", "vanilla-31m"), List.of(Scenario.decodeHeavy())));
+        assertTrue(e.getMessage().endsWith("; decode-heavy-2k is the same scenario within 2048 positions"),
                 e.getMessage());
         var missing = assertThrows(RuntimeException.class, () -> BenchRunner.checkedConfigs(
                 List.of("no-such-model"), List.of(Scenario.decodeHeavy())));

@@ -49,8 +49,8 @@ import picocli.CommandLine.Spec;
                         + " batch of the same shape before it is timed.",
                 "",
                 "Without options it compares the smallest equal-perplexity pair (" + "vanilla-31m:block-b4-19m) on"
-                        + " random-weight presets in both scenarios at 1/16 of the paper's lengths, batch 1 and 16:"
-                        + " about a minute on two CPU cores.",
+                        + " random-weight presets in both scenarios at 1/8 of the paper's lengths, batch 1 and 16:"
+                        + " under a minute on two CPU cores.",
                 ""},
         footerHeading = "%nOutput:%n",
         footer = {
@@ -75,7 +75,7 @@ import picocli.CommandLine.Spec;
                 "      --batch-sizes 1,max --memory 8g --out results/h100"})
 public final class BenchCommand implements Callable<Integer> {
 
-    static final List<String> DEFAULT_SCENARIOS = List.of("prefill-heavy/16", "decode-heavy/16");
+    static final List<String> DEFAULT_SCENARIOS = List.of("prefill-heavy/8", "decode-heavy/8");
     static final List<String> DEFAULT_BATCHES = List.of("1", "16");
 
     @ParentCommand
@@ -100,9 +100,11 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> models = new ArrayList<>();
 
     @Option(names = "--scenario", paramLabel = "SCENARIO", split = ",",
-            description = "prefill-heavy (prompt 2048, 128 new), decode-heavy (prompt 128, 2048 new), either with"
-                    + " /K to divide both lengths by K, PROMPT:NEW, or NAME=PROMPT:NEW; comma-separated or repeated."
-                    + " Default: " + "prefill-heavy/16,decode-heavy/16 (unless --prompt-len/--new-tokens are given).")
+            description = "prefill-heavy (prompt 2048, 128 new), decode-heavy (prompt 128, 2048 new), their"
+                    + " versions within 2048 positions (what the vanilla presets allow) prefill-heavy-2k (1920, 128)"
+                    + " and decode-heavy-2k (128, 1920), each with /K to divide both lengths by K; or PROMPT:NEW, or"
+                    + " NAME=PROMPT:NEW. Comma-separated or repeated."
+                    + " Default: " + "prefill-heavy/8,decode-heavy/8 (unless --prompt-len/--new-tokens are given).")
     List<String> scenarios = new ArrayList<>();
 
     @Option(names = "--prompt-len", paramLabel = "N",

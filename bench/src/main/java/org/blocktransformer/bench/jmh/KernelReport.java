@@ -178,11 +178,16 @@ public final class KernelReport {
                                 Double.NaN), "layer without attention: matmuls, norms, GELU"));
                     } else {
                         double attention = t - t1;
-                        double gbps = attention > 0 ? LayerStepBench.kvBytes(hidden, context, batch) / attention / 1e9
-                                : Double.NaN;
-                        rows.add(new Row(n, params, ops, g, gbps, "read all", gbps / peaks.getOrDefault("readN",
-                                Double.NaN), String.format(Locale.ROOT, "attention %.1f%% of the step (%.3f ms);"
-                                + " GB/s = KV bytes / attention time", 100 * attention / t, attention * 1e3)));
+                        if (attention < 0.05 * t) {
+                            rows.add(new Row(n, params, ops, g, Double.NaN, "", Double.NaN, String.format(Locale.ROOT,
+                                    "attention below the measurement's noise (step %.3f ms, without attention"
+                                    + " %.3f ms)", t * 1e3, t1 * 1e3)));
+                        } else {
+                            double gbps = LayerStepBench.kvBytes(hidden, context, batch) / attention / 1e9;
+                            rows.add(new Row(n, params, ops, g, gbps, "read all", gbps / peaks.getOrDefault("readN",
+                                    Double.NaN), String.format(Locale.ROOT, "attention %.0f%% of the step (%.3f ms);"
+                                    + " GB/s = KV bytes / attention time", 100 * attention / t, attention * 1e3)));
+                        }
                     }
                 }
                 case "NormBench.layerNorm", "NormBench.gelu" -> {
