@@ -115,7 +115,25 @@ public final class Charts {
             lin.setTickUnit(new NumberTickUnit(niceStep(max * 1.15 / 8)));
             y = lin;
         }
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        // A point's label goes above it when its line is the highest at that batch size, below otherwise, so the
+        // labels of close points do not overlap.
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true) {
+            @Override
+            public ItemLabelPosition getPositiveItemLabelPosition(int series, int item) {
+                double xv = data.getXValue(series, item);
+                double yv = data.getYValue(series, item);
+                boolean highest = true;
+                for (int s = 0; s < data.getSeriesCount(); s++) {
+                    for (int k = 0; k < data.getItemCount(s); k++) {
+                        if (s != series && data.getXValue(s, k) == xv && data.getYValue(s, k) > yv) {
+                            highest = false;
+                        }
+                    }
+                }
+                return highest ? new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12, TextAnchor.BOTTOM_CENTER)
+                        : new ItemLabelPosition(ItemLabelAnchor.OUTSIDE6, TextAnchor.TOP_CENTER);
+            }
+        };
         int i = 0;
         for (String model : byModel.keySet()) {
             Color c = PALETTE[i % PALETTE.length];
@@ -131,12 +149,6 @@ public final class Charts {
                 new DecimalFormat("#,##0")));
         renderer.setDefaultItemLabelsVisible(true);
         renderer.setDefaultItemLabelFont(ITEM);
-        // Labels above the points of even series and below those of odd ones, so two close lines stay readable.
-        for (int s = 0; s < byModel.size(); s++) {
-            renderer.setSeriesPositiveItemLabelPosition(s, s % 2 == 0
-                    ? new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12, TextAnchor.BOTTOM_CENTER)
-                    : new ItemLabelPosition(ItemLabelAnchor.OUTSIDE6, TextAnchor.TOP_CENTER));
-        }
         XYPlot plot = new XYPlot(data, x, y, renderer);
         JFreeChart chart = new JFreeChart("Throughput, " + scenario + " (prompt " + prompt + ", " + fresh + " new)",
                 TITLE, plot, true);
