@@ -43,10 +43,11 @@ import picocli.CommandLine.Spec;
         description = {
                 "Measure batched generation the way the Block Transformer paper does: a batch of random prompts of"
                         + " one length, a fixed number of new tokens each (greedy, EOS ignored), throughput = generated"
-                        + " tokens / wall time from submission to the last token (prefill included). Every model runs"
-                        + " every scenario at every batch size; a vanilla/block pair's throughput ratio is reported"
-                        + " side by side. Each run gets its own engine with a KV cache sized to the run, and a warm-up"
-                        + " batch of the same shape before it is timed.",
+                        + " tokens / wall time from the moment the whole batch is queued to the last token (prefill"
+                        + " included). Every model runs every scenario at every batch size; a vanilla/block pair's"
+                        + " throughput ratio is reported side by side. Each run gets its own engine with a KV cache"
+                        + " sized to the run, and warm-up batches of the same shape before it is timed (until two take"
+                        + " the same time).",
                 "",
                 "Without options it compares the smallest equal-perplexity pair (" + "vanilla-31m:block-b4-19m) on"
                         + " random-weight presets in both scenarios at 1/8 of the paper's lengths, batch 1 and 16:"
