@@ -132,9 +132,10 @@ public final class LibraryServices implements CliServices {
                     engine.validate(r);
                 }
                 List<java.util.concurrent.CompletableFuture<Void>> all = new java.util.ArrayList<>();
+                var futures = engine.submitAll(requests);
                 for (int i = 0; i < requests.size(); i++) {
                     int index = i;
-                    all.add(engine.submit(requests.get(i)).thenAccept(r -> {
+                    all.add(futures.get(i).thenAccept(r -> {
                         synchronized (done) {
                             done.accept(r, index);
                         }

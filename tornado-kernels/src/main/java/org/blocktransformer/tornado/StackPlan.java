@@ -50,6 +50,7 @@ final class StackPlan implements AutoCloseable {
     private final Grids grids = new Grids();
     private final List<Sized> sized = new ArrayList<>();
     private final TornadoExecutionPlan plan;
+    private final String deviceName;
     private final int[] scratchPos;
     private final int[] scratchSlot;
     private final int[] scratchRow;
@@ -63,6 +64,7 @@ final class StackPlan implements AutoCloseable {
     StackPlan(NeoXConfig config, StackWeights weights, PagePool pool, TornadoDevice device, int maxTokens) {
         this.config = config;
         this.maxTokens = maxTokens;
+        this.deviceName = TornadoDevices.describe(device);
         this.pageSize = pool.pageSize();
         int d = config.hiddenSize();
         int inter = config.intermediateSize();
@@ -257,15 +259,23 @@ final class StackPlan implements AutoCloseable {
                 Grids.size1D(s.grid(), (long) tokens * s.perTokenX() + s.fixedX());
             }
         }
-        plan.withGraph(0).withGridScheduler(grids.scheduler()).execute();
+        execute(0, "in");
         for (int g = 0; g < layerIndex.length; g++) {
             for (int l = groupStart[g]; l < groupStart[g + 1]; l++) {
                 layerIndex[g].set(0, l - groupStart[g]);
-                plan.withGraph(1 + g).withGridScheduler(grids.scheduler()).execute();
+                execute(1 + g, "g" + g);
             }
         }
-        plan.withGraph(1 + layerIndex.length).withGridScheduler(grids.scheduler()).execute();
+        execute(1 + layerIndex.length, "out");
         DeviceArrays.get(out, x, xOffset, tokens * d);
+    }
+
+    private void execute(int graph, String name) {
+        try {
+            plan.withGraph(graph).withGridScheduler(grids.scheduler()).execute();
+        } catch (RuntimeException e) {
+            throw DeviceErrors.wrap(deviceName, name, e);
+        }
     }
 
     /** Matmul work-groups needed along a dimension of {@code size} (each covers {@link NeoXKernels#BLOCK}). */

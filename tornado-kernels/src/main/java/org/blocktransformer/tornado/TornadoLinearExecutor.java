@@ -28,11 +28,13 @@ final class TornadoLinearExecutor implements LinearExecutor {
     private final WorkerGrid matmulGrid;
     private final WorkerGrid argmaxGrid;
     private final TornadoExecutionPlan plan;
+    private final String deviceName;
 
     TornadoLinearExecutor(Linear linear, TornadoDevice device, int maxRows) {
         this.in = linear.inFeatures();
         this.outFeatures = linear.outFeatures();
         this.maxRows = maxRows;
+        this.deviceName = TornadoDevices.describe(device);
         x = new FloatArray(maxRows * in);
         y = new FloatArray(DeviceArrays.checkedSize((long) maxRows * outFeatures));
         ids = new IntArray(maxRows);
@@ -68,7 +70,11 @@ final class TornadoLinearExecutor implements LinearExecutor {
         meta.set(0, rows);
         Grids.size2D(matmulGrid, StackPlan.groups(outFeatures) * NeoXKernels.TILE, StackPlan.groups(rows) * NeoXKernels.TILE);
         Grids.size1D(argmaxGrid, (long) rows * NeoXKernels.GROUP);
-        return plan.withGridScheduler(grids.scheduler()).execute();
+        try {
+            return plan.withGridScheduler(grids.scheduler()).execute();
+        } catch (RuntimeException e) {
+            throw DeviceErrors.wrap(deviceName, "linear " + outFeatures + "x" + in, e);
+        }
     }
 
     @Override

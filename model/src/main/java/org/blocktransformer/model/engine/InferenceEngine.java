@@ -41,7 +41,9 @@ public final class InferenceEngine implements AutoCloseable {
     private final ComputeBackend backend;
     private final Stepper stepper;
     private final Scheduler scheduler;
-    private final LinkedBlockingQueue<Sequence> submissions = new LinkedBlockingQueue<>();
+    /** Arrivals, a list at a time: requests submitted together reach the scheduler together. */
+    private final LinkedBlockingQueue<List<Sequence>> submissions = new LinkedBlockingQueue<>();
+    private static final List<Sequence> WAKE_UP = List.of();
     private final Thread worker;
     private volatile boolean closed;
 
@@ -134,30 +136,54 @@ public final class InferenceEngine implements AutoCloseable {
 
     /** As {@link #submit(GenerationRequest)}, calling {@code listener} with each token as it is produced. */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenListener listener) {
-        if (closed) {
-            return CompletableFuture.failedFuture(new IllegalStateException("the engine is closed"));
-        }
-        Sequence s;
-        try {
-            validate(request);
-            s = new Sequence(request, stepper.prepareInput(request.promptIds()), listener);
-        } catch (IllegalArgumentException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        if (request.maxNewTokens() == 0) {
-            s.finish = org.blocktransformer.model.generate.FinishReason.LENGTH;
-            s.future.complete(s.result());
-            return s.future;
-        }
-        // Cancelling the caller's future stops the sequence at its next step and frees its cache.
-        s.future.whenComplete((r, e) -> {
-            if (s.future.isCancelled()) {
-                s.cancelled = true;
-                submissions.offer(Sequence.WAKE_UP);
+        return submitAll(List.of(request), List.of(listener)).getFirst();
+    }
+
+    /**
+     * Starts several requests at once: they reach the scheduler together, so a static batch holds all of them
+     * (up to the batch size) rather than starting with whichever arrived first. Futures in input order.
+     */
+    public List<CompletableFuture<GenerationResult>> submitAll(List<GenerationRequest> requests) {
+        return submitAll(requests, java.util.Collections.nCopies(requests.size(), TokenListener.NONE));
+    }
+
+    private List<CompletableFuture<GenerationResult>> submitAll(List<GenerationRequest> requests,
+                                                                List<TokenListener> listeners) {
+        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>(requests.size());
+        List<Sequence> batch = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            GenerationRequest request = requests.get(i);
+            if (closed) {
+                futures.add(CompletableFuture.failedFuture(new IllegalStateException("the engine is closed")));
+                continue;
             }
-        });
-        submissions.add(s);
-        return s.future;
+            Sequence s;
+            try {
+                validate(request);
+                s = new Sequence(request, stepper.prepareInput(request.promptIds()), listeners.get(i));
+            } catch (IllegalArgumentException e) {
+                futures.add(CompletableFuture.failedFuture(e));
+                continue;
+            }
+            futures.add(s.future);
+            if (request.maxNewTokens() == 0) {
+                s.finish = org.blocktransformer.model.generate.FinishReason.LENGTH;
+                s.future.complete(s.result());
+                continue;
+            }
+            // Cancelling the caller's future stops the sequence at its next step and frees its cache.
+            s.future.whenComplete((r, e) -> {
+                if (s.future.isCancelled()) {
+                    s.cancelled = true;
+                    submissions.offer(WAKE_UP);
+                }
+            });
+            batch.add(s);
+        }
+        if (!batch.isEmpty()) {
+            submissions.add(batch);
+        }
+        return futures;
     }
 
     /** Generates one request, blocking until it is done. */
@@ -170,12 +196,8 @@ public final class InferenceEngine implements AutoCloseable {
         for (GenerationRequest r : requests) {
             validate(r);
         }
-        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
-        for (GenerationRequest r : requests) {
-            futures.add(submit(r));
-        }
         List<GenerationResult> out = new ArrayList<>();
-        for (var f : futures) {
+        for (var f : submitAll(requests)) {
             out.add(join(f));
         }
         return out;
@@ -266,16 +288,14 @@ public final class InferenceEngine implements AutoCloseable {
         try {
             while (!closed) {
                 if (scheduler.idle()) {
-                    Sequence s = submissions.poll(100, TimeUnit.MILLISECONDS);
-                    if (s != null && s != Sequence.WAKE_UP) {
-                        scheduler.enqueue(s);
+                    List<Sequence> arrived = submissions.poll(100, TimeUnit.MILLISECONDS);
+                    if (arrived != null) {
+                        arrived.forEach(scheduler::enqueue);
                     }
                 }
-                Sequence s;
-                while ((s = submissions.poll()) != null) {
-                    if (s != Sequence.WAKE_UP) {
-                        scheduler.enqueue(s);
-                    }
+                List<Sequence> arrived;
+                while ((arrived = submissions.poll()) != null) {
+                    arrived.forEach(scheduler::enqueue);
                 }
                 scheduler.runOnce();
             }
@@ -284,9 +304,9 @@ public final class InferenceEngine implements AutoCloseable {
         } finally {
             IllegalStateException reason = new IllegalStateException("the engine was closed");
             scheduler.abortAll(reason);
-            Sequence s;
-            while ((s = submissions.poll()) != null) {
-                s.future.completeExceptionally(reason);
+            List<Sequence> arrived;
+            while ((arrived = submissions.poll()) != null) {
+                arrived.forEach(s -> s.future.completeExceptionally(reason));
             }
         }
     }

@@ -11,9 +11,6 @@ import org.blocktransformer.model.runtime.Sampler;
 
 /** One request while the engine works on it: its caches, what it still has to feed, and what it produced. */
 final class Sequence {
-    /** A marker put on the submission queue to wake the engine thread. */
-    static final Sequence WAKE_UP = new Sequence(GenerationRequest.greedy(new int[] {0}, 0), new int[0], TokenListener.NONE);
-
     final GenerationRequest request;
     final int[] prompt;
     final Sampler sampler;

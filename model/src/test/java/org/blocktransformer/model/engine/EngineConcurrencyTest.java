@@ -97,6 +97,15 @@ class EngineConcurrencyTest {
     }
 
     @Test
+    void aStaticBatchSubmittedTogetherRunsTogether() {
+        List<GenerationRequest> requests = EngineStressTest.randomRequests(6, 9, 30, 10);
+        try (var engine = InferenceEngine.open(weights, new EngineOptions(6, Batching.STATIC, 0, 1))) {
+            engine.generateAll(requests);
+            assertEquals(6, engine.stats().peakBatch(), "all six requests in one static batch");
+        }
+    }
+
+    @Test
     void streamingDeliversEveryTokenInOrder() throws Exception {
         try (var engine = InferenceEngine.open(weights, EngineOptions.defaults())) {
             List<Integer> streamed = new java.util.concurrent.CopyOnWriteArrayList<>();
