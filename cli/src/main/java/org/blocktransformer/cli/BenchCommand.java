@@ -88,6 +88,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Mixin
     LoggingMixin logging;
 
+    @Mixin
+    ComputeOptions compute;
+
+    @Mixin
+    WeightOptions weightOptions;
+
     @Option(names = "--pair", paramLabel = "VANILLA:BLOCK", split = ",",
             description = "A vanilla and a block model compared side by side (repeatable), e.g."
                     + " vanilla-410m:block-b4-1.2b. Default (with no --models): " + "vanilla-31m:block-b4-19m."
@@ -141,28 +147,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Upper bound of a 'max' batch. Default: ${DEFAULT-VALUE}.")
     int maxBatchCap;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
-            description = "Compute backend: auto, cpu or tornado (the TornadoVM GPU backend, when this JVM runs with"
-                    + " TornadoVM; 'bt devices' lists what is available). Default: ${DEFAULT-VALUE}.")
-    String backend;
 
-    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "",
-            description = "The backend's device, an index or a name fragment as 'bt devices' lists them (the cpu"
-                    + " backend has one: 0). Default: the backend's default.")
-    String device;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-            description = "CPU threads for the kernels (0 = all available processors). Default: ${DEFAULT-VALUE}.")
-    int threads;
 
-    @Option(names = "--weights", paramLabel = "DTYPE", defaultValue = "f32",
-            description = "Weights in memory: f32 or bf16 (half the memory traffic, float32 arithmetic)."
-                    + " Default: ${DEFAULT-VALUE}.")
-    WeightFormat weights;
 
-    @Option(names = "--init-seed", paramLabel = "S", defaultValue = "0",
-            description = "Seed of the presets' random weights. Default: ${DEFAULT-VALUE}.")
-    long initSeed;
 
     @Option(names = "--prompt-seed", paramLabel = "S", defaultValue = "1",
             description = "Seed of the random prompt ids (the same prompts for every model). Default:"
@@ -228,10 +216,10 @@ public final class BenchCommand implements Callable<Integer> {
         named.addAll(models);
         Map<String, ModelConfig> configs = BenchRunner.checkedConfigs(named.stream().distinct().toList(), scenarioList);
         BenchPlan.Resolved resolved = BenchPlan.resolve(pairList, models, configs);
-        var runOptions = new ThroughputHarness.Options(batching, rounds, backend, device, threads, warmupTokens,
+        var runOptions = new ThroughputHarness.Options(batching, rounds, compute.backend, compute.device, compute.threads, warmupTokens,
                 promptSeed, memory);
         BenchPlan plan = new BenchPlan(resolved.models(), resolved.pairs(), scenarioList, sizes, max, maxBatchCap,
-                weights, initSeed, runOptions);
+                weightOptions.weights, weightOptions.initSeed, runOptions);
 
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -338,8 +326,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (rounds < 1) {
             throw usage("--rounds must be at least 1, got " + rounds);
         }
-        if (threads < 0) {
-            throw usage("--threads must be >= 0 (0 = all processors), got " + threads);
+        if (compute.problem() != null) {
+            throw usage(compute.problem());
         }
         if (warmupTokens < 0) {
             throw usage("--warmup-tokens must be >= 0, got " + warmupTokens);
@@ -399,8 +387,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Fails early, before any model loads, when the backend or device cannot be used. */
     private void checkBackend() {
-        try (ComputeBackend b = Backends.open(backend, device, 1)) {
-            backend = backend.equalsIgnoreCase("auto") ? b.name() : backend.toLowerCase(Locale.ROOT);
+        try (ComputeBackend b = Backends.open(compute.backend, compute.device, 1)) {
+            compute.backend = compute.backend.equalsIgnoreCase("auto") ? b.name() : compute.backend.toLowerCase(Locale.ROOT);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }

@@ -68,6 +68,12 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     LoggingMixin logging;
 
+    @Mixin
+    ComputeOptions compute;
+
+    @Mixin
+    WeightOptions weightOptions;
+
     @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
             description = "Checkpoint directory (config.json + model.safetensors) or preset name (random weights).")
     String model;
@@ -142,34 +148,15 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Output: text or json (one object per prompt per line). Default: ${DEFAULT-VALUE}.")
     OutputFormat format;
 
-    @Option(names = "--weights", paramLabel = "DTYPE", defaultValue = "f32",
-            description = "Weights in memory: f32 (exact) or bf16 (half the memory traffic, float32 arithmetic)."
-                    + " Default: ${DEFAULT-VALUE}.")
-    WeightFormat weights;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-            description = "CPU threads for the kernels (0 = all available processors). Default: ${DEFAULT-VALUE}.")
-    int threads;
 
     @Option(names = "--stream",
             description = "With --format json: print each prompt's JSON object as soon as it finishes (objects then"
                     + " carry \"index\", the prompt's position in the input) instead of all in input order at the end.")
     boolean stream;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
-            description = "Where to compute: auto (a TornadoVM GPU when the JVM runs with TornadoVM, else the CPU),"
-                    + " cpu, or tornado. Default: ${DEFAULT-VALUE}.")
-    String backend;
 
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "",
-            description = "The backend's device: an index or part of its name, as `bt devices` lists them"
-                    + " (default: the backend's first).")
-    String device;
 
-    @Option(names = "--init-seed", paramLabel = "S", defaultValue = "0",
-            description = "Seed of the random weights of a preset (ignored for checkpoint directories)."
-                    + " Default: ${DEFAULT-VALUE}.")
-    long initSeed;
 
     @Override
     public Integer call() {
@@ -179,7 +166,7 @@ public final class GenerateCommand implements Callable<Integer> {
             throw usage("--stream prints JSON objects as prompts finish: add --format json");
         }
         try {
-            org.blocktransformer.model.backend.Backends.require(backend);
+            org.blocktransformer.model.backend.Backends.require(compute.backend);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }
@@ -191,7 +178,7 @@ public final class GenerateCommand implements Callable<Integer> {
             List<int[]> promptIds = encode(inputs, tok);
 
             long t0 = System.nanoTime();
-            ModelWeights w = services.loadModel(model, weights, initSeed);
+            ModelWeights w = services.loadModel(model, weightOptions.weights, weightOptions.initSeed);
             long loadNanos = System.nanoTime() - t0;
             checkPrompts(inputs, promptIds, w.config());
 
@@ -204,9 +191,9 @@ public final class GenerateCommand implements Callable<Integer> {
             EngineOptions options = EngineOptions.defaults()
                     .withMaxBatchSize(batchSize)
                     .withBatching(batching)
-                    .withThreads(threads)
+                    .withThreads(compute.threads)
                     .withCacheMemoryBytes(cacheMemory > 0 ? cacheMemory : cacheFor(w.config(), promptIds))
-                    .withBackend(backend, device);
+                    .withBackend(compute.backend, compute.device);
             List<GenerationResult> results;
             long genNanos;
             try (CliServices.Generator gen = services.openGenerator(w, options)) {
@@ -293,8 +280,8 @@ public final class GenerateCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw usage("--batch-size must be at least 1, got " + batchSize);
         }
-        if (threads < 0) {
-            throw usage("--threads must be >= 0 (0 = all processors), got " + threads);
+        if (compute.problem() != null) {
+            throw usage(compute.problem());
         }
     }
 

@@ -71,6 +71,12 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     LoggingMixin logging;
 
+    @Mixin
+    ComputeOptions compute;
+
+    @Mixin
+    WeightOptions weightOptions;
+
     @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
             description = "Checkpoint directory (config.json + model.safetensors) or preset name (random weights).")
     String model;
@@ -111,27 +117,10 @@ public final class PerplexityCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     int chunk;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
-            description = "Compute backend: auto, cpu or tornado ('bt devices' lists them). Default:"
-                    + " ${DEFAULT-VALUE}.")
-    String backend;
 
-    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "",
-            description = "The backend's device (index or name fragment). Default: the backend's default.")
-    String device;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-            description = "CPU threads for the kernels (0 = all available processors). Default: ${DEFAULT-VALUE}.")
-    int threads;
 
-    @Option(names = "--weights", paramLabel = "DTYPE", defaultValue = "f32",
-            description = "Weights in memory: f32 (exact) or bf16. Default: ${DEFAULT-VALUE}.")
-    WeightFormat weights;
 
-    @Option(names = "--init-seed", paramLabel = "S", defaultValue = "0",
-            description = "Seed of a preset's random weights (ignored for checkpoint directories). Default:"
-                    + " ${DEFAULT-VALUE}.")
-    long initSeed;
 
     @Option(names = "--format", paramLabel = "FMT", defaultValue = "text",
             description = "Output: text or json (one object). Default: ${DEFAULT-VALUE}.")
@@ -150,8 +139,8 @@ public final class PerplexityCommand implements Callable<Integer> {
         if (chunk < 1) {
             throw usage("--chunk must be at least 1, got " + chunk);
         }
-        if (threads < 0) {
-            throw usage("--threads must be >= 0 (0 = all processors), got " + threads);
+        if (compute.problem() != null) {
+            throw usage(compute.problem());
         }
         CliServices services = parent.services();
         List<int[]> documents = input.idsFile != null ? readIds(input.idsFile) : encodeText(services);
@@ -159,8 +148,8 @@ public final class PerplexityCommand implements Callable<Integer> {
         if (tokens == 0) {
             throw new CliException("the input holds no tokens");
         }
-        ModelWeights w = services.loadModel(model, weights, initSeed);
-        var options = new PerplexityEvaluator.Options(window, padding, threads, chunk, backend, device);
+        ModelWeights w = services.loadModel(model, weightOptions.weights, weightOptions.initSeed);
+        var options = new PerplexityEvaluator.Options(window, padding, compute.threads, chunk, compute.backend, compute.device);
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = System.console() != null && System.console().isTerminal();
         PerplexityResult result;
