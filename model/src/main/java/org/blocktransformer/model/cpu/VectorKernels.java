@@ -95,6 +95,11 @@ public final class VectorKernels implements CpuKernels {
         for (int m0 = 0; m0 < M; m0 += ROW_BLOCK) {
             int m1 = Math.min(M, m0 + ROW_BLOCK);
             for (int p = p0; p < p1; p++) {
+                if (w.isBf16() && m1 - m0 == 1) {
+                    // One row (a batch-1 decode step): widen in registers, no scratch round trip.
+                    tile1Bf16(x, m0, k, w.bf16(), p * k * PANEL, p, w.rows(), bias, y);
+                    continue;
+                }
                 float[] panel;
                 int base;
                 if (w.isBf16()) {
@@ -160,6 +165,39 @@ public final class VectorKernels implements CpuKernels {
         if (!full) {
             System.arraycopy(out, 0, y, m * n + col, n - col);
         }
+    }
+
+    /** As {@link #tile1} on a bf16 panel, each weight vector widened to float32 in registers. */
+    private static void tile1Bf16(float[] x, int m, int k, short[] w, int base, int p, int n, float[] bias, float[] y) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int xo = m * k;
+        for (int c = 0, wo = base; c < k; c++, wo += PANEL) {
+            FloatVector xv = FloatVector.broadcast(F, x[xo + c]);
+            a0 = xv.fma(widen(w, wo), a0);
+            a1 = xv.fma(widen(w, wo + L), a1);
+            a2 = xv.fma(widen(w, wo + 2 * L), a2);
+            a3 = xv.fma(widen(w, wo + 3 * L), a3);
+        }
+        int col = p * PANEL;
+        boolean full = col + PANEL <= n;
+        float[] out = full ? y : OUT.get();
+        int o = full ? m * n + col : 0;
+        a0.add(FloatVector.fromArray(F, bias, col)).intoArray(out, o);
+        a1.add(FloatVector.fromArray(F, bias, col + L)).intoArray(out, o + L);
+        a2.add(FloatVector.fromArray(F, bias, col + 2 * L)).intoArray(out, o + 2 * L);
+        a3.add(FloatVector.fromArray(F, bias, col + 3 * L)).intoArray(out, o + 3 * L);
+        if (!full) {
+            System.arraycopy(out, 0, y, m * n + col, n - col);
+        }
+    }
+
+    /** 16 bf16 values as float32 (the bits shifted into the high half; sign extension is shifted out). */
+    private static FloatVector widen(short[] w, int at) {
+        return ShortVector.fromArray(S, w, at)
+                .convertShape(VectorOperators.S2I, I, 0)
+                .reinterpretAsInts()
+                .lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
     }
 
     /** Four input rows times one panel: 16 accumulators, each weight vector loaded once for four FMAs. */
