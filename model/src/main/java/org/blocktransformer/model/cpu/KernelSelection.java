@@ -1,7 +1,5 @@
 package org.blocktransformer.model.cpu;
 
-import java.lang.System.Logger.Level;
-
 /**
  * Picks the kernels once. The Vector API lives in an incubator module that the JVM only resolves with
  * {@code --add-modules jdk.incubator.vector}; a plain {@code java -jar} must still run, on scalar loops.
@@ -29,7 +27,8 @@ final class KernelSelection {
         return ScalarKernels.INSTANCE;
     }
 
+    /** One line on standard error: the model module has no logging binding, and java.util.logging prints two. */
     private static void warn(String message) {
-        System.getLogger("org.blocktransformer.cpu").log(Level.WARNING, message);
+        System.err.println("warning: " + message);
     }
 }
