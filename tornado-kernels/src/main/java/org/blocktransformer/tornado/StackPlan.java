@@ -23,12 +23,12 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * The task graphs of one stack over one page pool, in one execution plan:
  * <ol>
  *   <li>{@code in}: uploads the call's activations, token positions and slots and the rows' page tables;</li>
- *   <li>{@code g0, g1, ...}: one graph per group of layers, run once per layer with the layer index as its only
- *       upload (its weights and KV cache were sent on the first run and stay on the device);</li>
+ *   <li>{@code g0, g1, ...}: one graph per group of layers holding every layer's tasks (weights and KV cache were
+ *       sent on the first run and stay on the device);</li>
  *   <li>{@code out}: the final LayerNorm, the hidden states back to the host.</li>
  * </ol>
- * Layers are grouped only because TornadoVM arrays are int-indexed: a group's stacked KV cache must stay under
- * 2^31 floats.
+ * Layers are grouped because TornadoVM arrays are int-indexed (a group's stacked KV cache must stay under 2^31
+ * floats) and a graph's compiled bytecode has a size limit; each group is one submission per call.
  */
 final class StackPlan implements AutoCloseable {
     private static final int ELEMENTWISE = 128;
@@ -40,7 +40,7 @@ final class StackPlan implements AutoCloseable {
     private final FloatArray xIn;
     private final FloatArray out;
     private final IntArray meta = new IntArray(4);
-    /** Per layer group, the index (within the group) of the layer its next execution runs. */
+    /** Per layer group, its number of layers (the graphs are counted by this array's length). */
     private final IntArray[] layerIndex;
     private final IntArray tokenPos;
     private final IntArray tokenSlot;
@@ -73,7 +73,8 @@ final class StackPlan implements AutoCloseable {
         int layers = config.numLayers();
         int slots = pool.slots();
         long perLayerKv = (long) slots * d;
-        int perGroup = (int) Math.max(1, Math.min(layers, (Integer.MAX_VALUE - 64) / perLayerKv));
+        int perGroup = (int) Math.max(1, Math.min(Math.min(layers, (Integer.MAX_VALUE - 64) / perLayerKv),
+                layersPerGraph()));
         if (perLayerKv > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("one layer's KV cache of " + perLayerKv + " floats exceeds TornadoVM's"
                     + " int indexing; lower the cache memory");
@@ -126,8 +127,7 @@ final class StackPlan implements AutoCloseable {
             List<LayerWeights> ls = weights.layers().subList(groupStart[g], groupStart[g + 1]);
             int n = ls.size();
             String name = "g" + g;
-            IntArray layer = new IntArray(1);
-            layerIndex[g] = layer;
+            layerIndex[g] = IntArray.fromElements(n);
             FloatArray ln1w = DeviceArrays.stackVectors(ls.stream().map(l -> l.inputNorm().weight()).toList(), d);
             FloatArray ln1b = DeviceArrays.stackVectors(ls.stream().map(l -> l.inputNorm().bias()).toList(), d);
             FloatArray ln2w = DeviceArrays.stackVectors(ls.stream().map(l -> l.postAttentionNorm().weight()).toList(), d);
@@ -154,43 +154,54 @@ final class StackPlan implements AutoCloseable {
             float eps = (float) config.layerNormEps();
             float scale = (float) (1.0 / Math.sqrt(hd));
 
+            // Every layer of the group is in this one graph, each with its own constant layer index, so a forward
+            // call is three submissions (in, layers, out) whatever the depth: launch overhead, not arithmetic, is
+            // what a decode step pays for on a GPU.
+            IntArray[] layerOf = new IntArray[n];
+            for (int l = 0; l < n; l++) {
+                layerOf[l] = IntArray.fromElements(l);
+            }
             TaskGraph tg = new TaskGraph(name)
                     .consumeFromDevice("in", x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, ln1w, ln1b, ln2w, ln2b, qkvW, qkvB, outW, outB,
                             upW, upB, downW, downB, keys, values, cos, sin)
-                    .transferToDevice(DataTransferMode.EVERY_EXECUTION, layer)
-                    .task("ln1", NeoXKernels::layerNorm, ctx, x, ln1w, ln1b, normed, meta, layer, d, eps, 1)
-                    .task("qkv", NeoXKernels::matmul, ctx, normed, qkvW, qkvB, qkv, meta, layer, 3 * d, d, 1)
-                    .task("rope", NeoXKernels::rotaryStore, ctx, qkv, keys, values, cos, sin, meta, layer, tokenPos,
-                            tokenSlot, heads, hd, rot, slots)
-                    .task("attn", NeoXKernels::attention, ctx, qkv, keys, values, att, meta, layer, tokenPos, tokenRow,
-                            rowStart, pages, heads, hd, pageSize, slots, scale)
-                    .task("dense", NeoXKernels::matmul, ctx, att, outW, outB, attOut, meta, layer, d, d, 1);
-            layerNormGrid(name + ".ln1");
-            matmulGrid(name + ".qkv", 3 * d);
-            perToken1D(name + ".rope", heads, 64);
-            perToken1D(name + ".attn", (long) heads * NeoXKernels.GROUP, NeoXKernels.GROUP);
-            matmulGrid(name + ".dense", d);
-            if (config.parallelResidual()) {
-                tg.task("ln2", NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, meta, layer, d, eps, 1)
-                        .task("up", NeoXKernels::matmul, ctx, normed2, upW, upB, hidden, meta, layer, inter, d, 1)
-                        .task("gelu", NeoXKernels::gelu, ctx, hidden, meta, inter)
-                        .task("down", NeoXKernels::matmul, ctx, hidden, downW, downB, mlpOut, meta, layer, d, inter, 1)
-                        .task("residual", NeoXKernels::addTwo, ctx, mlpOut, attOut, x, meta, d);
-            } else {
-                tg.task("attnResidual", NeoXKernels::addOne, ctx, attOut, x, meta, d)
-                        .task("ln2", NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, meta, layer, d, eps, 1)
-                        .task("up", NeoXKernels::matmul, ctx, normed2, upW, upB, hidden, meta, layer, inter, d, 1)
-                        .task("gelu", NeoXKernels::gelu, ctx, hidden, meta, inter)
-                        .task("down", NeoXKernels::matmul, ctx, hidden, downW, downB, mlpOut, meta, layer, d, inter, 1)
-                        .task("residual", NeoXKernels::addOne, ctx, mlpOut, x, meta, d);
-                elementwise(name + ".attnResidual", d);
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, (Object[]) layerOf);
+            for (int l = 0; l < n; l++) {
+                IntArray li = layerOf[l];
+                String t = "_" + l;
+                tg.task("ln1" + t, NeoXKernels::layerNorm, ctx, x, ln1w, ln1b, normed, meta, li, d, eps, 1)
+                        .task("qkv" + t, NeoXKernels::matmul, ctx, normed, qkvW, qkvB, qkv, meta, li, 3 * d, d, 1)
+                        .task("rope" + t, NeoXKernels::rotaryStore, ctx, qkv, keys, values, cos, sin, meta, li, tokenPos,
+                                tokenSlot, heads, hd, rot, slots)
+                        .task("attn" + t, NeoXKernels::attention, ctx, qkv, keys, values, att, meta, li, tokenPos,
+                                tokenRow, rowStart, pages, heads, hd, pageSize, slots, scale)
+                        .task("dense" + t, NeoXKernels::matmul, ctx, att, outW, outB, attOut, meta, li, d, d, 1);
+                layerNormGrid(name + ".ln1" + t);
+                matmulGrid(name + ".qkv" + t, 3 * d);
+                perToken1D(name + ".rope" + t, heads, 64);
+                perToken1D(name + ".attn" + t, (long) heads * NeoXKernels.GROUP, NeoXKernels.GROUP);
+                matmulGrid(name + ".dense" + t, d);
+                if (config.parallelResidual()) {
+                    tg.task("ln2" + t, NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, meta, li, d, eps, 1)
+                            .task("up" + t, NeoXKernels::matmul, ctx, normed2, upW, upB, hidden, meta, li, inter, d, 1)
+                            .task("gelu" + t, NeoXKernels::gelu, ctx, hidden, meta, inter)
+                            .task("down" + t, NeoXKernels::matmul, ctx, hidden, downW, downB, mlpOut, meta, li, d, inter, 1)
+                            .task("residual" + t, NeoXKernels::addTwo, ctx, mlpOut, attOut, x, meta, d);
+                } else {
+                    tg.task("attnResidual" + t, NeoXKernels::addOne, ctx, attOut, x, meta, d)
+                            .task("ln2" + t, NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, meta, li, d, eps, 1)
+                            .task("up" + t, NeoXKernels::matmul, ctx, normed2, upW, upB, hidden, meta, li, inter, d, 1)
+                            .task("gelu" + t, NeoXKernels::gelu, ctx, hidden, meta, inter)
+                            .task("down" + t, NeoXKernels::matmul, ctx, hidden, downW, downB, mlpOut, meta, li, d, inter, 1)
+                            .task("residual" + t, NeoXKernels::addOne, ctx, mlpOut, x, meta, d);
+                    elementwise(name + ".attnResidual" + t, d);
+                }
+                layerNormGrid(name + ".ln2" + t);
+                matmulGrid(name + ".up" + t, inter);
+                elementwise(name + ".gelu" + t, inter);
+                matmulGrid(name + ".down" + t, d);
+                elementwise(name + ".residual" + t, d);
             }
-            layerNormGrid(name + ".ln2");
-            matmulGrid(name + ".up", inter);
-            elementwise(name + ".gelu", inter);
-            matmulGrid(name + ".down", d);
-            elementwise(name + ".residual", d);
             tg.persistOnDevice(x);
             graphs.add(tg.snapshot());
         }
@@ -210,6 +221,18 @@ final class StackPlan implements AutoCloseable {
         plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
         plan.withDevice(device);
     }
+
+    /**
+     * How many layers' tasks fit one graph: TornadoVM compiles a graph into a bytecode buffer of
+     * {@code tornado.tvm.maxbytecodesize} bytes (4096 by default, about two layers); scripts/bt-tornado raises it.
+     */
+    private static int layersPerGraph() {
+        int bytes = Integer.getInteger("tornado.tvm.maxbytecodesize", 4096);
+        return Math.max(1, bytes / BYTECODE_PER_LAYER);
+    }
+
+    /** Bytecode one layer's tasks take, with margin (three layers overflow the default 4096). */
+    private static final int BYTECODE_PER_LAYER = 2048;
 
     private void layerNormGrid(String task) {
         sized.add(new Sized(grids.oneD(task, NeoXKernels.GROUP), NeoXKernels.GROUP, 0, 0, false));
@@ -261,10 +284,7 @@ final class StackPlan implements AutoCloseable {
         }
         execute(0, "in");
         for (int g = 0; g < layerIndex.length; g++) {
-            for (int l = groupStart[g]; l < groupStart[g + 1]; l++) {
-                layerIndex[g].set(0, l - groupStart[g]);
-                execute(1 + g, "g" + g);
-            }
+            execute(1 + g, "g" + g);
         }
         execute(1 + layerIndex.length, "out");
         DeviceArrays.get(out, x, xOffset, tokens * d);
