@@ -24,7 +24,6 @@ import org.blocktransformer.model.backend.Backends;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.engine.Batching;
-import org.blocktransformer.model.weights.WeightFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

@@ -15,7 +15,6 @@ import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.generate.GenerationResult;
 import org.blocktransformer.model.generate.SamplingParams;
 import org.blocktransformer.model.weights.ModelWeights;
-import org.blocktransformer.model.weights.WeightFormat;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -72,11 +71,7 @@ public final class GenerateCommand implements Callable<Integer> {
     ComputeOptions compute;
 
     @Mixin
-    WeightOptions weightOptions;
-
-    @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
-            description = "Checkpoint directory (config.json + model.safetensors) or preset name (random weights).")
-    String model;
+    ModelOptions model;
 
     @ArgGroup(exclusive = true, multiplicity = "1", heading = "%nPrompts (one of):%n")
     PromptOptions prompts;
@@ -178,7 +173,7 @@ public final class GenerateCommand implements Callable<Integer> {
             List<int[]> promptIds = encode(inputs, tok);
 
             long t0 = System.nanoTime();
-            ModelWeights w = services.loadModel(model, weightOptions.weights, weightOptions.initSeed);
+            ModelWeights w = model.load(services);
             long loadNanos = System.nanoTime() - t0;
             checkPrompts(inputs, promptIds, w.config());
 
@@ -309,13 +304,13 @@ public final class GenerateCommand implements Callable<Integer> {
         if (tokenizer != null) {
             return TokenizeCommand.tokenizerFile(tokenizer);
         }
-        Optional<Path> beside = services.tokenizerBeside(model);
+        Optional<Path> beside = services.tokenizerBeside(model.model);
         if (beside.isPresent()) {
             return beside.get();
         }
         for (Prompt p : inputs) {
             if (p instanceof Prompt.Text) {
-                throw new CliException(p.origin() + " is text, but no tokenizer is known for model '" + model
+                throw new CliException(p.origin() + " is text, but no tokenizer is known for model '" + model.model
                         + "': pass --tokenizer FILE (a tokenizer.json), or give token ids (--prompt-ids, or arrays"
                         + " of ids in --prompts-file)");
             }

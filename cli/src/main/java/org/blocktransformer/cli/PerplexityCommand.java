@@ -20,7 +20,6 @@ import org.blocktransformer.model.eval.BlockPadding;
 import org.blocktransformer.model.eval.PerplexityEvaluator;
 import org.blocktransformer.model.eval.PerplexityResult;
 import org.blocktransformer.model.weights.ModelWeights;
-import org.blocktransformer.model.weights.WeightFormat;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,11 +74,7 @@ public final class PerplexityCommand implements Callable<Integer> {
     ComputeOptions compute;
 
     @Mixin
-    WeightOptions weightOptions;
-
-    @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
-            description = "Checkpoint directory (config.json + model.safetensors) or preset name (random weights).")
-    String model;
+    ModelOptions model;
 
     @ArgGroup(exclusive = true, multiplicity = "1", heading = "%nInput (one of):%n")
     Input input;
@@ -148,7 +143,7 @@ public final class PerplexityCommand implements Callable<Integer> {
         if (tokens == 0) {
             throw new CliException("the input holds no tokens");
         }
-        ModelWeights w = services.loadModel(model, weightOptions.weights, weightOptions.initSeed);
+        ModelWeights w = model.load(services);
         var options = new PerplexityEvaluator.Options(window, padding, compute.threads, chunk, compute.backend, compute.device);
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = System.console() != null && System.console().isTerminal();
@@ -191,7 +186,7 @@ public final class PerplexityCommand implements Callable<Integer> {
         boolean block = w.config() instanceof BlockConfig;
         if (format == OutputFormat.json) {
             ObjectNode o = Json.object();
-            o.put("model", model);
+            o.put("model", model.model);
             o.put("perplexity", r.perplexity());
             o.put("nll_mean", r.meanNll());
             o.put("bits_per_token", r.bitsPerToken());
@@ -213,7 +208,7 @@ public final class PerplexityCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "tokens       %,d in %d document%s, %,d predicted, %,d window%s of up to %,d%n",
                     r.tokens(), documents, documents == 1 ? "" : "s", r.predicted(), r.windows(),
                     r.windows() == 1 ? "" : "s", windowUsed);
-            out.printf(Locale.ROOT, "model        %s (%s%s)%n", model, w.config().kind(),
+            out.printf(Locale.ROOT, "model        %s (%s%s)%n", model.model, w.config().kind(),
                     block ? ", block padding " + padding.name().toLowerCase(Locale.ROOT) : "");
             out.printf(Locale.ROOT, "backend      %s%n", backendDescription);
             out.printf(Locale.ROOT, "time         %.2f s (%.0f tokens/s)%n", seconds, r.tokens() / Math.max(seconds,
@@ -236,7 +231,7 @@ public final class PerplexityCommand implements Callable<Integer> {
         if (tokenizer != null) {
             tok = TokenizeCommand.tokenizerFile(tokenizer);
         } else {
-            Optional<Path> beside = services.tokenizerBeside(model);
+            Optional<Path> beside = services.tokenizerBeside(model.model);
             tok = beside.orElseThrow(() -> new CliException("--text-file needs a tokenizer: pass --tokenizer FILE"
                     + " (a tokenizer.json), or give token ids with --ids-file"));
         }

@@ -3,7 +3,7 @@ package org.blocktransformer.cli;
 import org.blocktransformer.model.weights.WeightFormat;
 import picocli.CommandLine.Option;
 
-/** How a model's weights are held and, for presets, drawn: {@code --weights}, {@code --init-seed}. */
+/** How a model's weights are held ({@code --weights}) and, for presets, drawn ({@code --init-seed}). */
 final class WeightOptions {
 
     @Option(names = "--weights", paramLabel = "DTYPE", defaultValue = "f32",

@@ -6,6 +6,7 @@ import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.neox.Rotary;
 import org.blocktransformer.model.weights.LayerWeights;
 import org.blocktransformer.model.weights.StackWeights;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
@@ -40,8 +41,8 @@ final class StackPlan implements AutoCloseable {
     private final FloatArray xIn;
     private final FloatArray out;
     private final IntArray meta = new IntArray(4);
-    /** Per layer group, its number of layers (the graphs are counted by this array's length). */
-    private final IntArray[] layerIndex;
+    /** Number of layer groups, one task graph each. */
+    private final int groups;
     private final IntArray tokenPos;
     private final IntArray tokenSlot;
     private final IntArray tokenRow;
@@ -79,7 +80,7 @@ final class StackPlan implements AutoCloseable {
             throw new IllegalArgumentException("one layer's KV cache of " + perLayerKv + " floats exceeds TornadoVM's"
                     + " int indexing; lower the cache memory");
         }
-        int groups = (layers + perGroup - 1) / perGroup;
+        this.groups = (layers + perGroup - 1) / perGroup;
         this.groupStart = new int[groups + 1];
         for (int g = 0; g <= groups; g++) {
             groupStart[g] = Math.min(layers, g * perGroup);
@@ -108,26 +109,16 @@ final class StackPlan implements AutoCloseable {
         elementwise("in.copy", d);
         graphs.add(in.snapshot());
 
-        // Rotary tables as the CPU path builds them: angles formed in float32 like the reference.
+        // The CPU path's rotary tables (angles formed in float32 like the reference), uploaded once.
         int rot = config.rotaryDims();
-        int half = Math.max(1, rot / 2);
-        FloatArray cos = new FloatArray(config.maxPositions() * half);
-        FloatArray sin = new FloatArray(config.maxPositions() * half);
-        for (int i = 0; i < rot / 2; i++) {
-            float invFreq = 1.0f / (float) Math.pow(config.rotaryBase(), (float) (2 * i) / rot);
-            for (int p = 0; p < config.maxPositions(); p++) {
-                float angle = (float) p * invFreq;
-                cos.set(p * half + i, (float) Math.cos(angle));
-                sin.set(p * half + i, (float) Math.sin(angle));
-            }
-        }
+        Rotary rotary = new Rotary(config);
+        FloatArray cos = nonEmpty(rotary.cosTable());
+        FloatArray sin = nonEmpty(rotary.sinTable());
 
-        layerIndex = new IntArray[groups];
         for (int g = 0; g < groups; g++) {
             List<LayerWeights> ls = weights.layers().subList(groupStart[g], groupStart[g + 1]);
             int n = ls.size();
             String name = "g" + g;
-            layerIndex[g] = IntArray.fromElements(n);
             FloatArray ln1w = DeviceArrays.stackVectors(ls.stream().map(l -> l.inputNorm().weight()).toList(), d);
             FloatArray ln1b = DeviceArrays.stackVectors(ls.stream().map(l -> l.inputNorm().bias()).toList(), d);
             FloatArray ln2w = DeviceArrays.stackVectors(ls.stream().map(l -> l.postAttentionNorm().weight()).toList(), d);
@@ -277,16 +268,16 @@ final class StackPlan implements AutoCloseable {
         meta.set(0, tokens);
         for (Sized s : sized) {
             if (s.twoD()) {
-                Grids.size2D(s.grid(), groups(s.fixedX()) * NeoXKernels.TILE, groups((long) tokens * s.perTokenY()) * NeoXKernels.TILE);
+                Grids.size2D(s.grid(), tileGroups(s.fixedX()) * NeoXKernels.TILE, tileGroups((long) tokens * s.perTokenY()) * NeoXKernels.TILE);
             } else {
                 Grids.size1D(s.grid(), (long) tokens * s.perTokenX() + s.fixedX());
             }
         }
         execute(0, "in");
-        for (int g = 0; g < layerIndex.length; g++) {
+        for (int g = 0; g < groups; g++) {
             execute(1 + g, "g" + g);
         }
-        execute(1 + layerIndex.length, "out");
+        execute(1 + groups, "out");
         DeviceArrays.get(out, x, xOffset, tokens * d);
     }
 
@@ -298,13 +289,14 @@ final class StackPlan implements AutoCloseable {
         }
     }
 
-    /** Matmul work-groups needed along a dimension of {@code size} (each covers {@link NeoXKernels#BLOCK}). */
-    static long groups(long size) {
-        return (size + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK;
+    /** TornadoVM arrays cannot be empty; a model without rotary dims gets one unused value. */
+    private static FloatArray nonEmpty(float[] values) {
+        return values.length == 0 ? new FloatArray(1) : FloatArray.fromArray(values);
     }
 
-    int maxTokens() {
-        return maxTokens;
+    /** Matmul work-groups needed along a dimension of {@code size} (each covers {@link NeoXKernels#BLOCK}). */
+    static long tileGroups(long size) {
+        return (size + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK;
     }
 
     @Override

@@ -68,7 +68,7 @@ final class TornadoLinearExecutor implements LinearExecutor {
     private uk.ac.manchester.tornado.api.TornadoExecutionResult execute(float[] input, int from, int rows) {
         DeviceArrays.put(input, from * in, x, rows * in);
         meta.set(0, rows);
-        Grids.size2D(matmulGrid, StackPlan.groups(outFeatures) * NeoXKernels.TILE, StackPlan.groups(rows) * NeoXKernels.TILE);
+        Grids.size2D(matmulGrid, StackPlan.tileGroups(outFeatures) * NeoXKernels.TILE, StackPlan.tileGroups(rows) * NeoXKernels.TILE);
         Grids.size1D(argmaxGrid, (long) rows * NeoXKernels.GROUP);
         try {
             return plan.withGridScheduler(grids.scheduler()).execute();

@@ -9,7 +9,6 @@ import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.NeoXConfig;
-import org.blocktransformer.model.weights.LayerWeights;
 import org.blocktransformer.model.weights.StackWeights;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -62,21 +61,11 @@ final class TornadoStackExecutor implements StackExecutor {
     @Override
     public synchronized void forward(float[] x, StackRow[] rows) {
         int d = config.hiddenSize();
-        for (StackRow r : rows) {
-            int end = r.cache().length() + r.count();
-            if (end > r.cache().capacity()) {
-                throw new IllegalStateException("cache holds " + r.cache().capacity() + " positions, needs " + end);
-            }
-            if (end > config.maxPositions()) {
-                throw new IllegalArgumentException("position " + (end - 1) + " is beyond the model's "
-                        + config.maxPositions() + " positions");
-            }
-        }
+        StackRow.checkAll(rows, config.maxPositions());
         // Calls larger than the device buffers run as consecutive chunks: a row's positions split across chunks
         // attend exactly as in one call, since each chunk's keys are in the cache before the next runs.
         List<StackRow> chunk = new ArrayList<>();
         int chunkTokens = 0;
-        int offset = 0;
         int chunkStart = 0;
         for (StackRow r : rows) {
             int left = r.count();
@@ -92,7 +81,6 @@ final class TornadoStackExecutor implements StackExecutor {
                     chunkTokens = 0;
                 }
             }
-            offset += r.count();
         }
         if (chunkTokens > 0) {
             run(x, chunkStart, chunk, chunkTokens);
@@ -119,9 +107,5 @@ final class TornadoStackExecutor implements StackExecutor {
             p.close();
         }
         plans.clear();
-    }
-
-    static List<LayerWeights> layers(StackWeights w, int from, int to) {
-        return w.layers().subList(from, to);
     }
 }

@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import org.blocktransformer.model.neox.Gelu;
 
 /**
  * Vector API kernels (512-bit on AVX-512 machines). Only lanewise IEEE operations, FMAs and exact data movement
@@ -282,15 +283,15 @@ public final class VectorKernels implements CpuKernels {
             FloatVector v = full ? FloatVector.fromArray(F, x, i) : FloatVector.fromArray(F, x, i, mask);
             FloatVector z = v.abs().mul(0.70710678f);
             FloatVector t = FloatVector.broadcast(F, 1f).div(z.fma(0.5f, 1f));
-            FloatVector p = t.fma(0.17087277f, -0.82215223f)
-                    .fma(t, FloatVector.broadcast(F, 1.48851587f))
-                    .fma(t, FloatVector.broadcast(F, -1.13520398f))
-                    .fma(t, FloatVector.broadcast(F, 0.27886807f))
-                    .fma(t, FloatVector.broadcast(F, -0.18628806f))
-                    .fma(t, FloatVector.broadcast(F, 0.09678418f))
-                    .fma(t, FloatVector.broadcast(F, 0.37409196f))
-                    .fma(t, FloatVector.broadcast(F, 1.00002368f))
-                    .fma(t, FloatVector.broadcast(F, -1.26551223f));
+            FloatVector p = t.fma((float) Gelu.E9, (float) Gelu.E8)
+                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E7))
+                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E6))
+                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E5))
+                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E4))
+                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E3))
+                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E2))
+                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E1))
+                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E0));
             // e^a for a = p - z^2 in [-87, 0], inlined (a helper taking vectors would box them when not inlined):
             // a = k ln2 + r with |r| <= ln2/2 (Cody-Waite, round-to-nearest by the 1.5*2^23 trick), a degree-7
             // Taylor polynomial for e^r (relative error ~2e-8), times 2^k built in the exponent bits.

@@ -51,7 +51,6 @@ public final class InferenceEngine implements AutoCloseable {
         this.weights = weights;
         this.options = options;
         this.backend = Backends.open(options.backend(), options.device(), options.threads());
-        ModelConfig config = weights.config();
         long budget = options.cacheMemoryBytes() > 0 ? options.cacheMemoryBytes() : defaultCacheBytes();
         int prefillBudget;
         switch (weights) {
@@ -76,9 +75,6 @@ public final class InferenceEngine implements AutoCloseable {
                 this.stepper = new BlockStepper(runner, global, local);
                 prefillBudget = 512 / b.config().blockLength();
             }
-        }
-        if (config.vocabSize() <= 0) {
-            throw new IllegalArgumentException("vocabulary is empty");
         }
         this.scheduler = new Scheduler(stepper, options.batching(), options.maxBatchSize(), prefillBudget);
         this.worker = Thread.ofPlatform().daemon().name("bt-engine").start(this::loop);

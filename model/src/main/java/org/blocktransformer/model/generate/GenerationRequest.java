@@ -32,8 +32,4 @@ public record GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParam
     public int[] promptIds() {
         return promptIds.clone();
     }
-
-    int promptLength() {
-        return promptIds.length;
-    }
 }

@@ -59,33 +59,26 @@ public final class NeoXStack implements StackExecutor {
     @Override
     public void forward(float[] x, StackRow[] rows) {
         int d = config.hiddenSize();
-        int tokens = 0;
-        for (StackRow r : rows) {
-            int end = r.cache().length() + r.count();
-            if (end > r.cache().capacity()) {
-                throw new IllegalStateException("cache holds " + r.cache().capacity() + " positions, needs " + end);
-            }
-            if (end > rotary.maxPositions()) {
-                throw new IllegalArgumentException("position " + (end - 1) + " is beyond the model's "
-                        + rotary.maxPositions() + " positions");
-            }
-            tokens += r.count();
-        }
+        int tokens = StackRow.checkAll(rows, rotary.maxPositions());
         if (tokens == 0) {
             return;
         }
         ws.ensure(tokens, d, config.intermediateSize());
         CacheTable[] tableOf = new CacheTable[tokens];
+        // Each token's KV storage, looked up once per row here rather than per token, head and layer below.
+        KvStorage[] storeOf = new KvStorage[tokens];
         int[] positionOf = new int[tokens];
         int t = 0;
         for (StackRow r : rows) {
+            KvStorage kv = storage(r.cache().pool());
             for (int i = 0; i < r.count(); i++, t++) {
                 tableOf[t] = r.cache();
+                storeOf[t] = kv;
                 positionOf[t] = r.cache().length() + i;
             }
         }
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            layer(layer, weights.layers().get(layer), packed[layer], x, tokens, tableOf, positionOf);
+            layer(layer, weights.layers().get(layer), packed[layer], x, tokens, tableOf, storeOf, positionOf);
         }
         for (StackRow r : rows) {
             r.cache().setLength(r.cache().length() + r.count());
@@ -93,13 +86,14 @@ public final class NeoXStack implements StackExecutor {
         LayerNorm.apply(x, tokens, weights.finalNorm(), config.layerNormEps(), x);
     }
 
-    private void layer(int layer, LayerWeights w, PackedLayer pw, float[] x, int tokens, CacheTable[] tableOf, int[] positionOf) {
+    private void layer(int layer, LayerWeights w, PackedLayer pw, float[] x, int tokens, CacheTable[] tableOf,
+                       KvStorage[] storeOf, int[] positionOf) {
         int d = config.hiddenSize();
         double eps = config.layerNormEps();
         LayerNorm.apply(x, tokens, w.inputNorm(), eps, ws.normed);
         ops.linear(ws.normed, tokens, pw.qkv(), ws.qkv);
-        storeKeysValues(layer, tokens, tableOf, positionOf);
-        attention(layer, tokens, tableOf, positionOf);
+        storeKeysValues(layer, tokens, tableOf, storeOf, positionOf);
+        attention(layer, tokens, tableOf, storeOf, positionOf);
         ops.linear(ws.attention, tokens, pw.attentionOut(), ws.attentionOut);
         if (config.parallelResidual()) {
             LayerNorm.apply(x, tokens, w.postAttentionNorm(), eps, ws.normed);
@@ -129,14 +123,14 @@ public final class NeoXStack implements StackExecutor {
     }
 
     /** Rotates q and k of every head in place and appends k and v to each row's cache. */
-    private void storeKeysValues(int layer, int tokens, CacheTable[] tableOf, int[] positionOf) {
+    private void storeKeysValues(int layer, int tokens, CacheTable[] tableOf, KvStorage[] storeOf, int[] positionOf) {
         int d = config.hiddenSize();
         int hd = config.headSize();
         int heads = config.numHeads();
         for (int t = 0; t < tokens; t++) {
             int p = positionOf[t];
             int slot = tableOf[t].slot(p);
-            KvStorage kv = storage(tableOf[t].pool());
+            KvStorage kv = storeOf[t];
             float[] keys = kv.keys()[layer];
             float[] values = kv.values()[layer];
             int block = slot / KEY_LANES;
@@ -158,7 +152,7 @@ public final class NeoXStack implements StackExecutor {
         }
     }
 
-    private void attention(int layer, int tokens, CacheTable[] tableOf, int[] positionOf) {
+    private void attention(int layer, int tokens, CacheTable[] tableOf, KvStorage[] storeOf, int[] positionOf) {
         int heads = config.numHeads();
         long cost = 0;
         for (int t = 0; t < tokens; t++) {
@@ -166,17 +160,16 @@ public final class NeoXStack implements StackExecutor {
         }
         ops.parallel().forRange(tokens * heads, 1, cost, (from, to) -> {
             for (int i = from; i < to; i++) {
-                attendOne(layer, i / heads, i % heads, tableOf[i / heads], positionOf[i / heads]);
+                attendOne(layer, i / heads, i % heads, tableOf[i / heads], storeOf[i / heads], positionOf[i / heads]);
             }
         });
     }
 
     /** Softmax attention of one head of one token over its row's positions 0..p. */
-    private void attendOne(int layer, int t, int h, CacheTable table, int p) {
+    private void attendOne(int layer, int t, int h, CacheTable table, KvStorage kv, int p) {
         int d = config.hiddenSize();
         int hd = config.headSize();
         var kernels = ops.kernels();
-        KvStorage kv = storage(table.pool());
         float[] keys = kv.keys()[layer];
         float[] values = kv.values()[layer];
         int n = p + 1;

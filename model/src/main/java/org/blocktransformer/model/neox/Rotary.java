@@ -34,6 +34,16 @@ public final class Rotary {
         }
     }
 
+    /** cos of every (position, frequency), laid out {@code [position * rot/2 + i]}: for backends that upload it. */
+    public float[] cosTable() {
+        return cos.clone();
+    }
+
+    /** sin, laid out as {@link #cosTable()}. */
+    public float[] sinTable() {
+        return sin.clone();
+    }
+
     public int maxPositions() {
         return positions;
     }

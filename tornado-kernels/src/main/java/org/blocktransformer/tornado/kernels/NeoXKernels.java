@@ -1,5 +1,6 @@
 package org.blocktransformer.tornado.kernels;
 
+import org.blocktransformer.model.neox.Gelu;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -279,8 +280,10 @@ public final class NeoXKernels {
             float v = x.get(i);
             float z = TornadoMath.abs(v) * 0.70710678f;
             float t = 1.0f / (1.0f + 0.5f * z);
-            float p = -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f
-                    + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
+            // Gelu's constants are compile-time constants: the kernel sees float literals.
+            float p = (float) Gelu.E0 + t * ((float) Gelu.E1 + t * ((float) Gelu.E2 + t * ((float) Gelu.E3
+                    + t * ((float) Gelu.E4 + t * ((float) Gelu.E5 + t * ((float) Gelu.E6 + t * ((float) Gelu.E7
+                    + t * ((float) Gelu.E8 + t * (float) Gelu.E9))))))));
             float erfc = t * TornadoMath.exp(-z * z + p);
             float erf = v >= 0 ? 1.0f - erfc : erfc - 1.0f;
             x.set(i, 0.5f * v * (1.0f + erf));
