@@ -3,7 +3,6 @@ package org.blocktransformer.tornado;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.WorkerGrid1D;
-import uk.ac.manchester.tornado.api.WorkerGrid2D;
 
 /**
  * The launch geometry of every task of a plan, keyed by "graph.task", resized before each execution to the live
@@ -23,22 +22,9 @@ final class Grids {
         return g;
     }
 
-    WorkerGrid2D twoD(String task, int localX, int localY) {
-        WorkerGrid2D g = new WorkerGrid2D(localX, localY);
-        g.setLocalWork(localX, localY, 1);
-        scheduler.addWorkerGrid(task, g);
-        return g;
-    }
-
     /** Global size {@code items} rounded up to whole work-groups. */
     static void size1D(WorkerGrid g, long items) {
         long local = g.getLocalWork()[0];
         g.setGlobalWork(Math.max(local, (items + local - 1) / local * local), 1, 1);
-    }
-
-    static void size2D(WorkerGrid g, long x, long y) {
-        long lx = g.getLocalWork()[0];
-        long ly = g.getLocalWork()[1];
-        g.setGlobalWork(Math.max(lx, (x + lx - 1) / lx * lx), Math.max(ly, (y + ly - 1) / ly * ly), 1);
     }
 }

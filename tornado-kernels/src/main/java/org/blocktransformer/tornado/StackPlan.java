@@ -58,8 +58,8 @@ final class StackPlan implements AutoCloseable {
     private final int[] scratchStart;
     private final int[] scratchPages;
 
-    /** A grid and how its size follows the live token count. */
-    private record Sized(WorkerGrid grid, long perTokenX, long fixedX, long perTokenY, boolean twoD) {
+    /** A grid whose size follows the live token count. */
+    private record Sized(WorkerGrid grid, long perToken) {
     }
 
     StackPlan(NeoXConfig config, StackWeights weights, PagePool pool, TornadoDevice device, int maxTokens) {
@@ -75,7 +75,7 @@ final class StackPlan implements AutoCloseable {
         int slots = pool.slots();
         long perLayerKv = (long) slots * d;
         int perGroup = (int) Math.max(1, Math.min(Math.min(layers, (Integer.MAX_VALUE - 64) / perLayerKv),
-                layersPerGraph()));
+                layersPerGraph(config.parallelResidual())));
         if (perLayerKv > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("one layer's KV cache of " + perLayerKv + " floats exceeds TornadoVM's"
                     + " int indexing; lower the cache memory");
@@ -138,16 +138,20 @@ final class StackPlan implements AutoCloseable {
             FloatArray normed = new FloatArray(maxTokens * d);
             FloatArray normed2 = new FloatArray(maxTokens * d);
             FloatArray qkv = new FloatArray(maxTokens * 3 * d);
+            FloatArray qrot = new FloatArray(maxTokens * d);
             FloatArray att = new FloatArray(maxTokens * d);
-            FloatArray attOut = new FloatArray(maxTokens * d);
             FloatArray hidden = new FloatArray(maxTokens * inter);
-            FloatArray mlpOut = new FloatArray(maxTokens * d);
             float eps = (float) config.layerNormEps();
             float scale = (float) (1.0 / Math.sqrt(hd));
+            int qkvRows = linearRows(3 * d);
+            int upRows = linearRows(inter);
+            int outRows = linearRows(d);
 
             // Every layer of the group is in this one graph, each with its own constant layer index, so a forward
-            // call is three submissions (in, layers, out) whatever the depth: launch overhead, not arithmetic, is
-            // what a decode step pays for on a GPU.
+            // call is a few submissions whatever the depth. Within a layer the launches are fused as far as the
+            // data allows (both LayerNorms in one, GELU and residuals in the matmuls' epilogues): TornadoVM
+            // synchronises with the device at every launch, so on a GPU a decode step costs about as much per
+            // launch as in arithmetic.
             IntArray[] layerOf = new IntArray[n];
             for (int l = 0; l < n; l++) {
                 layerOf[l] = IntArray.fromElements(l);
@@ -160,38 +164,43 @@ final class StackPlan implements AutoCloseable {
             for (int l = 0; l < n; l++) {
                 IntArray li = layerOf[l];
                 String t = "_" + l;
-                tg.task("ln1" + t, NeoXKernels::layerNorm, ctx, x, ln1w, ln1b, normed, meta, li, d, eps, 1)
-                        .task("qkv" + t, NeoXKernels::matmul, ctx, normed, qkvW, qkvB, qkv, meta, li, 3 * d, d, 1)
-                        .task("rope" + t, NeoXKernels::rotaryStore, ctx, qkv, keys, values, cos, sin, meta, li, tokenPos,
-                                tokenSlot, heads, hd, rot, slots)
-                        .task("attn" + t, NeoXKernels::attention, ctx, qkv, keys, values, att, meta, li, tokenPos,
-                                tokenRow, rowStart, pages, heads, hd, pageSize, slots, scale)
-                        .task("dense" + t, NeoXKernels::matmul, ctx, att, outW, outB, attOut, meta, li, d, d, 1);
-                layerNormGrid(name + ".ln1" + t);
-                matmulGrid(name + ".qkv" + t, 3 * d);
-                perToken1D(name + ".rope" + t, heads, 64);
-                perToken1D(name + ".attn" + t, (long) heads * NeoXKernels.GROUP, NeoXKernels.GROUP);
-                matmulGrid(name + ".dense" + t, d);
                 if (config.parallelResidual()) {
-                    tg.task("ln2" + t, NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, meta, li, d, eps, 1)
-                            .task("up" + t, NeoXKernels::matmul, ctx, normed2, upW, upB, hidden, meta, li, inter, d, 1)
-                            .task("gelu" + t, NeoXKernels::gelu, ctx, hidden, meta, inter)
-                            .task("down" + t, NeoXKernels::matmul, ctx, hidden, downW, downB, mlpOut, meta, li, d, inter, 1)
-                            .task("residual" + t, NeoXKernels::addTwo, ctx, mlpOut, attOut, x, meta, d);
+                    tg.task("ln" + t, NeoXKernels::layerNormPair, ctx, x, ln1w, ln1b, normed, ln2w, ln2b, normed2, meta,
+                            li, d, eps);
                 } else {
-                    tg.task("attnResidual" + t, NeoXKernels::addOne, ctx, attOut, x, meta, d)
-                            .task("ln2" + t, NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, meta, li, d, eps, 1)
-                            .task("up" + t, NeoXKernels::matmul, ctx, normed2, upW, upB, hidden, meta, li, inter, d, 1)
-                            .task("gelu" + t, NeoXKernels::gelu, ctx, hidden, meta, inter)
-                            .task("down" + t, NeoXKernels::matmul, ctx, hidden, downW, downB, mlpOut, meta, li, d, inter, 1)
-                            .task("residual" + t, NeoXKernels::addOne, ctx, mlpOut, x, meta, d);
-                    elementwise(name + ".attnResidual" + t, d);
+                    tg.task("ln" + t, NeoXKernels::layerNorm, ctx, x, ln1w, ln1b, normed, meta, li, d, eps, 1);
                 }
-                layerNormGrid(name + ".ln2" + t);
-                matmulGrid(name + ".up" + t, inter);
-                elementwise(name + ".gelu" + t, inter);
-                matmulGrid(name + ".down" + t, d);
-                elementwise(name + ".residual" + t, d);
+                layerNormGrid(name + ".ln" + t);
+                tg.task("qkv" + t, NeoXKernels::linear, ctx, normed, qkvW, qkvB, normed, qkvW, qkvB, qkv, meta, li,
+                                3 * d, d, 0, 1, qkvRows, NeoXKernels.PLAIN)
+                        .task("rope" + t, NeoXKernels::rotaryStore, ctx, qkv, qrot, keys, values, cos, sin, meta, li,
+                                tokenPos, tokenSlot, heads, hd, rot, slots)
+                        .task("attn" + t, NeoXKernels::attention, ctx, qrot, keys, values, att, meta, li, tokenPos,
+                                tokenRow, rowStart, pages, heads, hd, pageSize, slots, scale);
+                linearGrid(name + ".qkv" + t, 3 * d, qkvRows);
+                elementwise(name + ".rope" + t, d);
+                perToken1D(name + ".attn" + t, (long) heads * NeoXKernels.GROUP, NeoXKernels.GROUP);
+                if (config.parallelResidual()) {
+                    // x = (mlp + attention) + x, the MLP reading the second LayerNorm of the same x.
+                    tg.task("up" + t, NeoXKernels::linear, ctx, normed2, upW, upB, normed2, upW, upB, hidden, meta, li,
+                                    inter, d, 0, 1, upRows, NeoXKernels.GELU)
+                            .task("out" + t, NeoXKernels::linear, ctx, att, outW, outB, hidden, downW, downB, x, meta,
+                                    li, d, d, inter, 1, outRows, NeoXKernels.ADD_PAIR);
+                    linearGrid(name + ".up" + t, inter, upRows);
+                    linearGrid(name + ".out" + t, d, outRows);
+                } else {
+                    tg.task("dense" + t, NeoXKernels::linear, ctx, att, outW, outB, att, outW, outB, x, meta, li, d, d,
+                                    0, 1, outRows, NeoXKernels.ADD)
+                            .task("ln2" + t, NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, meta, li, d, eps, 1)
+                            .task("up" + t, NeoXKernels::linear, ctx, normed2, upW, upB, normed2, upW, upB, hidden, meta,
+                                    li, inter, d, 0, 1, upRows, NeoXKernels.GELU)
+                            .task("down" + t, NeoXKernels::linear, ctx, hidden, downW, downB, hidden, downW, downB, x,
+                                    meta, li, d, inter, 0, 1, outRows, NeoXKernels.ADD);
+                    linearGrid(name + ".dense" + t, d, outRows);
+                    layerNormGrid(name + ".ln2" + t);
+                    linearGrid(name + ".up" + t, inter, upRows);
+                    linearGrid(name + ".down" + t, d, outRows);
+                }
             }
             tg.persistOnDevice(x);
             graphs.add(tg.snapshot());
@@ -214,31 +223,47 @@ final class StackPlan implements AutoCloseable {
     }
 
     /**
-     * How many layers' tasks fit one graph: TornadoVM compiles a graph into a bytecode buffer of
-     * {@code tornado.tvm.maxbytecodesize} bytes (4096 by default, about two layers); scripts/bt-tornado raises it.
+     * How many layers' tasks fit one graph. Two TornadoVM buffers bound it: the graph's high-level description
+     * (a fixed 8 KiB, {@code 15 + 5 * arguments} bytes per task: 560 bytes for a parallel-residual layer's six
+     * tasks, 715 for a sequential one's eight) and the
+     * compiled bytecode ({@code tornado.tvm.maxbytecodesize} bytes, 4096 by default, about two layers), which
+     * scripts/bt-tornado raises.
      */
-    private static int layersPerGraph() {
-        int bytes = Integer.getInteger("tornado.tvm.maxbytecodesize", 4096);
-        return Math.max(1, bytes / BYTECODE_PER_LAYER);
+    private static int layersPerGraph(boolean parallelResidual) {
+        int bytecode = Integer.getInteger("tornado.tvm.maxbytecodesize", 4096) / BYTECODE_PER_LAYER;
+        int highLevel = HIGH_LEVEL_BYTES / (parallelResidual ? 600 : 760);
+        return Math.max(1, Math.min(bytecode, highLevel));
     }
 
     /** Bytecode one layer's tasks take, with margin (three layers overflow the default 4096). */
     private static final int BYTECODE_PER_LAYER = 2048;
+    /** TornadoVM's fixed buffer for a graph's task list (one layer's share, with margin, is above). */
+    private static final int HIGH_LEVEL_BYTES = 8192;
 
     private void layerNormGrid(String task) {
-        sized.add(new Sized(grids.oneD(task, NeoXKernels.GROUP), NeoXKernels.GROUP, 0, 0, false));
+        sized.add(new Sized(grids.oneD(task, NeoXKernels.GROUP), NeoXKernels.GROUP));
     }
 
-    private void matmulGrid(String task, int outputs) {
-        sized.add(new Sized(grids.twoD(task, NeoXKernels.TILE, NeoXKernels.TILE), 0, outputs, 1, true));
+    /** {@link NeoXKernels#linear} runs one work-group per {@code rows} outputs, whatever the token count. */
+    private void linearGrid(String task, int outputs, int rows) {
+        WorkerGrid g = grids.oneD(task, NeoXKernels.LINEAR_GROUP);
+        Grids.size1D(g, (long) (outputs + rows - 1) / rows * NeoXKernels.LINEAR_GROUP);
+    }
+
+    /**
+     * Outputs per {@link NeoXKernels#linear} work-group: enough work-groups to fill a large GPU (about 512) while
+     * each output keeps at least 32 work items along k.
+     */
+    static int linearRows(int outputs) {
+        return Math.max(1, Math.min(8, Integer.highestOneBit(Math.max(1, outputs / 512))));
     }
 
     private void elementwise(String task, int width) {
-        sized.add(new Sized(grids.oneD(task, ELEMENTWISE), width, 0, 0, false));
+        sized.add(new Sized(grids.oneD(task, ELEMENTWISE), width));
     }
 
     private void perToken1D(String task, long perToken, int local) {
-        sized.add(new Sized(grids.oneD(task, local), perToken, 0, 0, false));
+        sized.add(new Sized(grids.oneD(task, local), perToken));
     }
 
     /** Runs {@code tokens} new positions of {@code rows} from {@code x[xOffset...]}; writes the hidden states back. */
@@ -267,11 +292,7 @@ final class StackPlan implements AutoCloseable {
         DeviceArrays.put(scratchPages, pages, pageCursor);
         meta.set(0, tokens);
         for (Sized s : sized) {
-            if (s.twoD()) {
-                Grids.size2D(s.grid(), tileGroups(s.fixedX()) * NeoXKernels.TILE, tileGroups((long) tokens * s.perTokenY()) * NeoXKernels.TILE);
-            } else {
-                Grids.size1D(s.grid(), (long) tokens * s.perTokenX() + s.fixedX());
-            }
+            Grids.size1D(s.grid(), (long) tokens * s.perToken());
         }
         execute(0, "in");
         for (int g = 0; g < groups; g++) {
@@ -292,11 +313,6 @@ final class StackPlan implements AutoCloseable {
     /** TornadoVM arrays cannot be empty; a model without rotary dims gets one unused value. */
     private static FloatArray nonEmpty(float[] values) {
         return values.length == 0 ? new FloatArray(1) : FloatArray.fromArray(values);
-    }
-
-    /** Matmul work-groups needed along a dimension of {@code size} (each covers {@link NeoXKernels#BLOCK}). */
-    static long tileGroups(long size) {
-        return (size + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK;
     }
 
     @Override

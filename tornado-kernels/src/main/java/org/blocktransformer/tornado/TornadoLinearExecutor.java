@@ -25,7 +25,6 @@ final class TornadoLinearExecutor implements LinearExecutor {
     private final IntArray ids;
     private final IntArray meta = new IntArray(4);
     private final Grids grids = new Grids();
-    private final WorkerGrid matmulGrid;
     private final WorkerGrid argmaxGrid;
     private final TornadoExecutionPlan plan;
     private final String deviceName;
@@ -41,15 +40,18 @@ final class TornadoLinearExecutor implements LinearExecutor {
         FloatArray w = DeviceArrays.of(linear);
         FloatArray b = DeviceArrays.bias(linear);
         IntArray layer = new IntArray(1);
+        int rows = StackPlan.linearRows(outFeatures);
         KernelContext ctx = new KernelContext();
         TaskGraph g = new TaskGraph("linear")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, w, b, layer)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta)
-                .task("matmul", NeoXKernels::matmul, ctx, x, w, b, y, meta, layer, outFeatures, in, 0)
+                .task("matmul", NeoXKernels::linear, ctx, x, w, b, x, w, b, y, meta, layer, outFeatures, in, 0, 0,
+                        rows, NeoXKernels.PLAIN)
                 .task("argmax", NeoXKernels::argmax, ctx, y, ids, meta, outFeatures)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y);
-        matmulGrid = grids.twoD("linear.matmul", NeoXKernels.TILE, NeoXKernels.TILE);
+        Grids.size1D(grids.oneD("linear.matmul", NeoXKernels.LINEAR_GROUP),
+                (long) (outFeatures + rows - 1) / rows * NeoXKernels.LINEAR_GROUP);
         argmaxGrid = grids.oneD("linear.argmax", NeoXKernels.GROUP);
         plan = new TornadoExecutionPlan(g.snapshot());
         plan.withDevice(device);
@@ -68,7 +70,6 @@ final class TornadoLinearExecutor implements LinearExecutor {
     private uk.ac.manchester.tornado.api.TornadoExecutionResult execute(float[] input, int from, int rows) {
         DeviceArrays.put(input, from * in, x, rows * in);
         meta.set(0, rows);
-        Grids.size2D(matmulGrid, StackPlan.tileGroups(outFeatures) * NeoXKernels.TILE, StackPlan.tileGroups(rows) * NeoXKernels.TILE);
         Grids.size1D(argmaxGrid, (long) rows * NeoXKernels.GROUP);
         try {
             return plan.withGridScheduler(grids.scheduler()).execute();

@@ -43,7 +43,9 @@ class TornadoKernelParityTest {
     }
 
     @ParameterizedTest(name = "rows={0} out={1} in={2} bias={3}")
-    @CsvSource({"1,1,1,true", "3,70,33,true", "17,129,40,false", "5,512,64,true"})
+    @CsvSource({"1,1,1,true", "3,70,33,true", "17,129,40,false", "5,512,64,true",
+            // Several outputs per work-group, the last one partly past the end (1,025 = 512 x 2 + 1; 4,100 = 8k + 4).
+            "9,1025,40,true", "11,4100,24,false"})
     void linearAndArgmaxMatchTheCpu(int rows, int out, int in, boolean bias) {
         SplittableRandom r = new SplittableRandom(rows * 31L + out);
         Linear layer = TornadoTestSupport.linear(r, out, in, bias);
@@ -55,7 +57,9 @@ class TornadoKernelParityTest {
     }
 
     @ParameterizedTest(name = "d={0} heads={1} inter={2} layers={3} parallel={4}")
-    @CsvSource({"64,2,48,1,false", "48,3,70,2,true", "48,3,64,1,true", "96,3,200,3,true", "64,4,64,1,true"})
+    @CsvSource({"64,2,48,1,false", "48,3,70,2,true", "48,3,64,1,true", "96,3,200,3,true", "64,4,64,1,true",
+            // Deeper than one task graph holds: the layers are split over several graphs.
+            "32,2,40,13,true"})
     void stackMatchesTheCpu(int d, int heads, int inter, int layers, boolean parallel) {
         SplittableRandom r = new SplittableRandom(d * 7L + inter);
         NeoXConfig config = new NeoXConfig(d, layers, heads, inter, 0.25, 10000, 1e-5, 2048, parallel);

@@ -18,10 +18,15 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 public final class NeoXKernels {
     /** Work-group size of the row-wise kernels (LayerNorm, attention, argmax): a power of two. */
     public static final int GROUP = 128;
-    /** Matmul: work-group edge (16 x 16 items) and k step. */
-    public static final int TILE = 16;
-    /** Matmul: tokens and outputs per work-group (each item computes 4 x 4). */
-    public static final int BLOCK = 64;
+    /** Work-group size of {@link #linear}. */
+    public static final int LINEAR_GROUP = 256;
+    /** Tokens {@link #linear} accumulates per pass over the weights. */
+    public static final int TOKENS = 8;
+    /** {@link #linear}'s epilogues. */
+    public static final int PLAIN = 0;
+    public static final int GELU = 1;
+    public static final int ADD = 2;
+    public static final int ADD_PAIR = 3;
     /** Longest attention span a work-group holds in local memory. */
     public static final int MAX_SPAN = 2048;
 
@@ -40,178 +45,234 @@ public final class NeoXKernels {
         // Every work item reaches every barrier: rows past T just see an empty row (width 0).
         int width = t < meta.get(0) ? d : 0;
         int off = layer.get(0) * layered * d;
-        float s = 0;
-        for (int i = lid; i < width; i += GROUP) {
-            s += x.get(t * d + i);
-        }
-        red[lid] = s;
-        ctx.localBarrier();
-        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
-            if (lid < stride) {
-                red[lid] += red[lid + stride];
-            }
-            ctx.localBarrier();
-        }
-        float mean = red[0] / d;
-        ctx.localBarrier();
-        float v = 0;
-        for (int i = lid; i < width; i += GROUP) {
-            float c = x.get(t * d + i) - mean;
-            v += c * c;
-        }
-        red[lid] = v;
-        ctx.localBarrier();
-        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
-            if (lid < stride) {
-                red[lid] += red[lid + stride];
-            }
-            ctx.localBarrier();
-        }
-        float inv = 1.0f / TornadoMath.sqrt(red[0] / d + eps);
+        float mean = rowMean(ctx, red, x, t, d, width);
+        float inv = rowInverseDeviation(ctx, red, x, t, d, width, mean, eps);
         for (int i = lid; i < width; i += GROUP) {
             out.set(t * d + i, (x.get(t * d + i) - mean) * inv * w.get(off + i) + b.get(off + i));
         }
     }
 
     /**
-     * {@code y[t, j] = bias[j] + sum_c x[t, c] * W[j, c]} for t < T, j < n, with W row-major [n, k] (PyTorch
-     * layout). A work-group of 16 x 16 work items computes a 64-token x 64-output tile, each item a 4 x 4 block in
-     * registers, over k in steps of 16 staged in local memory: 256 multiply-adds per item between barriers.
+     * Both LayerNorms of a parallel-residual layer from one pass over the statistics: the attention's input into
+     * {@code out1}, the MLP's into {@code out2} (one launch instead of two).
      */
-    public static void matmul(KernelContext ctx, FloatArray x, FloatArray w, FloatArray bias, FloatArray y,
-                              IntArray meta, IntArray layer, int n, int k, int layered) {
-        int tx = ctx.localIdx;
-        int ty = ctx.localIdy;
-        int col0 = ctx.groupIdx * BLOCK;
-        int row0 = ctx.groupIdy * BLOCK;
-        int tokens = meta.get(0);
-        int wOff = layer.get(0) * layered * n * k;
-        int bOff = layer.get(0) * layered * n;
-        float[] xs = ctx.allocateFloatLocalArray(BLOCK * (TILE + 1));
-        float[] ws = ctx.allocateFloatLocalArray(BLOCK * (TILE + 1));
-        float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
-        float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
-        float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
-        float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
-        int lin = ty * TILE + tx;
-        for (int c0 = 0; c0 < k; c0 += TILE) {
-            // 256 items load the 64 x 16 slices of x and W, four elements each, consecutive items along k.
-            for (int e = 0; e < 4; e++) {
-                int idx = lin + e * TILE * TILE;
-                int r = idx / TILE;
-                int c = c0 + idx % TILE;
-                float xv = 0;
-                if (row0 + r < tokens && c < k) {
-                    xv = x.get((row0 + r) * k + c);
-                }
-                float wv = 0;
-                if (col0 + r < n && c < k) {
-                    wv = w.get(wOff + (col0 + r) * k + c);
-                }
-                xs[r * (TILE + 1) + idx % TILE] = xv;
-                ws[r * (TILE + 1) + idx % TILE] = wv;
-            }
-            ctx.localBarrier();
-            for (int i = 0; i < TILE; i++) {
-                float x0 = xs[(ty * 4) * (TILE + 1) + i];
-                float x1 = xs[(ty * 4 + 1) * (TILE + 1) + i];
-                float x2 = xs[(ty * 4 + 2) * (TILE + 1) + i];
-                float x3 = xs[(ty * 4 + 3) * (TILE + 1) + i];
-                float w0 = ws[tx * (TILE + 1) + i];
-                float w1 = ws[(tx + TILE) * (TILE + 1) + i];
-                float w2 = ws[(tx + 2 * TILE) * (TILE + 1) + i];
-                float w3 = ws[(tx + 3 * TILE) * (TILE + 1) + i];
-                a00 += x0 * w0;
-                a01 += x0 * w1;
-                a02 += x0 * w2;
-                a03 += x0 * w3;
-                a10 += x1 * w0;
-                a11 += x1 * w1;
-                a12 += x1 * w2;
-                a13 += x1 * w3;
-                a20 += x2 * w0;
-                a21 += x2 * w1;
-                a22 += x2 * w2;
-                a23 += x2 * w3;
-                a30 += x3 * w0;
-                a31 += x3 * w1;
-                a32 += x3 * w2;
-                a33 += x3 * w3;
+    public static void layerNormPair(KernelContext ctx, FloatArray x, FloatArray w1, FloatArray b1, FloatArray out1,
+                                     FloatArray w2, FloatArray b2, FloatArray out2, IntArray meta, IntArray layer,
+                                     int d, float eps) {
+        int t = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] red = ctx.allocateFloatLocalArray(GROUP);
+        int width = t < meta.get(0) ? d : 0;
+        int off = layer.get(0) * d;
+        float mean = rowMean(ctx, red, x, t, d, width);
+        float inv = rowInverseDeviation(ctx, red, x, t, d, width, mean, eps);
+        for (int i = lid; i < width; i += GROUP) {
+            float c = (x.get(t * d + i) - mean) * inv;
+            out1.set(t * d + i, c * w1.get(off + i) + b1.get(off + i));
+            out2.set(t * d + i, c * w2.get(off + i) + b2.get(off + i));
+        }
+    }
+
+    /** Mean of row {@code t}'s {@code width} values (width 0 for dead rows), by the whole work-group. */
+    private static float rowMean(KernelContext ctx, float[] red, FloatArray x, int t, int d, int width) {
+        int lid = ctx.localIdx;
+        float s = 0;
+        for (int i = lid; i < width; i += GROUP) {
+            s += x.get(t * d + i);
+        }
+        float mean = groupSum(ctx, red, s) / d;
+        return mean;
+    }
+
+    /** {@code 1 / sqrt(variance + eps)} of row {@code t} about {@code mean} (two-pass, like the reference). */
+    private static float rowInverseDeviation(KernelContext ctx, float[] red, FloatArray x, int t, int d, int width,
+                                             float mean, float eps) {
+        int lid = ctx.localIdx;
+        float v = 0;
+        for (int i = lid; i < width; i += GROUP) {
+            float c = x.get(t * d + i) - mean;
+            v += c * c;
+        }
+        return 1.0f / TornadoMath.sqrt(groupSum(ctx, red, v) / d + eps);
+    }
+
+    /** Sum of every work item's {@code value} by tree reduction; {@code red} is free again on return. */
+    private static float groupSum(KernelContext ctx, float[] red, float value) {
+        int lid = ctx.localIdx;
+        red[lid] = value;
+        ctx.localBarrier();
+        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
+            if (lid < stride) {
+                red[lid] += red[lid + stride];
             }
             ctx.localBarrier();
         }
-        // Item (tx, ty) holds tokens row0 + 4ty .. +3 and outputs col0 + tx + 16c (consecutive items, consecutive
-        // outputs: coalesced stores).
-        int t0 = row0 + ty * 4;
-        store(y, bias, bOff, n, tokens, t0, col0 + tx, a00, a01, a02, a03);
-        store(y, bias, bOff, n, tokens, t0 + 1, col0 + tx, a10, a11, a12, a13);
-        store(y, bias, bOff, n, tokens, t0 + 2, col0 + tx, a20, a21, a22, a23);
-        store(y, bias, bOff, n, tokens, t0 + 3, col0 + tx, a30, a31, a32, a33);
+        float total = red[0];
+        ctx.localBarrier();
+        return total;
     }
 
-    private static void store(FloatArray y, FloatArray bias, int bOff, int n, int tokens, int t, int j, float v0,
-                              float v1, float v2, float v3) {
-        if (t < tokens) {
-            if (j < n) {
-                y.set(t * n + j, v0 + bias.get(bOff + j));
+    /**
+     * The Linear layers, {@code y[t, j] = x[t, :] . W[j, :] + bias[j]} with W row-major [n, k] (PyTorch layout),
+     * for every live token t, then one of the epilogues:
+     * <ul>
+     *   <li>{@link #PLAIN}: {@code y = a};</li>
+     *   <li>{@link #GELU}: {@code y = gelu(a)} (the MLP's up-projection);</li>
+     *   <li>{@link #ADD}: {@code y = a + y} (a sequential residual);</li>
+     *   <li>{@link #ADD_PAIR}: {@code y = (b + a) + y}, where b is the same product of the second input
+     *       {@code xb . Wb + bb} (the parallel residual: MLP and attention outputs added to x in one launch, in the
+     *       reference's association).</li>
+     * </ul>
+     * Decoding multiplies a few tokens by large matrices, so the weights are read once per launch and coalesced:
+     * a work-group of {@link #LINEAR_GROUP} items computes {@code rows} consecutive outputs, {@code LINEAR_GROUP /
+     * rows} items per output striding along k (consecutive items, consecutive addresses), each accumulating
+     * {@link #TOKENS} tokens in registers; the partial sums meet in a tree in local memory. Token tiles repeat
+     * over the weights, which the caches then serve. The launch is {@code ceil(n / rows)} work-groups whatever T.
+     */
+    public static void linear(KernelContext ctx, FloatArray xa, FloatArray wa, FloatArray ba, FloatArray xb,
+                              FloatArray wb, FloatArray bb, FloatArray y, IntArray meta, IntArray layer, int n, int ka,
+                              int kb, int layered, int rows, int mode) {
+        int lid = ctx.localIdx;
+        int per = LINEAR_GROUP / rows;
+        int part = lid % per;
+        int row = ctx.groupIdx * rows + lid / per;
+        // Rows past n compute a copy of the last row and store nothing: every item reaches every barrier.
+        int j = row < n ? row : n - 1;
+        int tokens = meta.get(0);
+        int waOff = layer.get(0) * layered * n * ka + j * ka;
+        int wbOff = layer.get(0) * layered * n * kb + j * kb;
+        int bOff = layer.get(0) * layered * n + j;
+        float[] red = ctx.allocateFloatLocalArray(2 * TOKENS * LINEAR_GROUP);
+        for (int t0 = 0; t0 < tokens; t0 += TOKENS) {
+            // Tokens past T re-read the last live token (no branch in the loop) and are not stored.
+            int last = tokens - 1;
+            int r0 = TornadoMath.min(t0, last);
+            int r1 = TornadoMath.min(t0 + 1, last);
+            int r2 = TornadoMath.min(t0 + 2, last);
+            int r3 = TornadoMath.min(t0 + 3, last);
+            int r4 = TornadoMath.min(t0 + 4, last);
+            int r5 = TornadoMath.min(t0 + 5, last);
+            int r6 = TornadoMath.min(t0 + 6, last);
+            int r7 = TornadoMath.min(t0 + 7, last);
+            float a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+            for (int c = part; c < ka; c += per) {
+                float w = wa.get(waOff + c);
+                a0 += w * xa.get(r0 * ka + c);
+                a1 += w * xa.get(r1 * ka + c);
+                a2 += w * xa.get(r2 * ka + c);
+                a3 += w * xa.get(r3 * ka + c);
+                a4 += w * xa.get(r4 * ka + c);
+                a5 += w * xa.get(r5 * ka + c);
+                a6 += w * xa.get(r6 * ka + c);
+                a7 += w * xa.get(r7 * ka + c);
             }
-            if (j + TILE < n) {
-                y.set(t * n + j + TILE, v1 + bias.get(bOff + j + TILE));
+            float b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0;
+            for (int c = part; c < kb; c += per) {
+                float w = wb.get(wbOff + c);
+                b0 += w * xb.get(r0 * kb + c);
+                b1 += w * xb.get(r1 * kb + c);
+                b2 += w * xb.get(r2 * kb + c);
+                b3 += w * xb.get(r3 * kb + c);
+                b4 += w * xb.get(r4 * kb + c);
+                b5 += w * xb.get(r5 * kb + c);
+                b6 += w * xb.get(r6 * kb + c);
+                b7 += w * xb.get(r7 * kb + c);
             }
-            if (j + 2 * TILE < n) {
-                y.set(t * n + j + 2 * TILE, v2 + bias.get(bOff + j + 2 * TILE));
+            red[lid] = a0;
+            red[LINEAR_GROUP + lid] = a1;
+            red[2 * LINEAR_GROUP + lid] = a2;
+            red[3 * LINEAR_GROUP + lid] = a3;
+            red[4 * LINEAR_GROUP + lid] = a4;
+            red[5 * LINEAR_GROUP + lid] = a5;
+            red[6 * LINEAR_GROUP + lid] = a6;
+            red[7 * LINEAR_GROUP + lid] = a7;
+            red[8 * LINEAR_GROUP + lid] = b0;
+            red[9 * LINEAR_GROUP + lid] = b1;
+            red[10 * LINEAR_GROUP + lid] = b2;
+            red[11 * LINEAR_GROUP + lid] = b3;
+            red[12 * LINEAR_GROUP + lid] = b4;
+            red[13 * LINEAR_GROUP + lid] = b5;
+            red[14 * LINEAR_GROUP + lid] = b6;
+            red[15 * LINEAR_GROUP + lid] = b7;
+            ctx.localBarrier();
+            for (int stride = per / 2; stride > 0; stride /= 2) {
+                if (part < stride) {
+                    for (int s = 0; s < 2 * TOKENS; s++) {
+                        red[s * LINEAR_GROUP + lid] += red[s * LINEAR_GROUP + lid + stride];
+                    }
+                }
+                ctx.localBarrier();
             }
-            if (j + 3 * TILE < n) {
-                y.set(t * n + j + 3 * TILE, v3 + bias.get(bOff + j + 3 * TILE));
+            // Item `part` of each output finishes token t0 + part.
+            int t = t0 + part;
+            if (part < TOKENS && t < tokens && row < n) {
+                int head = lid - part;
+                float a = red[part * LINEAR_GROUP + head] + ba.get(bOff);
+                int at = t * n + row;
+                if (mode == GELU) {
+                    y.set(at, geluOf(a));
+                } else if (mode == ADD) {
+                    y.set(at, a + y.get(at));
+                } else if (mode == ADD_PAIR) {
+                    float b = red[(TOKENS + part) * LINEAR_GROUP + head] + bb.get(bOff);
+                    y.set(at, (b + a) + y.get(at));
+                } else {
+                    y.set(at, a);
+                }
             }
+            ctx.localBarrier();
         }
     }
 
     /**
-     * Rotary embedding (rotate-half form, first {@code rot} dims) of q and k of one (token, head) per work item, and
-     * the token's key and value written to its cache slot.
+     * Rotary embedding (rotate-half form, first {@code rot} dims of each head) of one element of q and k per work
+     * item: q into {@code qrot} (not in place, so no item reads what another writes), k and v into the token's
+     * cache slot.
      */
-    public static void rotaryStore(KernelContext ctx, FloatArray qkv, FloatArray keys, FloatArray values, FloatArray cos,
-                                   FloatArray sin, IntArray meta, IntArray layer, IntArray tokenPos, IntArray tokenSlot,
-                                   int heads, int hd, int rot, int slots) {
+    public static void rotaryStore(KernelContext ctx, FloatArray qkv, FloatArray qrot, FloatArray keys,
+                                   FloatArray values, FloatArray cos, FloatArray sin, IntArray meta, IntArray layer,
+                                   IntArray tokenPos, IntArray tokenSlot, int heads, int hd, int rot, int slots) {
         int idx = ctx.globalIdx;
-        int t = idx / heads;
-        int h = idx % heads;
+        int d = heads * hd;
+        int t = idx / d;
+        int h = (idx % d) / hd;
+        int i = idx % hd;
         if (t < meta.get(0)) {
-            int d = heads * hd;
             int half = rot / 2;
             int p = tokenPos.get(t);
             int q = t * 3 * d + h * 3 * hd;
             int k = q + hd;
-            int v = k + hd;
-            for (int i = 0; i < half; i++) {
+            float qo = qkv.get(q + i);
+            float ko = qkv.get(k + i);
+            if (i < half) {
                 float co = cos.get(p * half + i);
                 float si = sin.get(p * half + i);
-                float qa = qkv.get(q + i);
-                float qb = qkv.get(q + half + i);
-                qkv.set(q + i, qa * co - qb * si);
-                qkv.set(q + half + i, qb * co + qa * si);
-                float ka = qkv.get(k + i);
-                float kb = qkv.get(k + half + i);
-                qkv.set(k + i, ka * co - kb * si);
-                qkv.set(k + half + i, kb * co + ka * si);
+                qo = qkv.get(q + i) * co - qkv.get(q + i + half) * si;
+                ko = qkv.get(k + i) * co - qkv.get(k + i + half) * si;
+            } else if (i < rot) {
+                int m = i - half;
+                float co = cos.get(p * half + m);
+                float si = sin.get(p * half + m);
+                qo = qkv.get(q + i) * co + qkv.get(q + m) * si;
+                ko = qkv.get(k + i) * co + qkv.get(k + m) * si;
             }
-            int base = (layer.get(0) * slots + tokenSlot.get(t)) * d + h * hd;
-            for (int i = 0; i < hd; i++) {
-                keys.set(base + i, qkv.get(k + i));
-                values.set(base + i, qkv.get(v + i));
-            }
+            qrot.set(t * d + h * hd + i, qo);
+            int base = (layer.get(0) * slots + tokenSlot.get(t)) * d + h * hd + i;
+            keys.set(base, ko);
+            values.set(base, qkv.get(k + hd + i));
         }
     }
 
     /**
      * Softmax attention of one (token, head) per work-group over the token's row, positions 0..p, through the row's
      * page table ({@code pages[rowStart[row] + j / pageSize]}): scores in local memory, max and sum by tree
-     * reduction, then one output dimension per work item.
+     * reduction, then the weighted values with every work item busy: each output dimension is summed by
+     * {@code GROUP / hd} items over interleaved positions, whose partial sums are then added.
      */
-    public static void attention(KernelContext ctx, FloatArray qkv, FloatArray keys, FloatArray values, FloatArray out,
-                                 IntArray meta, IntArray layer, IntArray tokenPos, IntArray tokenRow, IntArray rowStart,
-                                 IntArray pages, int heads, int hd, int pageSize, int slots, float scale) {
+    public static void attention(KernelContext ctx, FloatArray qrot, FloatArray keys, FloatArray values,
+                                 FloatArray out, IntArray meta, IntArray layer, IntArray tokenPos, IntArray tokenRow,
+                                 IntArray rowStart, IntArray pages, int heads, int hd, int pageSize, int slots,
+                                 float scale) {
         int g = ctx.groupIdx;
         int lid = ctx.localIdx;
         int t = g / heads;
@@ -224,14 +285,14 @@ public final class NeoXKernels {
         int start = live ? rowStart.get(tokenRow.get(t)) : 0;
         int d = heads * hd;
         int layerBase = layer.get(0) * slots * d;
-        int q = t * 3 * d + h * 3 * hd;
+        int q = t * d + h * hd;
         float mx = -3.0e38f;
         for (int j = lid; j < n; j += GROUP) {
             int slot = pages.get(start + j / pageSize) * pageSize + j % pageSize;
             int kb = layerBase + slot * d + h * hd;
             float s = 0;
             for (int i = 0; i < hd; i++) {
-                s += qkv.get(q + i) * keys.get(kb + i);
+                s += qrot.get(q + i) * keys.get(kb + i);
             }
             s = s * scale;
             scores[j] = s;
@@ -253,57 +314,46 @@ public final class NeoXKernels {
             scores[j] = e;
             sum += e;
         }
-        red[lid] = sum;
-        ctx.localBarrier();
-        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
-            if (lid < stride) {
-                red[lid] += red[lid + stride];
-            }
-            ctx.localBarrier();
-        }
-        float inv = 1.0f / red[0];
-        int dims = live ? hd : 0;
-        for (int i = lid; i < dims; i += GROUP) {
-            float acc = 0;
-            for (int j = 0; j < n; j++) {
+        float inv = 1.0f / groupSum(ctx, red, sum);
+        // hd <= GROUP: `split` items per dimension, each over positions part, part + split, ...
+        int lanes = hd < GROUP ? hd : GROUP;
+        int split = GROUP / lanes;
+        int i0 = lid % lanes;
+        int part = lid / lanes;
+        int dims = live && part < split ? hd : 0;
+        float acc = 0;
+        for (int i = i0; i < dims; i += lanes) {
+            acc = 0;
+            for (int j = part; j < n; j += split) {
                 int slot = pages.get(start + j / pageSize) * pageSize + j % pageSize;
                 acc += scores[j] * values.get(layerBase + slot * d + h * hd + i);
             }
-            out.set(t * d + h * hd + i, acc * inv);
+            if (split == 1) {
+                out.set(t * d + h * hd + i, acc * inv);
+            }
+        }
+        red[lid] = acc;
+        ctx.localBarrier();
+        if (split > 1 && live && part == 0) {
+            float total = 0;
+            for (int s = 0; s < split; s++) {
+                total += red[s * lanes + i0];
+            }
+            out.set(t * d + h * hd + i0, total * inv);
         }
     }
 
-    /** Exact GELU in place, erf by the Numerical Recipes erfc fit (relative error below 1.2e-7). */
-    public static void gelu(KernelContext ctx, FloatArray x, IntArray meta, int width) {
-        int i = ctx.globalIdx;
-        if (i < meta.get(0) * width) {
-            float v = x.get(i);
-            float z = TornadoMath.abs(v) * 0.70710678f;
-            float t = 1.0f / (1.0f + 0.5f * z);
-            // Gelu's constants are compile-time constants: the kernel sees float literals.
-            float p = (float) Gelu.E0 + t * ((float) Gelu.E1 + t * ((float) Gelu.E2 + t * ((float) Gelu.E3
-                    + t * ((float) Gelu.E4 + t * ((float) Gelu.E5 + t * ((float) Gelu.E6 + t * ((float) Gelu.E7
-                    + t * ((float) Gelu.E8 + t * (float) Gelu.E9))))))));
-            float erfc = t * TornadoMath.exp(-z * z + p);
-            float erf = v >= 0 ? 1.0f - erfc : erfc - 1.0f;
-            x.set(i, 0.5f * v * (1.0f + erf));
-        }
-    }
-
-    /** Parallel residual: {@code x = (a + b) + x}, the reference's association. */
-    public static void addTwo(KernelContext ctx, FloatArray a, FloatArray b, FloatArray x, IntArray meta, int width) {
-        int i = ctx.globalIdx;
-        if (i < meta.get(0) * width) {
-            x.set(i, (a.get(i) + b.get(i)) + x.get(i));
-        }
-    }
-
-    /** Sequential residual: {@code x = a + x}. */
-    public static void addOne(KernelContext ctx, FloatArray a, FloatArray x, IntArray meta, int width) {
-        int i = ctx.globalIdx;
-        if (i < meta.get(0) * width) {
-            x.set(i, a.get(i) + x.get(i));
-        }
+    /** Exact GELU, erf by the Numerical Recipes erfc fit (relative error below 1.2e-7). */
+    private static float geluOf(float v) {
+        float z = TornadoMath.abs(v) * 0.70710678f;
+        float t = 1.0f / (1.0f + 0.5f * z);
+        // Gelu's constants are compile-time constants: the kernel sees float literals.
+        float p = (float) Gelu.E0 + t * ((float) Gelu.E1 + t * ((float) Gelu.E2 + t * ((float) Gelu.E3
+                + t * ((float) Gelu.E4 + t * ((float) Gelu.E5 + t * ((float) Gelu.E6 + t * ((float) Gelu.E7
+                + t * ((float) Gelu.E8 + t * (float) Gelu.E9))))))));
+        float erfc = t * TornadoMath.exp(-z * z + p);
+        float erf = v >= 0 ? 1.0f - erfc : erfc - 1.0f;
+        return 0.5f * v * (1.0f + erf);
     }
 
     /** {@code dst[i] = src[i]} for the live tokens. */
