@@ -141,6 +141,8 @@ final class StackPlan implements AutoCloseable {
             FloatArray qrot = new FloatArray(maxTokens * d);
             FloatArray att = new FloatArray(maxTokens * d);
             FloatArray hidden = new FloatArray(maxTokens * inter);
+            // The second output of a single LayerNorm, never written.
+            FloatArray unused = new FloatArray(1);
             float eps = (float) config.layerNormEps();
             float scale = (float) (1.0 / Math.sqrt(hd));
             int qkvRows = linearRows(3 * d);
@@ -165,10 +167,11 @@ final class StackPlan implements AutoCloseable {
                 IntArray li = layerOf[l];
                 String t = "_" + l;
                 if (config.parallelResidual()) {
-                    tg.task("ln" + t, NeoXKernels::layerNormPair, ctx, x, ln1w, ln1b, normed, ln2w, ln2b, normed2, meta,
-                            li, d, eps);
+                    tg.task("ln" + t, NeoXKernels::layerNorm, ctx, x, ln1w, ln1b, normed, ln2w, ln2b, normed2, meta, li,
+                            d, eps, 1, 1);
                 } else {
-                    tg.task("ln" + t, NeoXKernels::layerNorm, ctx, x, ln1w, ln1b, normed, meta, li, d, eps, 1);
+                    tg.task("ln" + t, NeoXKernels::layerNorm, ctx, x, ln1w, ln1b, normed, ln1w, ln1b, unused, meta, li,
+                            d, eps, 1, 0);
                 }
                 layerNormGrid(name + ".ln" + t);
                 tg.task("qkv" + t, NeoXKernels::linear, ctx, normed, qkvW, qkvB, normed, qkvW, qkvB, qkv, meta, li,
@@ -191,7 +194,8 @@ final class StackPlan implements AutoCloseable {
                 } else {
                     tg.task("dense" + t, NeoXKernels::linear, ctx, att, outW, outB, att, outW, outB, x, meta, li, d, d,
                                     0, 1, outRows, NeoXKernels.ADD)
-                            .task("ln2" + t, NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, meta, li, d, eps, 1)
+                            .task("ln2" + t, NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, ln2w, ln2b, unused,
+                                    meta, li, d, eps, 1, 0)
                             .task("up" + t, NeoXKernels::linear, ctx, normed2, upW, upB, normed2, upW, upB, hidden, meta,
                                     li, inter, d, 0, 1, upRows, NeoXKernels.GELU)
                             .task("down" + t, NeoXKernels::linear, ctx, hidden, downW, downB, hidden, downW, downB, x,
@@ -212,8 +216,8 @@ final class StackPlan implements AutoCloseable {
         TaskGraph fin = new TaskGraph("out")
                 .consumeFromDevice("in", x, meta)
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, finalW, finalB, zero)
-                .task("ln", NeoXKernels::layerNorm, ctx, x, finalW, finalB, out, meta, zero, d,
-                        (float) config.layerNormEps(), 0)
+                .task("ln", NeoXKernels::layerNorm, ctx, x, finalW, finalB, out, finalW, finalB, new FloatArray(1), meta,
+                        zero, d, (float) config.layerNormEps(), 0, 0)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
         layerNormGrid("out.ln");
         graphs.add(fin.snapshot());
@@ -224,14 +228,14 @@ final class StackPlan implements AutoCloseable {
 
     /**
      * How many layers' tasks fit one graph. Two TornadoVM buffers bound it: the graph's high-level description
-     * (a fixed 8 KiB, {@code 15 + 5 * arguments} bytes per task: 560 bytes for a parallel-residual layer's six
-     * tasks, 715 for a sequential one's eight) and the
+     * (a fixed 8 KiB, {@code 15 + 5 * arguments} bytes per task: 565 bytes for a parallel-residual layer's six
+     * tasks, 745 for a sequential one's eight) and the
      * compiled bytecode ({@code tornado.tvm.maxbytecodesize} bytes, 4096 by default, about two layers), which
      * scripts/bt-tornado raises.
      */
     private static int layersPerGraph(boolean parallelResidual) {
         int bytecode = Integer.getInteger("tornado.tvm.maxbytecodesize", 4096) / BYTECODE_PER_LAYER;
-        int highLevel = HIGH_LEVEL_BYTES / (parallelResidual ? 600 : 760);
+        int highLevel = HIGH_LEVEL_BYTES / (parallelResidual ? 600 : 820);
         return Math.max(1, Math.min(bytecode, highLevel));
     }
 

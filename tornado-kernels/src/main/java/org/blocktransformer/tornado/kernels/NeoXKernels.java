@@ -34,72 +34,29 @@ public final class NeoXKernels {
     }
 
     /**
-     * LayerNorm of each token row: one work-group per row, statistics by tree reduction in local memory.
-     * {@code layered} = 1 reads the weights of layer {@code layer[0]} from stacked arrays, 0 reads one set.
+     * LayerNorm of each token row; with {@code pair} = 1 also a second one with its own weights into {@code out2},
+     * from the same statistics: a parallel-residual layer's attention and MLP inputs in one launch ({@code pair}
+     * = 0 leaves {@code w2, b2, out2} untouched; TornadoVM waits forever on a task that names one output twice).
+     * One work-group per row, statistics by tree reduction in local memory; {@code layered} = 1 reads the weights
+     * of layer {@code layer[0]} from stacked arrays, 0 reads one set.
+     *
+     * <p>The reductions are written out in each kernel rather than shared: TornadoVM compiles a local array
+     * passed to a helper method as a heap array (header offset, byte indexing), which reads past its end.
      */
-    public static void layerNorm(KernelContext ctx, FloatArray x, FloatArray w, FloatArray b, FloatArray out,
-                                 IntArray meta, IntArray layer, int d, float eps, int layered) {
+    public static void layerNorm(KernelContext ctx, FloatArray x, FloatArray w1, FloatArray b1, FloatArray out1,
+                                 FloatArray w2, FloatArray b2, FloatArray out2, IntArray meta, IntArray layer, int d,
+                                 float eps, int layered, int pair) {
         int t = ctx.groupIdx;
         int lid = ctx.localIdx;
         float[] red = ctx.allocateFloatLocalArray(GROUP);
         // Every work item reaches every barrier: rows past T just see an empty row (width 0).
         int width = t < meta.get(0) ? d : 0;
         int off = layer.get(0) * layered * d;
-        float mean = rowMean(ctx, red, x, t, d, width);
-        float inv = rowInverseDeviation(ctx, red, x, t, d, width, mean, eps);
-        for (int i = lid; i < width; i += GROUP) {
-            out.set(t * d + i, (x.get(t * d + i) - mean) * inv * w.get(off + i) + b.get(off + i));
-        }
-    }
-
-    /**
-     * Both LayerNorms of a parallel-residual layer from one pass over the statistics: the attention's input into
-     * {@code out1}, the MLP's into {@code out2} (one launch instead of two).
-     */
-    public static void layerNormPair(KernelContext ctx, FloatArray x, FloatArray w1, FloatArray b1, FloatArray out1,
-                                     FloatArray w2, FloatArray b2, FloatArray out2, IntArray meta, IntArray layer,
-                                     int d, float eps) {
-        int t = ctx.groupIdx;
-        int lid = ctx.localIdx;
-        float[] red = ctx.allocateFloatLocalArray(GROUP);
-        int width = t < meta.get(0) ? d : 0;
-        int off = layer.get(0) * d;
-        float mean = rowMean(ctx, red, x, t, d, width);
-        float inv = rowInverseDeviation(ctx, red, x, t, d, width, mean, eps);
-        for (int i = lid; i < width; i += GROUP) {
-            float c = (x.get(t * d + i) - mean) * inv;
-            out1.set(t * d + i, c * w1.get(off + i) + b1.get(off + i));
-            out2.set(t * d + i, c * w2.get(off + i) + b2.get(off + i));
-        }
-    }
-
-    /** Mean of row {@code t}'s {@code width} values (width 0 for dead rows), by the whole work-group. */
-    private static float rowMean(KernelContext ctx, float[] red, FloatArray x, int t, int d, int width) {
-        int lid = ctx.localIdx;
         float s = 0;
         for (int i = lid; i < width; i += GROUP) {
             s += x.get(t * d + i);
         }
-        float mean = groupSum(ctx, red, s) / d;
-        return mean;
-    }
-
-    /** {@code 1 / sqrt(variance + eps)} of row {@code t} about {@code mean} (two-pass, like the reference). */
-    private static float rowInverseDeviation(KernelContext ctx, float[] red, FloatArray x, int t, int d, int width,
-                                             float mean, float eps) {
-        int lid = ctx.localIdx;
-        float v = 0;
-        for (int i = lid; i < width; i += GROUP) {
-            float c = x.get(t * d + i) - mean;
-            v += c * c;
-        }
-        return 1.0f / TornadoMath.sqrt(groupSum(ctx, red, v) / d + eps);
-    }
-
-    /** Sum of every work item's {@code value} by tree reduction; {@code red} is free again on return. */
-    private static float groupSum(KernelContext ctx, float[] red, float value) {
-        int lid = ctx.localIdx;
-        red[lid] = value;
+        red[lid] = s;
         ctx.localBarrier();
         for (int stride = GROUP / 2; stride > 0; stride /= 2) {
             if (lid < stride) {
@@ -107,9 +64,29 @@ public final class NeoXKernels {
             }
             ctx.localBarrier();
         }
-        float total = red[0];
+        float mean = red[0] / d;
         ctx.localBarrier();
-        return total;
+        float v = 0;
+        for (int i = lid; i < width; i += GROUP) {
+            float c = x.get(t * d + i) - mean;
+            v += c * c;
+        }
+        red[lid] = v;
+        ctx.localBarrier();
+        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
+            if (lid < stride) {
+                red[lid] += red[lid + stride];
+            }
+            ctx.localBarrier();
+        }
+        float inv = 1.0f / TornadoMath.sqrt(red[0] / d + eps);
+        for (int i = lid; i < width; i += GROUP) {
+            float c = (x.get(t * d + i) - mean) * inv;
+            out1.set(t * d + i, c * w1.get(off + i) + b1.get(off + i));
+            if (pair == 1) {
+                out2.set(t * d + i, c * w2.get(off + i) + b2.get(off + i));
+            }
+        }
     }
 
     /**
@@ -314,7 +291,16 @@ public final class NeoXKernels {
             scores[j] = e;
             sum += e;
         }
-        float inv = 1.0f / groupSum(ctx, red, sum);
+        red[lid] = sum;
+        ctx.localBarrier();
+        for (int stride = GROUP / 2; stride > 0; stride /= 2) {
+            if (lid < stride) {
+                red[lid] += red[lid + stride];
+            }
+            ctx.localBarrier();
+        }
+        float inv = 1.0f / red[0];
+        ctx.localBarrier();
         // hd <= GROUP: `split` items per dimension, each over positions part, part + split, ...
         int lanes = hd < GROUP ? hd : GROUP;
         int split = GROUP / lanes;
