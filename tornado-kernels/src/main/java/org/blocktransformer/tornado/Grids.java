@@ -1,29 +1,83 @@
 package org.blocktransformer.tornado;
 
+import java.util.ArrayList;
+import java.util.List;
+import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
 
 /**
- * The launch geometry of every task of a plan, keyed by "graph.task", resized before each execution to the live
- * token count (a call of 3 tokens must not pay for the 1,024-token maximum).
+ * The launch geometry of every task of a plan, keyed by "graph.task". Grids that follow the live token count are
+ * resized before each execution (a call of 3 tokens must not pay for the 1,024-token maximum).
  */
 final class Grids {
     private final GridScheduler scheduler = new GridScheduler();
+    private final List<Sizing> sized = new ArrayList<>();
+
+    /** How a grid's size follows the token count. */
+    private sealed interface Sizing {
+        void resize(int tokens);
+    }
+
+    /** {@code perToken} work items per token, 1D. */
+    private record PerToken(WorkerGrid grid, long perToken) implements Sizing {
+        public void resize(int tokens) {
+            size1D(grid, tokens * perToken);
+        }
+    }
+
+    /** {@link NeoXKernels#matmul}: one work-group per 64 outputs x 64 tokens. */
+    private record Tiles(WorkerGrid grid, long outputs) implements Sizing {
+        public void resize(int tokens) {
+            long lx = grid.getLocalWork()[0];
+            long ly = grid.getLocalWork()[1];
+            grid.setGlobalWork(blocks(outputs) * lx, blocks(tokens) * ly, 1);
+        }
+
+        private static long blocks(long size) {
+            return Math.max(1, (size + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK);
+        }
+    }
 
     GridScheduler scheduler() {
         return scheduler;
     }
 
-    WorkerGrid1D oneD(String task, int local) {
+    /** A fixed 1D launch of {@code items} work items (rounded up to whole work-groups). */
+    void fixed(String task, int local, long items) {
+        size1D(add1D(task, local), items);
+    }
+
+    /** A 1D launch of {@code perToken} work items per live token. */
+    void perToken(String task, int local, long perToken) {
+        sized.add(new PerToken(add1D(task, local), perToken));
+    }
+
+    /** A {@link NeoXKernels#matmul} launch for {@code outputs} outputs and the live tokens. */
+    void tiles(String task, long outputs) {
+        WorkerGrid2D g = new WorkerGrid2D(NeoXKernels.TILE, NeoXKernels.TILE);
+        g.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);
+        scheduler.addWorkerGrid(task, g);
+        sized.add(new Tiles(g, outputs));
+    }
+
+    void resize(int tokens) {
+        for (Sizing s : sized) {
+            s.resize(tokens);
+        }
+    }
+
+    private WorkerGrid1D add1D(String task, int local) {
         WorkerGrid1D g = new WorkerGrid1D(local);
         g.setLocalWork(local, 1, 1);
         scheduler.addWorkerGrid(task, g);
         return g;
     }
 
-    /** Global size {@code items} rounded up to whole work-groups. */
-    static void size1D(WorkerGrid g, long items) {
+    /** Global size {@code items} rounded up to whole work-groups, at least one. */
+    private static void size1D(WorkerGrid g, long items) {
         long local = g.getLocalWork()[0];
         g.setGlobalWork(Math.max(local, (items + local - 1) / local * local), 1, 1);
     }

@@ -7,14 +7,12 @@ import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.neox.Rotary;
-import org.blocktransformer.model.weights.LayerWeights;
 import org.blocktransformer.model.weights.StackWeights;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
-import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -24,12 +22,14 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * The task graphs of one stack over one page pool, in one execution plan:
  * <ol>
  *   <li>{@code in}: uploads the call's activations, token positions and slots and the rows' page tables;</li>
- *   <li>{@code g0, g1, ...}: one graph per group of layers holding every layer's tasks (weights and KV cache were
- *       sent on the first run and stay on the device);</li>
+ *   <li>{@code g0, g1, ...}: one graph per group of layers holding every layer's tasks with the kernels for few
+ *       tokens (weights and KV cache are sent when the plan is made and stay on the device);</li>
+ *   <li>{@code p0, p1, ...}: the same layers with the kernels for many tokens, on the same device buffers
+ *       (consumed from the {@code g} graphs); a call runs one family, chosen by its token count;</li>
  *   <li>{@code out}: the final LayerNorm, the hidden states back to the host.</li>
  * </ol>
  * Layers are grouped because TornadoVM arrays are int-indexed (a group's stacked KV cache must stay under 2^31
- * floats) and a graph's compiled bytecode has a size limit; each group is one submission per call.
+ * floats) and a graph's task list and bytecode have size limits; each group is one submission per call.
  */
 final class StackPlan implements AutoCloseable {
     private static final int ELEMENTWISE = 128;
@@ -49,7 +49,6 @@ final class StackPlan implements AutoCloseable {
     private final IntArray rowStart;
     private final IntArray pages;
     private final Grids grids = new Grids();
-    private final List<Sized> sized = new ArrayList<>();
     private final TornadoExecutionPlan plan;
     private final String deviceName;
     private final int[] scratchPos;
@@ -58,19 +57,12 @@ final class StackPlan implements AutoCloseable {
     private final int[] scratchStart;
     private final int[] scratchPages;
 
-    /** A grid whose size follows the live token count. */
-    private record Sized(WorkerGrid grid, long perToken) {
-    }
-
     StackPlan(NeoXConfig config, StackWeights weights, PagePool pool, TornadoDevice device, int maxTokens) {
         this.config = config;
         this.maxTokens = maxTokens;
         this.deviceName = TornadoDevices.describe(device);
         this.pageSize = pool.pageSize();
         int d = config.hiddenSize();
-        int inter = config.intermediateSize();
-        int heads = config.numHeads();
-        int hd = config.headSize();
         int layers = config.numLayers();
         int slots = pool.slots();
         long perLayerKv = (long) slots * d;
@@ -106,107 +98,46 @@ final class StackPlan implements AutoCloseable {
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, xIn, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages)
                 .task("copy", NeoXKernels::copy, ctx, xIn, x, meta, d)
                 .persistOnDevice(x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages);
-        elementwise("in.copy", d);
+        grids.perToken("in.copy", ELEMENTWISE, d);
         graphs.add(in.snapshot());
 
         // The CPU path's rotary tables (angles formed in float32 like the reference), uploaded once.
-        int rot = config.rotaryDims();
         Rotary rotary = new Rotary(config);
-        FloatArray cos = nonEmpty(rotary.cosTable());
-        FloatArray sin = nonEmpty(rotary.sinTable());
-
+        LayerTasks.CallArrays call = new LayerTasks.CallArrays(x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages,
+                nonEmpty(rotary.cosTable()), nonEmpty(rotary.sinTable()));
+        LayerTasks tasks = new LayerTasks(config, ctx, call, grids, maxTokens, pageSize, slots);
+        Object[] perCall = {x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages};
+        LayerGroup[] layerGroups = new LayerGroup[groups];
         for (int g = 0; g < groups; g++) {
-            List<LayerWeights> ls = weights.layers().subList(groupStart[g], groupStart[g + 1]);
-            int n = ls.size();
-            String name = "g" + g;
-            FloatArray ln1w = DeviceArrays.stackVectors(ls.stream().map(l -> l.inputNorm().weight()).toList(), d);
-            FloatArray ln1b = DeviceArrays.stackVectors(ls.stream().map(l -> l.inputNorm().bias()).toList(), d);
-            FloatArray ln2w = DeviceArrays.stackVectors(ls.stream().map(l -> l.postAttentionNorm().weight()).toList(), d);
-            FloatArray ln2b = DeviceArrays.stackVectors(ls.stream().map(l -> l.postAttentionNorm().bias()).toList(), d);
-            FloatArray qkvW = DeviceArrays.stack(ls.stream().map(l -> l.qkv().weight()).toList());
-            FloatArray qkvB = DeviceArrays.stackVectors(ls.stream().map(l -> l.qkv().bias()).toList(), 3 * d);
-            FloatArray outW = DeviceArrays.stack(ls.stream().map(l -> l.attentionOut().weight()).toList());
-            FloatArray outB = DeviceArrays.stackVectors(ls.stream().map(l -> l.attentionOut().bias()).toList(), d);
-            FloatArray upW = DeviceArrays.stack(ls.stream().map(l -> l.mlpUp().weight()).toList());
-            FloatArray upB = DeviceArrays.stackVectors(ls.stream().map(l -> l.mlpUp().bias()).toList(), inter);
-            FloatArray downW = DeviceArrays.stack(ls.stream().map(l -> l.mlpDown().weight()).toList());
-            FloatArray downB = DeviceArrays.stackVectors(ls.stream().map(l -> l.mlpDown().bias()).toList(), d);
-            FloatArray keys = new FloatArray(DeviceArrays.checkedSize((long) n * slots * d));
-            FloatArray values = new FloatArray(DeviceArrays.checkedSize((long) n * slots * d));
-            // Each intermediate has its own buffer: TornadoVM orders tasks by what they read and write, and a buffer
-            // reused by two unrelated tasks (a write-after-read) would be a race.
-            FloatArray normed = new FloatArray(maxTokens * d);
-            FloatArray normed2 = new FloatArray(maxTokens * d);
-            FloatArray qkv = new FloatArray(maxTokens * 3 * d);
-            FloatArray qrot = new FloatArray(maxTokens * d);
-            FloatArray att = new FloatArray(maxTokens * d);
-            FloatArray hidden = new FloatArray(maxTokens * inter);
-            // The second output of a single LayerNorm, never written.
-            FloatArray unused = new FloatArray(1);
-            float eps = (float) config.layerNormEps();
-            float scale = (float) (1.0 / Math.sqrt(hd));
-            int qkvRows = linearRows(3 * d);
-            int upRows = linearRows(inter);
-            int outRows = linearRows(d);
-
-            // Every layer of the group is in this one graph, each with its own constant layer index, so a forward
-            // call is a few submissions whatever the depth. Within a layer the launches are fused as far as the
-            // data allows (both LayerNorms in one, GELU and residuals in the matmuls' epilogues): TornadoVM
-            // synchronises with the device at every launch, so on a GPU a decode step costs about as much per
-            // launch as in arithmetic.
-            IntArray[] layerOf = new IntArray[n];
-            for (int l = 0; l < n; l++) {
-                layerOf[l] = IntArray.fromElements(l);
-            }
+            layerGroups[g] = LayerGroup.of(weights.layers().subList(groupStart[g], groupStart[g + 1]), d,
+                    config.intermediateSize(), slots);
+        }
+        // Every layer of a group is in one graph, each with its own constant layer index, so a forward call is a
+        // few submissions whatever the depth. The few-token graphs own the resident arrays; the many-token graphs
+        // use the same device buffers. TornadoVM hands a graph the buffers of the graph executed just before it:
+        // each graph therefore names its predecessor in a call (in, g0, g1, ... or in, p0, p1, ...), and a
+        // many-token graph also names its few-token twin, which it follows once when the plan is made.
+        for (int g = 0; g < groups; g++) {
+            String name = LayerTasks.Family.FEW.prefix + g;
             TaskGraph tg = new TaskGraph(name)
-                    .consumeFromDevice("in", x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages)
-                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, ln1w, ln1b, ln2w, ln2b, qkvW, qkvB, outW, outB,
-                            upW, upB, downW, downB, keys, values, cos, sin)
-                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, (Object[]) layerOf);
-            for (int l = 0; l < n; l++) {
-                IntArray li = layerOf[l];
-                String t = "_" + l;
-                if (config.parallelResidual()) {
-                    tg.task("ln" + t, NeoXKernels::layerNorm, ctx, x, ln1w, ln1b, normed, ln2w, ln2b, normed2, meta, li,
-                            d, eps, 1, 1);
-                } else {
-                    tg.task("ln" + t, NeoXKernels::layerNorm, ctx, x, ln1w, ln1b, normed, ln1w, ln1b, unused, meta, li,
-                            d, eps, 1, 0);
-                }
-                layerNormGrid(name + ".ln" + t);
-                tg.task("qkv" + t, NeoXKernels::linear, ctx, normed, qkvW, qkvB, normed, qkvW, qkvB, qkv, meta, li,
-                                3 * d, d, 0, 1, qkvRows, NeoXKernels.PLAIN)
-                        .task("rope" + t, NeoXKernels::rotaryStore, ctx, qkv, qrot, keys, values, cos, sin, meta, li,
-                                tokenPos, tokenSlot, heads, hd, rot, slots)
-                        .task("attn" + t, NeoXKernels::attention, ctx, qrot, keys, values, att, meta, li, tokenPos,
-                                tokenRow, rowStart, pages, heads, hd, pageSize, slots, scale);
-                linearGrid(name + ".qkv" + t, 3 * d, qkvRows);
-                elementwise(name + ".rope" + t, d);
-                perToken1D(name + ".attn" + t, (long) heads * NeoXKernels.GROUP, NeoXKernels.GROUP);
-                if (config.parallelResidual()) {
-                    // x = (mlp + attention) + x, the MLP reading the second LayerNorm of the same x.
-                    tg.task("up" + t, NeoXKernels::linear, ctx, normed2, upW, upB, normed2, upW, upB, hidden, meta, li,
-                                    inter, d, 0, 1, upRows, NeoXKernels.GELU)
-                            .task("out" + t, NeoXKernels::linear, ctx, att, outW, outB, hidden, downW, downB, x, meta,
-                                    li, d, d, inter, 1, outRows, NeoXKernels.ADD_PAIR);
-                    linearGrid(name + ".up" + t, inter, upRows);
-                    linearGrid(name + ".out" + t, d, outRows);
-                } else {
-                    tg.task("dense" + t, NeoXKernels::linear, ctx, att, outW, outB, att, outW, outB, x, meta, li, d, d,
-                                    0, 1, outRows, NeoXKernels.ADD)
-                            .task("ln2" + t, NeoXKernels::layerNorm, ctx, x, ln2w, ln2b, normed2, ln2w, ln2b, unused,
-                                    meta, li, d, eps, 1, 0)
-                            .task("up" + t, NeoXKernels::linear, ctx, normed2, upW, upB, normed2, upW, upB, hidden, meta,
-                                    li, inter, d, 0, 1, upRows, NeoXKernels.GELU)
-                            .task("down" + t, NeoXKernels::linear, ctx, hidden, downW, downB, hidden, downW, downB, x,
-                                    meta, li, d, inter, 0, 1, outRows, NeoXKernels.ADD);
-                    linearGrid(name + ".dense" + t, d, outRows);
-                    layerNormGrid(name + ".ln2" + t);
-                    linearGrid(name + ".up" + t, inter, upRows);
-                    linearGrid(name + ".down" + t, d, outRows);
-                }
-            }
-            tg.persistOnDevice(x);
+                    .consumeFromDevice("in", perCall)
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, call.cos(), call.sin())
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, layerGroups[g].resident());
+            tasks.addLayers(tg, name, LayerTasks.Family.FEW, layerGroups[g]);
+            tg.persistOnDevice(perCall).persistOnDevice(call.cos(), call.sin())
+                    .persistOnDevice(layerGroups[g].resident());
+            graphs.add(tg.snapshot());
+        }
+        for (int g = 0; g < groups; g++) {
+            String name = LayerTasks.Family.MANY.prefix + g;
+            String twin = LayerTasks.Family.FEW.prefix + g;
+            TaskGraph tg = new TaskGraph(name)
+                    .consumeFromDevice(g == 0 ? "in" : LayerTasks.Family.MANY.prefix + (g - 1), perCall)
+                    .consumeFromDevice(twin, perCall)
+                    .consumeFromDevice(twin, call.cos(), call.sin())
+                    .consumeFromDevice(twin, layerGroups[g].resident());
+            tasks.addLayers(tg, name, LayerTasks.Family.MANY, layerGroups[g]);
+            tg.persistOnDevice(perCall);
             graphs.add(tg.snapshot());
         }
 
@@ -219,11 +150,20 @@ final class StackPlan implements AutoCloseable {
                 .task("ln", NeoXKernels::layerNorm, ctx, x, finalW, finalB, out, finalW, finalB, new FloatArray(1), meta,
                         zero, d, (float) config.layerNormEps(), 0, 0)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
-        layerNormGrid("out.ln");
+        grids.perToken("out.ln", NeoXKernels.GROUP, NeoXKernels.GROUP);
         graphs.add(fin.snapshot());
 
         plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
         plan.withDevice(device);
+        // An empty call through both families, each many-token graph right after its twin: the few-token graphs
+        // send the weights and KV cache, and the many-token graphs take over their buffers.
+        meta.set(0, 0);
+        grids.resize(0);
+        execute(0, "in");
+        for (int g = 0; g < groups; g++) {
+            execute(1 + g, LayerTasks.Family.FEW.prefix + g);
+            execute(1 + groups + g, LayerTasks.Family.MANY.prefix + g);
+        }
     }
 
     /**
@@ -243,32 +183,6 @@ final class StackPlan implements AutoCloseable {
     private static final int BYTECODE_PER_LAYER = 2048;
     /** TornadoVM's fixed buffer for a graph's task list (one layer's share, with margin, is above). */
     private static final int HIGH_LEVEL_BYTES = 8192;
-
-    private void layerNormGrid(String task) {
-        sized.add(new Sized(grids.oneD(task, NeoXKernels.GROUP), NeoXKernels.GROUP));
-    }
-
-    /** {@link NeoXKernels#linear} runs one work-group per {@code rows} outputs, whatever the token count. */
-    private void linearGrid(String task, int outputs, int rows) {
-        WorkerGrid g = grids.oneD(task, NeoXKernels.LINEAR_GROUP);
-        Grids.size1D(g, (long) (outputs + rows - 1) / rows * NeoXKernels.LINEAR_GROUP);
-    }
-
-    /**
-     * Outputs per {@link NeoXKernels#linear} work-group: enough work-groups to fill a large GPU (about 512) while
-     * each output keeps at least 32 work items along k.
-     */
-    static int linearRows(int outputs) {
-        return Math.max(1, Math.min(8, Integer.highestOneBit(Math.max(1, outputs / 512))));
-    }
-
-    private void elementwise(String task, int width) {
-        sized.add(new Sized(grids.oneD(task, ELEMENTWISE), width));
-    }
-
-    private void perToken1D(String task, long perToken, int local) {
-        sized.add(new Sized(grids.oneD(task, local), perToken));
-    }
 
     /** Runs {@code tokens} new positions of {@code rows} from {@code x[xOffset...]}; writes the hidden states back. */
     void run(float[] x, int xOffset, List<StackRow> rows, int tokens) {
@@ -295,14 +209,14 @@ final class StackPlan implements AutoCloseable {
         DeviceArrays.put(scratchStart, rowStart, rows.size());
         DeviceArrays.put(scratchPages, pages, pageCursor);
         meta.set(0, tokens);
-        for (Sized s : sized) {
-            Grids.size1D(s.grid(), (long) tokens * s.perToken());
-        }
+        grids.resize(tokens);
+        LayerTasks.Family family = LayerTasks.Family.of(tokens);
+        int first = family == LayerTasks.Family.FEW ? 1 : 1 + groups;
         execute(0, "in");
         for (int g = 0; g < groups; g++) {
-            execute(1 + g, "g" + g);
+            execute(first + g, family.prefix + g);
         }
-        execute(1 + groups, "out");
+        execute(1 + 2 * groups, "out");
         DeviceArrays.get(out, x, xOffset, tokens * d);
     }
 

@@ -6,7 +6,7 @@ import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
-import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -25,7 +25,6 @@ final class TornadoLinearExecutor implements LinearExecutor {
     private final IntArray ids;
     private final IntArray meta = new IntArray(4);
     private final Grids grids = new Grids();
-    private final WorkerGrid argmaxGrid;
     private final TornadoExecutionPlan plan;
     private final String deviceName;
 
@@ -40,21 +39,33 @@ final class TornadoLinearExecutor implements LinearExecutor {
         FloatArray w = DeviceArrays.of(linear);
         FloatArray b = DeviceArrays.bias(linear);
         IntArray layer = new IntArray(1);
-        int rows = StackPlan.linearRows(outFeatures);
         KernelContext ctx = new KernelContext();
-        TaskGraph g = new TaskGraph("linear")
+        // Two graphs as for the stacks: few rows (decoding) and many (prefill); the second uses the first's weights.
+        TaskGraph few = new TaskGraph("linear")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, w, b, layer)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta)
                 .task("matmul", NeoXKernels::linear, ctx, x, w, b, x, w, b, y, meta, layer, outFeatures, in, 0, 0,
-                        rows, NeoXKernels.PLAIN)
+                        LayerTasks.linearRows(outFeatures), NeoXKernels.PLAIN)
+                .task("argmax", NeoXKernels::argmax, ctx, y, ids, meta, outFeatures)
+                .persistOnDevice(w, b, layer)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
+                .transferToHost(DataTransferMode.UNDER_DEMAND, y);
+        grids.fixed("linear.matmul", NeoXKernels.LINEAR_GROUP, LayerTasks.linearItems(outFeatures));
+        grids.perToken("linear.argmax", NeoXKernels.GROUP, NeoXKernels.GROUP);
+        TaskGraph many = new TaskGraph("linearMany")
+                .consumeFromDevice("linear", w, b, layer)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta)
+                .task("matmul", NeoXKernels::matmul, ctx, x, w, b, new FloatArray(1), y, meta, layer, outFeatures, in, 0,
+                        NeoXKernels.PLAIN)
                 .task("argmax", NeoXKernels::argmax, ctx, y, ids, meta, outFeatures)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y);
-        Grids.size1D(grids.oneD("linear.matmul", NeoXKernels.LINEAR_GROUP),
-                (long) (outFeatures + rows - 1) / rows * NeoXKernels.LINEAR_GROUP);
-        argmaxGrid = grids.oneD("linear.argmax", NeoXKernels.GROUP);
-        plan = new TornadoExecutionPlan(g.snapshot());
+        grids.tiles("linearMany.matmul", outFeatures);
+        grids.perToken("linearMany.argmax", NeoXKernels.GROUP, NeoXKernels.GROUP);
+        plan = new TornadoExecutionPlan(few.snapshot(), many.snapshot());
         plan.withDevice(device);
+        // An empty call places the weights, which the many-row graph then finds on the device.
+        run(0);
     }
 
     @Override
@@ -67,12 +78,17 @@ final class TornadoLinearExecutor implements LinearExecutor {
         return outFeatures;
     }
 
-    private uk.ac.manchester.tornado.api.TornadoExecutionResult execute(float[] input, int from, int rows) {
+    private TornadoExecutionResult execute(float[] input, int from, int rows) {
         DeviceArrays.put(input, from * in, x, rows * in);
+        return run(rows);
+    }
+
+    private TornadoExecutionResult run(int rows) {
         meta.set(0, rows);
-        Grids.size1D(argmaxGrid, (long) rows * NeoXKernels.GROUP);
+        grids.resize(rows);
         try {
-            return plan.withGridScheduler(grids.scheduler()).execute();
+            return plan.withGraph(LayerTasks.Family.of(rows) == LayerTasks.Family.FEW ? 0 : 1)
+                    .withGridScheduler(grids.scheduler()).execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, "linear " + outFeatures + "x" + in, e);
         }

@@ -43,7 +43,8 @@ class TornadoKernelParityTest {
     }
 
     @ParameterizedTest(name = "rows={0} out={1} in={2} bias={3}")
-    @CsvSource({"1,1,1,true", "3,70,33,true", "17,129,40,false", "5,512,64,true",
+    // Up to 16 rows run NeoXKernels.linear, more NeoXKernels.matmul (17 and 40 rows here).
+    @CsvSource({"1,1,1,true", "3,70,33,true", "17,129,40,false", "5,512,64,true", "40,300,70,true",
             // Several outputs per work-group, the last one partly past the end (1,025 = 512 x 2 + 1; 4,100 = 8k + 4).
             "9,1025,40,true", "11,4100,24,false"})
     void linearAndArgmaxMatchTheCpu(int rows, int out, int in, boolean bias) {
@@ -58,8 +59,8 @@ class TornadoKernelParityTest {
 
     @ParameterizedTest(name = "d={0} heads={1} inter={2} layers={3} parallel={4}")
     @CsvSource({"64,2,48,1,false", "48,3,70,2,true", "48,3,64,1,true", "96,3,200,3,true", "64,4,64,1,true",
-            // Deeper than one task graph holds: the layers are split over several graphs.
-            "32,2,40,13,true"})
+            // Deeper than one task graph holds (13 layers): the layers are split over two graphs per kernel family.
+            "32,2,40,15,true"})
     void stackMatchesTheCpu(int d, int heads, int inter, int layers, boolean parallel) {
         SplittableRandom r = new SplittableRandom(d * 7L + inter);
         NeoXConfig config = new NeoXConfig(d, layers, heads, inter, 0.25, 10000, 1e-5, 2048, parallel);
@@ -76,7 +77,8 @@ class TornadoKernelParityTest {
             cpuRows[i].reserve(60);
             devRows[i].reserve(60);
         }
-        // A prefill of uneven chunks, then single steps, then a mix.
+        // A prefill of uneven chunks, then single steps, then a mix: calls above LayerTasks.FEW_TOKENS (16) run the
+        // many-token kernels, the others the few-token ones, over the same KV cache.
         int[][] calls = {{5, 17, 1}, {1, 1, 1}, {33, 0, 2}, {1, 1, 1}};
         for (int[] counts : calls) {
             int tokens = counts[0] + counts[1] + counts[2];

@@ -18,6 +18,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 public final class NeoXKernels {
     /** Work-group size of the row-wise kernels (LayerNorm, attention, argmax): a power of two. */
     public static final int GROUP = 128;
+    /** {@link #matmul}: work-group edge (16 x 16 items) and k step. */
+    public static final int TILE = 16;
+    /** {@link #matmul}: tokens and outputs per work-group (each item computes 4 x 4). */
+    public static final int BLOCK = 64;
     /** Work-group size of {@link #linear}. */
     public static final int LINEAR_GROUP = 256;
     /** Tokens {@link #linear} accumulates per pass over the weights. */
@@ -198,6 +202,116 @@ public final class NeoXKernels {
                 }
             }
             ctx.localBarrier();
+        }
+    }
+
+    /**
+     * The Linear layers for calls of many tokens (prefill, large batches): the same product and epilogues as
+     * {@link #linear} except {@link #ADD_PAIR}, which here adds a finished second product {@code other[t, j]}:
+     * {@code y = (a + other) + y}. A work-group of 16 x 16 work items computes a 64-token x 64-output tile, each
+     * item a 4 x 4 block in registers, over k in steps of 16 staged in local memory: 256 multiply-adds per item
+     * between barriers, where {@link #linear} does about one per load.
+     */
+    public static void matmul(KernelContext ctx, FloatArray x, FloatArray w, FloatArray bias, FloatArray other,
+                              FloatArray y, IntArray meta, IntArray layer, int n, int k, int layered, int mode) {
+        int tx = ctx.localIdx;
+        int ty = ctx.localIdy;
+        int col0 = ctx.groupIdx * BLOCK;
+        int row0 = ctx.groupIdy * BLOCK;
+        int tokens = meta.get(0);
+        int wOff = layer.get(0) * layered * n * k;
+        int bOff = layer.get(0) * layered * n;
+        float[] xs = ctx.allocateFloatLocalArray(BLOCK * (TILE + 1));
+        float[] ws = ctx.allocateFloatLocalArray(BLOCK * (TILE + 1));
+        float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
+        float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+        float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
+        float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+        int lin = ty * TILE + tx;
+        for (int c0 = 0; c0 < k; c0 += TILE) {
+            // 256 items load the 64 x 16 slices of x and W, four elements each, consecutive items along k.
+            for (int e = 0; e < 4; e++) {
+                int idx = lin + e * TILE * TILE;
+                int r = idx / TILE;
+                int c = c0 + idx % TILE;
+                float xv = 0;
+                if (row0 + r < tokens && c < k) {
+                    xv = x.get((row0 + r) * k + c);
+                }
+                float wv = 0;
+                if (col0 + r < n && c < k) {
+                    wv = w.get(wOff + (col0 + r) * k + c);
+                }
+                xs[r * (TILE + 1) + idx % TILE] = xv;
+                ws[r * (TILE + 1) + idx % TILE] = wv;
+            }
+            ctx.localBarrier();
+            for (int i = 0; i < TILE; i++) {
+                float x0 = xs[(ty * 4) * (TILE + 1) + i];
+                float x1 = xs[(ty * 4 + 1) * (TILE + 1) + i];
+                float x2 = xs[(ty * 4 + 2) * (TILE + 1) + i];
+                float x3 = xs[(ty * 4 + 3) * (TILE + 1) + i];
+                float w0 = ws[tx * (TILE + 1) + i];
+                float w1 = ws[(tx + TILE) * (TILE + 1) + i];
+                float w2 = ws[(tx + 2 * TILE) * (TILE + 1) + i];
+                float w3 = ws[(tx + 3 * TILE) * (TILE + 1) + i];
+                a00 += x0 * w0;
+                a01 += x0 * w1;
+                a02 += x0 * w2;
+                a03 += x0 * w3;
+                a10 += x1 * w0;
+                a11 += x1 * w1;
+                a12 += x1 * w2;
+                a13 += x1 * w3;
+                a20 += x2 * w0;
+                a21 += x2 * w1;
+                a22 += x2 * w2;
+                a23 += x2 * w3;
+                a30 += x3 * w0;
+                a31 += x3 * w1;
+                a32 += x3 * w2;
+                a33 += x3 * w3;
+            }
+            ctx.localBarrier();
+        }
+        // Item (tx, ty) holds tokens row0 + 4ty .. +3 and outputs col0 + tx + 16c (consecutive items, consecutive
+        // outputs: coalesced stores).
+        int t0 = row0 + ty * 4;
+        int j = col0 + tx;
+        // Sixteen calls rather than a helper per row: TornadoVM refuses to inline methods above 600 graph nodes.
+        finish(y, bias, other, bOff, n, tokens, t0, j, a00, mode);
+        finish(y, bias, other, bOff, n, tokens, t0, j + TILE, a01, mode);
+        finish(y, bias, other, bOff, n, tokens, t0, j + 2 * TILE, a02, mode);
+        finish(y, bias, other, bOff, n, tokens, t0, j + 3 * TILE, a03, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 1, j, a10, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 1, j + TILE, a11, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 1, j + 2 * TILE, a12, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 1, j + 3 * TILE, a13, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 2, j, a20, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 2, j + TILE, a21, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 2, j + 2 * TILE, a22, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 2, j + 3 * TILE, a23, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 3, j, a30, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 3, j + TILE, a31, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 3, j + 2 * TILE, a32, mode);
+        finish(y, bias, other, bOff, n, tokens, t0 + 3, j + 3 * TILE, a33, mode);
+    }
+
+    /** Output (t, j) of {@link #matmul}, if it exists: bias, then the epilogue. */
+    private static void finish(FloatArray y, FloatArray bias, FloatArray other, int bOff, int n, int tokens, int t,
+                               int j, float v, int mode) {
+        if (t < tokens && j < n) {
+            float a = v + bias.get(bOff + j);
+            int at = t * n + j;
+            if (mode == GELU) {
+                y.set(at, geluOf(a));
+            } else if (mode == ADD) {
+                y.set(at, a + y.get(at));
+            } else if (mode == ADD_PAIR) {
+                y.set(at, (a + other.get(at)) + y.get(at));
+            } else {
+                y.set(at, a);
+            }
         }
     }
 

@@ -1,0 +1,167 @@
+package org.blocktransformer.tornado;
+
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.tornado.kernels.NeoXKernels;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Adds the tasks of GPT-NeoX layers to a task graph, in one of two kernel families; a stack call runs the graphs
+ * of the family that suits its token count. Within a layer the launches are fused as far as the data allows
+ * (both LayerNorms in one, GELU and residuals in the matmuls' epilogues): TornadoVM waits for the device at every
+ * launch, so on a GPU a decode step costs about as much per launch as in arithmetic.
+ */
+final class LayerTasks {
+    /** Calls of at most this many tokens use {@link Family#FEW}. */
+    static final int FEW_TOKENS = 16;
+
+    /** The kernel families. */
+    enum Family {
+        /**
+         * Decode-sized calls: {@link NeoXKernels#linear} reads each weight once, coalesced, with many work-groups
+         * even for one token; a parallel-residual layer is six launches.
+         */
+        FEW("g"),
+        /**
+         * Prefill and large batches: {@link NeoXKernels#matmul}'s register tiles do 16 multiply-adds per load
+         * where {@link NeoXKernels#linear} does about one; seven launches.
+         */
+        MANY("p");
+
+        final String prefix;
+
+        Family(String prefix) {
+            this.prefix = prefix;
+        }
+
+        static Family of(int tokens) {
+            return tokens <= FEW_TOKENS ? FEW : MANY;
+        }
+    }
+
+    /** The arrays every layer of a call reads: the residual stream, the call's tokens, the rotary tables. */
+    record CallArrays(FloatArray x, IntArray meta, IntArray tokenPos, IntArray tokenSlot, IntArray tokenRow,
+                      IntArray rowStart, IntArray pages, FloatArray cos, FloatArray sin) {
+    }
+
+    /**
+     * One graph's intermediates. Each has its own buffer: TornadoVM orders tasks by what they read and write, and
+     * a buffer reused by two unrelated tasks (a write-after-read) would be a race.
+     */
+    private record Scratch(FloatArray normed, FloatArray normed2, FloatArray qkv, FloatArray qrot, FloatArray att,
+                           FloatArray attOut, FloatArray hidden, FloatArray unused) {
+        Scratch(int maxTokens, int d, int inter) {
+            this(new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * 3 * d),
+                    new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * d),
+                    new FloatArray(maxTokens * inter), new FloatArray(1));
+        }
+    }
+
+    private final NeoXConfig config;
+    private final KernelContext ctx;
+    private final CallArrays c;
+    private final Grids grids;
+    private final int maxTokens;
+    private final int pageSize;
+    private final int slots;
+
+    LayerTasks(NeoXConfig config, KernelContext ctx, CallArrays c, Grids grids, int maxTokens, int pageSize, int slots) {
+        this.config = config;
+        this.ctx = ctx;
+        this.c = c;
+        this.grids = grids;
+        this.maxTokens = maxTokens;
+        this.pageSize = pageSize;
+        this.slots = slots;
+    }
+
+    /** Adds every layer of {@code g} to {@code tg} (named {@code graph}) with the kernels of {@code family}. */
+    void addLayers(TaskGraph tg, String graph, Family family, LayerGroup g) {
+        Scratch s = new Scratch(maxTokens, config.hiddenSize(), config.intermediateSize());
+        for (int l = 0; l < g.layers(); l++) {
+            addLayer(tg, graph, "_" + l, family, g, g.layerOf()[l], s);
+        }
+    }
+
+    private void addLayer(TaskGraph tg, String graph, String t, Family family, LayerGroup g, IntArray li, Scratch s) {
+        int d = config.hiddenSize();
+        int inter = config.intermediateSize();
+        int heads = config.numHeads();
+        int hd = config.headSize();
+        float eps = (float) config.layerNormEps();
+        boolean parallel = config.parallelResidual();
+        if (parallel) {
+            tg.task("ln" + t, NeoXKernels::layerNorm, ctx, c.x(), g.ln1w(), g.ln1b(), s.normed(), g.ln2w(), g.ln2b(),
+                    s.normed2(), c.meta(), li, d, eps, 1, 1);
+        } else {
+            tg.task("ln" + t, NeoXKernels::layerNorm, ctx, c.x(), g.ln1w(), g.ln1b(), s.normed(), g.ln1w(), g.ln1b(),
+                    s.unused(), c.meta(), li, d, eps, 1, 0);
+        }
+        grids.perToken(graph + ".ln" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
+        linear(tg, s, graph, "qkv" + t, family, s.normed(), g.qkvW(), g.qkvB(), s.qkv(), li, 3 * d, d, NeoXKernels.PLAIN);
+        tg.task("rope" + t, NeoXKernels::rotaryStore, ctx, s.qkv(), s.qrot(), g.keys(), g.values(), c.cos(), c.sin(),
+                        c.meta(), li, c.tokenPos(), c.tokenSlot(), heads, hd, config.rotaryDims(), slots)
+                .task("attn" + t, NeoXKernels::attention, ctx, s.qrot(), g.keys(), g.values(), s.att(), c.meta(), li,
+                        c.tokenPos(), c.tokenRow(), c.rowStart(), c.pages(), heads, hd, pageSize, slots,
+                        (float) (1.0 / Math.sqrt(hd)));
+        grids.perToken(graph + ".rope" + t, 128, d);
+        grids.perToken(graph + ".attn" + t, NeoXKernels.GROUP, (long) heads * NeoXKernels.GROUP);
+        if (parallel) {
+            // x = (mlp + attention) + x, the MLP reading the second LayerNorm of the same x.
+            linear(tg, s, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.hidden(), li, inter, d,
+                    NeoXKernels.GELU);
+            if (family == Family.FEW) {
+                tg.task("out" + t, NeoXKernels::linear, ctx, s.att(), g.outW(), g.outB(), s.hidden(), g.downW(),
+                        g.downB(), c.x(), c.meta(), li, d, d, inter, 1, linearRows(d), NeoXKernels.ADD_PAIR);
+                grids.fixed(graph + ".out" + t, NeoXKernels.LINEAR_GROUP, linearItems(d));
+            } else {
+                linear(tg, s, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.attOut(), li, d, d,
+                        NeoXKernels.PLAIN);
+                tg.task("down" + t, NeoXKernels::matmul, ctx, s.hidden(), g.downW(), g.downB(), s.attOut(), c.x(),
+                        c.meta(), li, d, inter, 1, NeoXKernels.ADD_PAIR);
+                grids.tiles(graph + ".down" + t, d);
+            }
+        } else {
+            linear(tg, s, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), c.x(), li, d, d, NeoXKernels.ADD);
+            tg.task("ln2" + t, NeoXKernels::layerNorm, ctx, c.x(), g.ln2w(), g.ln2b(), s.normed2(), g.ln2w(), g.ln2b(),
+                    s.unused(), c.meta(), li, d, eps, 1, 0);
+            grids.perToken(graph + ".ln2" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
+            linear(tg, s, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.hidden(), li, inter, d,
+                    NeoXKernels.GELU);
+            linear(tg, s, graph, "down" + t, family, s.hidden(), g.downW(), g.downB(), c.x(), li, d, inter,
+                    NeoXKernels.ADD);
+        }
+    }
+
+    /**
+     * {@code y = epilogue(x . W^T + b)} of one layer with the family's kernel. Arguments a kernel does not use
+     * repeat read-only ones, or name {@code unused}: TornadoVM waits forever on a task that names an array it
+     * writes twice.
+     */
+    private void linear(TaskGraph tg, Scratch s, String graph, String task, Family family, FloatArray x, FloatArray w,
+                        FloatArray b, FloatArray y, IntArray li, int n, int k, int mode) {
+        if (family == Family.FEW) {
+            tg.task(task, NeoXKernels::linear, ctx, x, w, b, x, w, b, y, c.meta(), li, n, k, 0, 1, linearRows(n), mode);
+            grids.fixed(graph + "." + task, NeoXKernels.LINEAR_GROUP, linearItems(n));
+        } else {
+            tg.task(task, NeoXKernels::matmul, ctx, x, w, b, s.unused(), y, c.meta(), li, n, k, 1, mode);
+            grids.tiles(graph + "." + task, n);
+        }
+    }
+
+    /**
+     * Outputs per {@link NeoXKernels#linear} work-group: enough work-groups to fill a large GPU (about 512) while
+     * each output keeps at least 32 work items along k.
+     */
+    static int linearRows(int outputs) {
+        return Math.max(1, Math.min(8, Integer.highestOneBit(Math.max(1, outputs / 512))));
+    }
+
+    /** Work items of a {@link NeoXKernels#linear} launch for {@code outputs} outputs (any token count). */
+    static long linearItems(int outputs) {
+        int rows = linearRows(outputs);
+        return (long) (outputs + rows - 1) / rows * NeoXKernels.LINEAR_GROUP;
+    }
+}
