@@ -80,6 +80,7 @@ final class TornadoDevices {
                 throw new IllegalArgumentException("no TornadoVM device matches '" + selector + "'; devices: " + list());
             }
         }
+        DeviceCheck.verify(chosen, describe(chosen));
         return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen));
     }
 }

@@ -64,8 +64,8 @@ public final class Backends {
     }
 
     /**
-     * Opens a backend by name: "cpu", "tornado", or "auto" (the available backend of highest priority, so a
-     * TornadoVM GPU when the JVM runs with TornadoVM, else the CPU).
+     * Opens a backend by name: "cpu", "tornado", or "auto" (the available backend of highest priority that opens,
+     * so a TornadoVM GPU when the JVM runs with TornadoVM and the device passes its self-test, else the CPU).
      *
      * @throws IllegalArgumentException naming the backend and why it cannot be used
      */
@@ -73,12 +73,25 @@ public final class Backends {
         String wanted = name == null || name.isBlank() ? "auto" : name.toLowerCase();
         List<BackendProvider> providers = providers();
         if (wanted.equals("auto")) {
+            // A backend that is present but fails to open (a device that fails its self-test, say) gives way to
+            // the next one, with one line on stderr saying so.
+            List<String> failures = new ArrayList<>();
             for (BackendProvider p : providers) {
                 if (safeProbe(p).available()) {
-                    return p.open(device, threads);
+                    try {
+                        ComputeBackend opened = p.open(device, threads);
+                        if (!failures.isEmpty()) {
+                            System.err.println("bt: " + String.join("; ", failures) + "; using backend '" + p.name()
+                                    + "'");
+                        }
+                        return opened;
+                    } catch (RuntimeException e) {
+                        failures.add("backend '" + p.name() + "' failed: " + e.getMessage());
+                    }
                 }
             }
-            throw new IllegalArgumentException("no backend is available");
+            throw new IllegalArgumentException("no backend is available"
+                    + (failures.isEmpty() ? "" : ": " + String.join("; ", failures)));
         }
         for (BackendProvider p : providers) {
             if (p.name().equals(wanted)) {

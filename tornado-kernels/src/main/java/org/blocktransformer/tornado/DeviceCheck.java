@@ -1,0 +1,92 @@
+package org.blocktransformer.tornado;
+
+import java.util.SplittableRandom;
+import org.blocktransformer.model.weights.F32Matrix;
+import org.blocktransformer.model.weights.Linear;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+
+/**
+ * A short self-test run when a device is opened: a small Linear layer through both kernel families and the argmax,
+ * against the same arithmetic in plain Java. A device or TornadoVM backend that builds kernels but computes wrong
+ * results (seen with TornadoVM's PTX backend) is refused with a clear message instead of generating wrong tokens.
+ */
+final class DeviceCheck {
+    private static final int IN = 40;
+    private static final int OUT = 70;
+    private static final double TOLERANCE = 1e-3;
+
+    private DeviceCheck() {
+    }
+
+    /** @throws IllegalStateException naming the device and what went wrong */
+    static void verify(TornadoDevice device, String description) {
+        SplittableRandom r = new SplittableRandom(20261127);
+        float[] w = random(r, OUT * IN);
+        float[] b = random(r, OUT);
+        Linear layer = new Linear(new F32Matrix(OUT, IN, w), b);
+        TornadoLinearExecutor exec;
+        try {
+            exec = new TornadoLinearExecutor(layer, device, 32);
+        } catch (RuntimeException e) {
+            throw refused(description, "could not set up a Linear layer: " + e.getMessage(), e);
+        }
+        String problem;
+        RuntimeException cause = null;
+        try {
+            problem = mismatch(exec, r, w, b);
+        } catch (RuntimeException e) {
+            problem = e.getMessage() != null ? e.getMessage() : e.toString();
+            cause = e;
+        } finally {
+            exec.close();
+        }
+        if (problem != null) {
+            throw refused(description, problem, cause);
+        }
+    }
+
+    /** What the device got wrong, or null. 3 rows run the few-token kernel, 20 the many-token one. */
+    private static String mismatch(TornadoLinearExecutor exec, SplittableRandom r, float[] w, float[] b) {
+        for (int rows : new int[] {3, LayerTasks.FEW_TOKENS + 4}) {
+            float[] x = random(r, rows * IN);
+            float[] got = exec.apply(x, rows);
+            int[] ids = exec.argmax(x, rows);
+            for (int t = 0; t < rows; t++) {
+                int best = 0;
+                double bestValue = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < OUT; j++) {
+                    double want = b[j];
+                    for (int c = 0; c < IN; c++) {
+                        want += (double) x[t * IN + c] * w[j * IN + c];
+                    }
+                    double have = got[t * OUT + j];
+                    if (!(Math.abs(have - want) <= TOLERANCE * (1 + Math.abs(want)))) {
+                        return "a " + rows + "-row Linear layer gave " + have + " where " + want + " was expected"
+                                + " (row " + t + ", output " + j + ")";
+                    }
+                    if (want > bestValue) {
+                        bestValue = want;
+                        best = j;
+                    }
+                }
+                if (ids[t] != best && Math.abs(got[t * OUT + ids[t]] - bestValue) > TOLERANCE) {
+                    return "argmax gave " + ids[t] + " where " + best + " was expected (row " + t + ")";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static IllegalStateException refused(String description, String what, Throwable cause) {
+        return new IllegalStateException("device " + description + " failed its self-test: " + what
+                + ". Pick another device (--device, see `bt devices`) or use --backend cpu", cause);
+    }
+
+    private static float[] random(SplittableRandom r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        return a;
+    }
+}
