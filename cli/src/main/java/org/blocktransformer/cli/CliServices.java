@@ -46,6 +46,12 @@ public interface CliServices {
 
     List<BackendInfo> backends();
 
+    /**
+     * Opens backend {@code name} on {@code device} (null: its default) and closes it again; a TornadoVM device runs
+     * its self-test on the way. Null when that worked, else why not.
+     */
+    String checkDevice(String name, String device);
+
     /** Text to token ids and back. */
     interface Tokenizer extends AutoCloseable {
         int[] encode(String text);

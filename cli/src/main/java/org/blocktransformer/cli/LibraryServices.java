@@ -15,6 +15,7 @@ import org.blocktransformer.loader.safetensors.TensorSource;
 import org.blocktransformer.loader.tokenizer.BtTokenizer;
 import org.blocktransformer.model.backend.BackendInfo;
 import org.blocktransformer.model.backend.Backends;
+import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.engine.EngineOptions;
 import org.blocktransformer.model.engine.InferenceEngine;
@@ -154,5 +155,14 @@ public final class LibraryServices implements CliServices {
     @Override
     public List<BackendInfo> backends() {
         return Backends.list();
+    }
+
+    @Override
+    public String checkDevice(String name, String device) {
+        try (ComputeBackend b = Backends.open(name, device, 1)) {
+            return null;
+        } catch (RuntimeException e) {
+            return e.getMessage() != null ? e.getMessage() : e.toString();
+        }
     }
 }

@@ -151,4 +151,12 @@ final class FakeServices implements CliServices {
         return List.of(new BackendInfo("cpu", true, "pure Java", List.of("CPU: 2 threads")),
                 new BackendInfo("tornado", false, "the JVM was not started with TornadoVM", List.of()));
     }
+
+    /** Devices whose check fails, with the message. */
+    final java.util.Map<String, String> failingDevices = new java.util.HashMap<>();
+
+    @Override
+    public String checkDevice(String name, String device) {
+        return failingDevices.get(name + "/" + device);
+    }
 }

@@ -141,6 +141,25 @@ class OtherCommandsTest {
     }
 
     @Test
+    void devicesCheckRunsEachDeviceAndReportsFailures() throws Exception {
+        CliRun r = bt("devices", "--check");
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.out().contains("  CPU: 2 threads  [self-test ok]\n"), r.out());
+        // An unavailable backend's devices are not opened.
+        assertFalse(r.out().contains("tornado: unavailable (the JVM was not started with TornadoVM)\n  "), r.out());
+
+        services.failingDevices.put("cpu/null", "device CPU failed its self-test: wrong sums");
+        r = bt("devices", "--check");
+        assertEquals(1, r.code(), r::toString);
+        assertTrue(r.out().contains("  CPU: 2 threads  [FAILED: device CPU failed its self-test: wrong sums]\n"),
+                r.out());
+        r = bt("devices", "--check", "--format", "json");
+        JsonNode cpu = GenerateCommandTest.jsonLines(r.out()).get(0);
+        assertFalse(cpu.get("checks").get(0).get("ok").booleanValue());
+        assertEquals("device CPU failed its self-test: wrong sums", cpu.get("checks").get(0).get("problem").asText());
+    }
+
+    @Test
     void everyCommandExplainsItsOptions() {
         for (String cmd : List.of("generate", "tokenize", "info", "devices")) {
             CliRun r = bt(cmd, "--help");
