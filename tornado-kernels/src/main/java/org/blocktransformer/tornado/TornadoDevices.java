@@ -51,6 +51,13 @@ final class TornadoDevices {
     }
 
     static org.blocktransformer.tornado.TornadoBackend open(String selector) {
+        TornadoDevice chosen = choose(selector);
+        DeviceCheck.verify(chosen, describe(chosen));
+        return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen));
+    }
+
+    /** The device {@code selector} names: "backend:device", a name match, or (blank) TornadoVM's default. */
+    static TornadoDevice choose(String selector) {
         var map = TornadoExecutionPlan.getTornadoDeviceMap();
         List<TornadoBackend> backends = map.getAllBackends();
         TornadoDevice chosen = null;
@@ -80,7 +87,6 @@ final class TornadoDevices {
                 throw new IllegalArgumentException("no TornadoVM device matches '" + selector + "'; devices: " + list());
             }
         }
-        DeviceCheck.verify(chosen, describe(chosen));
-        return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen));
+        return chosen;
     }
 }

@@ -79,15 +79,25 @@ final class TornadoLinearExecutor implements LinearExecutor {
     }
 
     private TornadoExecutionResult execute(float[] input, int from, int rows) {
-        DeviceArrays.put(input, from * in, x, rows * in);
+        load(input, from, rows);
         return run(rows);
     }
 
+    /** Puts {@code rows} rows of {@code input} from row {@code from} into the input buffer. */
+    void load(float[] input, int from, int rows) {
+        DeviceArrays.put(input, from * in, x, rows * in);
+    }
+
     private TornadoExecutionResult run(int rows) {
+        return run(rows, LayerTasks.Family.of(rows));
+    }
+
+    /** One execution over the first {@code rows} rows of the input buffer with the given kernel family. */
+    TornadoExecutionResult run(int rows, LayerTasks.Family family) {
         meta.set(0, rows);
         grids.resize(rows);
         try {
-            return plan.withGraph(LayerTasks.Family.of(rows) == LayerTasks.Family.FEW ? 0 : 1)
+            return plan.withGraph(family == LayerTasks.Family.FEW ? 0 : 1)
                     .withGridScheduler(grids.scheduler()).execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, "linear " + outFeatures + "x" + in, e);
