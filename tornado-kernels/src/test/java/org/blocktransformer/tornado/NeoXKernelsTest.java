@@ -1,0 +1,315 @@
+package org.blocktransformer.tornado;
+
+import static org.blocktransformer.tornado.TornadoTestSupport.FP32_TOLERANCE;
+import static org.blocktransformer.tornado.TornadoTestSupport.assertClose;
+import static org.blocktransformer.tornado.TornadoTestSupport.random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.neox.Gelu;
+import org.blocktransformer.model.neox.LayerNorm;
+import org.blocktransformer.model.neox.Rotary;
+import org.blocktransformer.model.weights.LayerNormWeights;
+import org.blocktransformer.tornado.kernels.NeoXKernels;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Each kernel alone in a one-task graph against the CPU path's arithmetic, on fresh random data of awkward sizes.
+ * Launches cover more rows than are live (the kernels read the live count from {@code meta[0]}); only the live
+ * rows are compared (TornadoVM need not copy a kernel's outputs to the device first, so the rest is undefined).
+ * Stacked weights are read at layer 1 of 2.
+ */
+class NeoXKernelsTest {
+    private static TornadoDevice device;
+
+    @BeforeAll
+    static void open() {
+        String reason = TornadoDevices.unavailableReason();
+        assumeTrue(reason == null, "SKIPPED: " + reason);
+        device = TornadoDevices.choose(System.getProperty("bt.tornado.device", ""));
+    }
+
+    /** Runs {@code graph} once with one task's grid, outputs brought back by the graph. */
+    private static void run(TaskGraph graph, String task, WorkerGrid grid) {
+        GridScheduler scheduler = new GridScheduler();
+        scheduler.addWorkerGrid(graph.getTaskGraphName() + "." + task, grid);
+        try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
+            plan.withDevice(device).withGridScheduler(scheduler).execute();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code items} work items rounded up to whole work-groups of {@code local}. */
+    private static WorkerGrid1D grid(long items, int local) {
+        WorkerGrid1D g = new WorkerGrid1D((int) ((items + local - 1) / local * local));
+        g.setLocalWork(local, 1, 1);
+        return g;
+    }
+
+    private static float[] layer(float[] stacked, int layer, int size) {
+        return Arrays.copyOfRange(stacked, layer * size, (layer + 1) * size);
+    }
+
+    @ParameterizedTest(name = "pair={0}")
+    @CsvSource({"1", "0"})
+    void layerNormOfLiveRows(int pair) {
+        SplittableRandom r = new SplittableRandom(11 + pair);
+        int rows = 7;
+        int live = 5;
+        int d = 70;
+        float[] x = random(r, rows * d, 2);
+        float[] w1 = random(r, 2 * d, 1);
+        float[] b1 = random(r, 2 * d, 1);
+        float[] w2 = random(r, 2 * d, 1);
+        float[] b2 = random(r, 2 * d, 1);
+        FloatArray out1 = new FloatArray(rows * d);
+        FloatArray out2 = new FloatArray(rows * d);
+        Object[] in = {FloatArray.fromArray(x), FloatArray.fromArray(w1), FloatArray.fromArray(b1),
+                FloatArray.fromArray(w2), FloatArray.fromArray(b2), IntArray.fromElements(live), IntArray.fromElements(1)};
+        TaskGraph g = new TaskGraph("t")
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, in)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, out1, out2)
+                .task("k", NeoXKernels::layerNorm, new KernelContext(), (FloatArray) in[0], (FloatArray) in[1],
+                        (FloatArray) in[2], out1, (FloatArray) in[3], (FloatArray) in[4], out2, (IntArray) in[5],
+                        (IntArray) in[6], d, 1e-5f, 1, pair)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, out1, out2);
+        run(g, "k", grid((long) rows * NeoXKernels.GROUP, NeoXKernels.GROUP));
+
+        float[] want1 = new float[rows * d];
+        float[] want2 = new float[rows * d];
+        LayerNorm.apply(x, live, new LayerNormWeights(layer(w1, 1, d), layer(b1, 1, d)), 1e-5, want1);
+        if (pair == 1) {
+            LayerNorm.apply(x, live, new LayerNormWeights(layer(w2, 1, d), layer(b2, 1, d)), 1e-5, want2);
+        }
+        assertClose("layerNorm out1", live(want1, live * d), live(out1.toHeapArray(), live * d), FP32_TOLERANCE);
+        if (pair == 1) {
+            assertClose("layerNorm out2", live(want2, live * d), live(out2.toHeapArray(), live * d), FP32_TOLERANCE);
+        }
+    }
+
+    @Test
+    void rotaryRotatesQueriesAndStoresKeysAndValuesInTheirSlots() {
+        SplittableRandom r = new SplittableRandom(5);
+        int heads = 3;
+        int hd = 10;
+        int d = heads * hd;
+        int rows = 4;
+        int live = 3;
+        int slots = 9;
+        NeoXConfig config = new NeoXConfig(d, 2, heads, 40, 0.4, 10000, 1e-5, 64, true);
+        Rotary rotary = new Rotary(config);
+        int rot = config.rotaryDims();
+        float[] qkv = random(r, rows * 3 * d, 1);
+        int[] pos = {17, 0, 63, 5};
+        int[] slot = {4, 8, 0, 2};
+        FloatArray qrot = new FloatArray(rows * d);
+        FloatArray keys = new FloatArray(2 * slots * d);
+        FloatArray values = new FloatArray(2 * slots * d);
+        Object[] in = {FloatArray.fromArray(qkv), FloatArray.fromArray(rotary.cosTable()),
+                FloatArray.fromArray(rotary.sinTable()), IntArray.fromElements(live), IntArray.fromElements(1),
+                IntArray.fromArray(pos), IntArray.fromArray(slot)};
+        TaskGraph g = new TaskGraph("t")
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, in)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, qrot, keys, values)
+                .task("k", NeoXKernels::rotaryStore, new KernelContext(), (FloatArray) in[0], qrot, keys, values,
+                        (FloatArray) in[1], (FloatArray) in[2], (IntArray) in[3], (IntArray) in[4], (IntArray) in[5],
+                        (IntArray) in[6], heads, hd, rot, slots)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, qrot, keys, values);
+        run(g, "k", grid((long) rows * d, 32));
+
+        float[] wantQ = new float[rows * d];
+        float[] wantK = new float[2 * slots * d];
+        float[] wantV = new float[2 * slots * d];
+        for (int t = 0; t < live; t++) {
+            for (int h = 0; h < heads; h++) {
+                int q = t * 3 * d + h * 3 * hd;
+                float[] qh = Arrays.copyOfRange(qkv, q, q + hd);
+                float[] kh = Arrays.copyOfRange(qkv, q + hd, q + 2 * hd);
+                rotary.apply(qh, 0, pos[t]);
+                rotary.apply(kh, 0, pos[t]);
+                System.arraycopy(qh, 0, wantQ, t * d + h * hd, hd);
+                int at = (slots + slot[t]) * d + h * hd;
+                System.arraycopy(kh, 0, wantK, at, hd);
+                System.arraycopy(qkv, q + 2 * hd, wantV, at, hd);
+            }
+        }
+        assertClose("rotary q", live(wantQ, live * d), live(qrot.toHeapArray(), live * d), FP32_TOLERANCE);
+        float[] gotK = keys.toHeapArray();
+        float[] gotV = values.toHeapArray();
+        for (int t = 0; t < live; t++) {
+            int at = (slots + slot[t]) * d;
+            assertClose("rotary keys, token " + t, Arrays.copyOfRange(wantK, at, at + d),
+                    Arrays.copyOfRange(gotK, at, at + d), FP32_TOLERANCE);
+            assertClose("rotary values, token " + t, Arrays.copyOfRange(wantV, at, at + d),
+                    Arrays.copyOfRange(gotV, at, at + d), FP32_TOLERANCE);
+        }
+    }
+
+    @ParameterizedTest(name = "head size {0}")
+    @CsvSource({"10", "64", "128"})
+    void attentionOverPagedRows(int hd) {
+        SplittableRandom r = new SplittableRandom(hd);
+        int heads = 2;
+        int d = heads * hd;
+        int pageSize = 4;
+        int pagesTotal = 40;
+        int slots = pagesTotal * pageSize;
+        // Row 0 holds 3 tokens at positions 10..12, row 1 one token at position 130 (over 2 work-group spans).
+        int[] tokenPos = {10, 11, 12, 130, 0};
+        int[] tokenRow = {0, 0, 0, 1, 0};
+        int rows = tokenPos.length;
+        int live = 4;
+        int[] rowPages = {3, 7, 1, 9, 0, 2, 4, 5, 6, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+                25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39};
+        int[] pages = new int[4 + 33];
+        System.arraycopy(rowPages, 0, pages, 0, 4);
+        for (int i = 0; i < 33; i++) {
+            pages[4 + i] = rowPages[(i + 4) % rowPages.length];
+        }
+        int[] rowStart = {0, 4};
+        float[] q = random(r, rows * d, 1);
+        float[] keys = random(r, 2 * slots * d, 1);
+        float[] values = random(r, 2 * slots * d, 1);
+        float scale = (float) (1 / Math.sqrt(hd));
+        FloatArray out = new FloatArray(rows * d);
+        Object[] in = {FloatArray.fromArray(q), FloatArray.fromArray(keys), FloatArray.fromArray(values),
+                IntArray.fromElements(live), IntArray.fromElements(1), IntArray.fromArray(tokenPos),
+                IntArray.fromArray(tokenRow), IntArray.fromArray(rowStart), IntArray.fromArray(pages)};
+        TaskGraph g = new TaskGraph("t")
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, in)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, out)
+                .task("k", NeoXKernels::attention, new KernelContext(), (FloatArray) in[0], (FloatArray) in[1],
+                        (FloatArray) in[2], out, (IntArray) in[3], (IntArray) in[4], (IntArray) in[5], (IntArray) in[6],
+                        (IntArray) in[7], (IntArray) in[8], heads, hd, pageSize, slots, scale)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
+        run(g, "k", grid((long) rows * heads * NeoXKernels.GROUP, NeoXKernels.GROUP));
+
+        float[] want = new float[rows * d];
+        for (int t = 0; t < live; t++) {
+            for (int h = 0; h < heads; h++) {
+                int n = tokenPos[t] + 1;
+                double[] s = new double[n];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) {
+                    int at = (slots + pages[rowStart[tokenRow[t]] + j / pageSize] * pageSize + j % pageSize) * d
+                            + h * hd;
+                    double dot = 0;
+                    for (int i = 0; i < hd; i++) {
+                        dot += (double) q[t * d + h * hd + i] * keys[at + i];
+                    }
+                    s[j] = dot * scale;
+                    max = Math.max(max, s[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    s[j] = Math.exp(s[j] - max);
+                    sum += s[j];
+                }
+                for (int i = 0; i < hd; i++) {
+                    double acc = 0;
+                    for (int j = 0; j < n; j++) {
+                        int at = (slots + pages[rowStart[tokenRow[t]] + j / pageSize] * pageSize + j % pageSize) * d
+                                + h * hd;
+                        acc += s[j] * values[at + i];
+                    }
+                    want[t * d + h * hd + i] = (float) (acc / sum);
+                }
+            }
+        }
+        assertClose("attention", live(want, live * d), live(out.toHeapArray(), live * d), FP32_TOLERANCE);
+    }
+
+    /** Both matmul kernels with every epilogue: {@code y = epilogue(a . Wa + ba [, b . Wb + bb | other])}. */
+    @ParameterizedTest(name = "{0} kernel, mode {1}, {2} tokens")
+    @CsvSource({"linear,0,3", "linear,1,11", "linear,2,1", "linear,3,9", "matmul,0,70", "matmul,1,3", "matmul,2,65",
+            "matmul,3,17"})
+    void matmulEpilogues(String kernel, int mode, int tokens) {
+        SplittableRandom r = new SplittableRandom(mode * 31L + tokens);
+        int n = 1025;
+        int ka = 37;
+        int kb = 29;
+        int rows = tokens + 2;
+        float[] xa = random(r, rows * ka, 1);
+        float[] wa = random(r, 2 * n * ka, 0.2);
+        float[] ba = random(r, 2 * n, 0.1);
+        float[] xb = random(r, rows * kb, 1);
+        float[] wb = random(r, 2 * n * kb, 0.2);
+        float[] bb = random(r, 2 * n, 0.1);
+        float[] other = random(r, rows * n, 1);
+        float[] y0 = random(r, rows * n, 1);
+        FloatArray y = FloatArray.fromArray(y0);
+        IntArray meta = IntArray.fromElements(tokens);
+        IntArray layer = IntArray.fromElements(1);
+        FloatArray dxa = FloatArray.fromArray(xa);
+        FloatArray dwa = FloatArray.fromArray(wa);
+        FloatArray dba = FloatArray.fromArray(ba);
+        FloatArray dxb = FloatArray.fromArray(xb);
+        FloatArray dwb = FloatArray.fromArray(wb);
+        FloatArray dbb = FloatArray.fromArray(bb);
+        FloatArray dOther = FloatArray.fromArray(other);
+        KernelContext ctx = new KernelContext();
+        TaskGraph g = new TaskGraph("t").transferToDevice(DataTransferMode.EVERY_EXECUTION, y, meta, layer, dxa, dwa,
+                dba, dxb, dwb, dbb, dOther);
+        WorkerGrid grid;
+        if (kernel.equals("linear")) {
+            g.task("k", NeoXKernels::linear, ctx, dxa, dwa, dba, dxb, dwb, dbb, y, meta, layer, n, ka,
+                    mode == NeoXKernels.ADD_PAIR ? kb : 0, 1, LayerTasks.linearRows(n), mode);
+            grid = grid(LayerTasks.linearItems(n), NeoXKernels.LINEAR_GROUP);
+        } else {
+            g.task("k", NeoXKernels::matmul, ctx, dxa, dwa, dba, dOther, y, meta, layer, n, ka, 1, mode);
+            WorkerGrid2D g2 = new WorkerGrid2D((n + 63) / 64 * NeoXKernels.TILE, (tokens + 63) / 64 * NeoXKernels.TILE);
+            g2.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);
+            grid = g2;
+        }
+        g.transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        run(g, "k", grid);
+
+        float[] want = y0.clone();
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < n; j++) {
+                float a = dot(xa, t * ka, wa, (n + j) * ka, ka) + ba[n + j];
+                int at = t * n + j;
+                want[at] = switch (mode) {
+                    case NeoXKernels.GELU -> Gelu.apply(a);
+                    case NeoXKernels.ADD -> a + y0[at];
+                    case NeoXKernels.ADD_PAIR -> kernel.equals("linear")
+                            ? ((dot(xb, t * kb, wb, (n + j) * kb, kb) + bb[n + j]) + a) + y0[at]
+                            : (a + other[at]) + y0[at];
+                    default -> a;
+                };
+            }
+        }
+        assertClose(kernel + " mode " + mode, want, y.toHeapArray(), FP32_TOLERANCE);
+        assertEquals(want.length, y.getSize());
+    }
+
+    private static float[] live(float[] a, int n) {
+        return Arrays.copyOf(a, n);
+    }
+
+    private static float dot(float[] x, int xo, float[] w, int wo, int k) {
+        double s = 0;
+        for (int c = 0; c < k; c++) {
+            s += (double) x[xo + c] * w[wo + c];
+        }
+        return (float) s;
+    }
+}
