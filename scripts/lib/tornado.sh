@@ -42,3 +42,19 @@ bt_install_tornado_api() {
     "$(bt_maven "$root")" -q install:install-file -Dfile="$jar" -DgroupId=io.github.beehive-lab \
         -DartifactId=tornado-api -Dversion=5.2.0-jdk25 -Dpackaging=jar
 }
+
+# Device memory TornadoVM may use (its -Dtornado.device.memory): BT_DEVICE_MEMORY when set, else 90% of the
+# smallest NVIDIA GPU's memory when nvidia-smi answers, else 8GB (TornadoVM's own default is far smaller).
+bt_device_memory() {
+    if [[ -n "${BT_DEVICE_MEMORY:-}" ]]; then
+        echo "$BT_DEVICE_MEMORY"
+        return
+    fi
+    local mib
+    mib=$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits 2>/dev/null | sort -n | head -1 || true)
+    if [[ "$mib" =~ ^[0-9]+$ ]] && (( mib > 1024 )); then
+        echo "$(( mib * 9 / 10 ))MB"
+    else
+        echo 8GB
+    fi
+}
