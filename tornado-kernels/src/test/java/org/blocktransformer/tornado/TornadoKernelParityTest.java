@@ -59,8 +59,9 @@ class TornadoKernelParityTest {
 
     @ParameterizedTest(name = "d={0} heads={1} inter={2} layers={3} parallel={4}")
     @CsvSource({"64,2,48,1,false", "48,3,70,2,true", "48,3,64,1,true", "96,3,200,3,true", "64,4,64,1,true",
-            // Deeper than one task graph holds (13 layers): the layers are split over two graphs per kernel family.
-            "32,2,40,15,true"})
+            // Deeper than one task graph holds (13 parallel-residual layers, 9 sequential ones): the layers are split
+            // over two graphs per kernel family.
+            "32,2,40,15,true", "32,2,40,10,false"})
     void stackMatchesTheCpu(int d, int heads, int inter, int layers, boolean parallel) {
         SplittableRandom r = new SplittableRandom(d * 7L + inter);
         NeoXConfig config = new NeoXConfig(d, layers, heads, inter, 0.25, 10000, 1e-5, 2048, parallel);
