@@ -58,3 +58,17 @@ bt_device_memory() {
         echo 8GB
     fi
 }
+
+# The JVM options of a TornadoVM run, into the array BT_TORNADO_OPTS: TornadoVM's argfile (JVMCI, its modules),
+# loud JIT failures, the device memory above, room for a whole stack's layers in one task graph (one submission
+# per stack call instead of one per layer), then BT_JAVA_OPTS.
+bt_tornado_java_opts() {
+    BT_TORNADO_OPTS=(@"$TORNADOVM_HOME/tornado-argfile" -XX:MaxRAMPercentage=75 --add-modules jdk.incubator.vector
+        --enable-native-access=ALL-UNNAMED -Dtornado.recover.bailout=False
+        "-Dtornado.device.memory=$(bt_device_memory)" -Dtornado.tvm.maxbytecodesize=131072)
+    if [[ -n "${BT_JAVA_OPTS:-}" ]]; then
+        local extra
+        read -r -a extra <<< "$BT_JAVA_OPTS"
+        BT_TORNADO_OPTS+=("${extra[@]}")
+    fi
+}

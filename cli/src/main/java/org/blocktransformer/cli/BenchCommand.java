@@ -146,11 +146,6 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Upper bound of a 'max' batch. Default: ${DEFAULT-VALUE}.")
     int maxBatchCap;
 
-
-
-
-
-
     @Option(names = "--prompt-seed", paramLabel = "S", defaultValue = "1",
             description = "Seed of the random prompt ids (the same prompts for every model). Default:"
                     + " ${DEFAULT-VALUE}.")

@@ -13,6 +13,9 @@ import uk.ac.manchester.tornado.api.WorkerGrid2D;
  * resized before each execution (a call of 3 tokens must not pay for the 1,024-token maximum).
  */
 final class Grids {
+    /** Work-group size of the element-wise kernels (copy, rotary). */
+    static final int ELEMENTWISE = 128;
+
     private final GridScheduler scheduler = new GridScheduler();
     private final List<Sizing> sized = new ArrayList<>();
 

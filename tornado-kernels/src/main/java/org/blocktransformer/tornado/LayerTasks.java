@@ -106,7 +106,7 @@ final class LayerTasks {
                 .task("attn" + t, NeoXKernels::attention, ctx, s.qrot(), g.keys(), g.values(), s.att(), c.meta(), li,
                         c.tokenPos(), c.tokenRow(), c.rowStart(), c.pages(), heads, hd, pageSize, slots,
                         (float) (1.0 / Math.sqrt(hd)));
-        grids.perToken(graph + ".rope" + t, 128, d);
+        grids.perToken(graph + ".rope" + t, Grids.ELEMENTWISE, d);
         grids.perToken(graph + ".attn" + t, NeoXKernels.GROUP, (long) heads * NeoXKernels.GROUP);
         if (parallel) {
             // x = (mlp + attention) + x, the MLP reading the second LayerNorm of the same x.

@@ -32,8 +32,6 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * floats) and a graph's task list and bytecode have size limits; each group is one submission per call.
  */
 final class StackPlan implements AutoCloseable {
-    private static final int ELEMENTWISE = 128;
-
     private final NeoXConfig config;
     private final int maxTokens;
     private final int pageSize;
@@ -98,7 +96,7 @@ final class StackPlan implements AutoCloseable {
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, xIn, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages)
                 .task("copy", NeoXKernels::copy, ctx, xIn, x, meta, d)
                 .persistOnDevice(x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages);
-        grids.perToken("in.copy", ELEMENTWISE, d);
+        grids.perToken("in.copy", Grids.ELEMENTWISE, d);
         graphs.add(in.snapshot());
 
         // The CPU path's rotary tables (angles formed in float32 like the reference), uploaded once.
@@ -161,8 +159,8 @@ final class StackPlan implements AutoCloseable {
         grids.resize(0);
         execute(0, "in");
         for (int g = 0; g < groups; g++) {
-            execute(1 + g, LayerTasks.Family.FEW.prefix + g);
-            execute(1 + groups + g, LayerTasks.Family.MANY.prefix + g);
+            execute(graphOf(LayerTasks.Family.FEW, g), LayerTasks.Family.FEW.prefix + g);
+            execute(graphOf(LayerTasks.Family.MANY, g), LayerTasks.Family.MANY.prefix + g);
         }
     }
 
@@ -211,13 +209,17 @@ final class StackPlan implements AutoCloseable {
         meta.set(0, tokens);
         grids.resize(tokens);
         LayerTasks.Family family = LayerTasks.Family.of(tokens);
-        int first = family == LayerTasks.Family.FEW ? 1 : 1 + groups;
         execute(0, "in");
         for (int g = 0; g < groups; g++) {
-            execute(first + g, family.prefix + g);
+            execute(graphOf(family, g), family.prefix + g);
         }
-        execute(1 + 2 * groups, "out");
+        execute(1 + LayerTasks.Family.values().length * groups, "out");
         DeviceArrays.get(out, x, xOffset, tokens * d);
+    }
+
+    /** The plan's index of group {@code g}'s graph in {@code family}: in, then each family's groups, then out. */
+    private int graphOf(LayerTasks.Family family, int g) {
+        return 1 + family.ordinal() * groups + g;
     }
 
     private void execute(int graph, String name) {

@@ -62,6 +62,7 @@ final class TornadoLinearExecutor implements LinearExecutor {
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y);
         grids.tiles("linearMany.matmul", outFeatures);
         grids.perToken("linearMany.argmax", NeoXKernels.GROUP, NeoXKernels.GROUP);
+        // In family order, so a graph's index in the plan is its family's ordinal.
         plan = new TornadoExecutionPlan(few.snapshot(), many.snapshot());
         plan.withDevice(device);
         // An empty call places the weights, which the many-row graph then finds on the device.
@@ -97,7 +98,7 @@ final class TornadoLinearExecutor implements LinearExecutor {
         meta.set(0, rows);
         grids.resize(rows);
         try {
-            return plan.withGraph(family == LayerTasks.Family.FEW ? 0 : 1)
+            return plan.withGraph(family.ordinal())
                     .withGridScheduler(grids.scheduler()).execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, "linear " + outFeatures + "x" + in, e);
