@@ -4,6 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.model.weights.Matrix;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -61,6 +63,16 @@ final class DeviceArrays {
 
     static FloatArray bias(Linear linear) {
         return stackVectors(java.util.Collections.singletonList(linear.bias()), linear.outFeatures());
+    }
+
+    /**
+     * Marks arrays that live only on the device (intermediates, arrays a kernel is handed but does not read) so
+     * that closing the plan frees them: TornadoVM frees at close only the arrays a graph transfers, and the others
+     * would stay allocated (on PTX also pinned on the host) for the life of the JVM. {@link
+     * DataTransferMode#UNDER_DEMAND} never copies anything unless asked.
+     */
+    static void freedWithPlan(TaskGraph tg, Object... deviceOnly) {
+        tg.transferToHost(DataTransferMode.UNDER_DEMAND, deviceOnly);
     }
 
     static int checkedSize(long size) {

@@ -1,5 +1,6 @@
 package org.blocktransformer.tornado;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.blocktransformer.model.weights.LayerWeights;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -10,9 +11,9 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * cache ({@code [layer][slot][hidden]}) and each layer's index within the group (a one-element array, so every
  * layer's tasks are compiled with the same code and read their layer at run time).
  */
-record LayerGroup(FloatArray ln1w, FloatArray ln1b, FloatArray ln2w, FloatArray ln2b, FloatArray qkvW, FloatArray qkvB,
-                  FloatArray outW, FloatArray outB, FloatArray upW, FloatArray upB, FloatArray downW, FloatArray downB,
-                  FloatArray keys, FloatArray values, IntArray[] layerOf) {
+record LayerGroup(FloatArray ln1w, FloatArray ln1b, FloatArray ln2w, FloatArray ln2b, DeviceMatrix qkvW,
+                  FloatArray qkvB, DeviceMatrix outW, FloatArray outB, DeviceMatrix upW, FloatArray upB,
+                  DeviceMatrix downW, FloatArray downB, FloatArray keys, FloatArray values, IntArray[] layerOf) {
 
     static LayerGroup of(List<LayerWeights> ls, int d, int inter, int slots) {
         IntArray[] layerOf = new IntArray[ls.size()];
@@ -24,13 +25,13 @@ record LayerGroup(FloatArray ln1w, FloatArray ln1b, FloatArray ln2w, FloatArray 
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.inputNorm().bias()).toList(), d),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.postAttentionNorm().weight()).toList(), d),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.postAttentionNorm().bias()).toList(), d),
-                DeviceArrays.stack(ls.stream().map(l -> l.qkv().weight()).toList()),
+                DeviceMatrix.stack(ls.stream().map(l -> l.qkv().weight()).toList()),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.qkv().bias()).toList(), 3 * d),
-                DeviceArrays.stack(ls.stream().map(l -> l.attentionOut().weight()).toList()),
+                DeviceMatrix.stack(ls.stream().map(l -> l.attentionOut().weight()).toList()),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.attentionOut().bias()).toList(), d),
-                DeviceArrays.stack(ls.stream().map(l -> l.mlpUp().weight()).toList()),
+                DeviceMatrix.stack(ls.stream().map(l -> l.mlpUp().weight()).toList()),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.mlpUp().bias()).toList(), inter),
-                DeviceArrays.stack(ls.stream().map(l -> l.mlpDown().weight()).toList()),
+                DeviceMatrix.stack(ls.stream().map(l -> l.mlpDown().weight()).toList()),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.mlpDown().bias()).toList(), d),
                 new FloatArray(DeviceArrays.checkedSize((long) ls.size() * slots * d)),
                 new FloatArray(DeviceArrays.checkedSize((long) ls.size() * slots * d)),
@@ -43,10 +44,11 @@ record LayerGroup(FloatArray ln1w, FloatArray ln1b, FloatArray ln2w, FloatArray 
 
     /** Everything that is sent once and stays on the device (the per-layer indices included). */
     Object[] resident() {
-        Object[] fixed = {ln1w, ln1b, ln2w, ln2b, qkvW, qkvB, outW, outB, upW, upB, downW, downB, keys, values};
-        Object[] all = new Object[fixed.length + layerOf.length];
-        System.arraycopy(fixed, 0, all, 0, fixed.length);
-        System.arraycopy(layerOf, 0, all, fixed.length, layerOf.length);
-        return all;
+        List<Object> all = new ArrayList<>(List.of(ln1w, ln1b, ln2w, ln2b, qkvB, outB, upB, downB, keys, values));
+        for (DeviceMatrix m : List.of(qkvW, outW, upW, downW)) {
+            all.addAll(List.of(m.arrays()));
+        }
+        all.addAll(List.of(layerOf));
+        return all.toArray();
     }
 }

@@ -43,7 +43,7 @@ final class LayerTasks {
 
     /** The arrays every layer of a call reads: the residual stream, the call's tokens, the rotary tables. */
     record CallArrays(FloatArray x, IntArray meta, IntArray tokenPos, IntArray tokenSlot, IntArray tokenRow,
-                      IntArray rowStart, IntArray pages, FloatArray cos, FloatArray sin) {
+                      IntArray rowStart, IntArray pages, FloatArray cos, FloatArray sin, FloatArray bf16Scale) {
     }
 
     /**
@@ -56,6 +56,10 @@ final class LayerTasks {
             this(new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * 3 * d),
                     new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * d),
                     new FloatArray(maxTokens * inter), new FloatArray(1));
+        }
+
+        Object[] all() {
+            return new Object[] {normed, normed2, qkv, qrot, att, attOut, hidden, unused};
         }
     }
 
@@ -83,6 +87,7 @@ final class LayerTasks {
         for (int l = 0; l < g.layers(); l++) {
             addLayer(tg, graph, "_" + l, family, g, g.layerOf()[l], s);
         }
+        DeviceArrays.freedWithPlan(tg, s.all());
     }
 
     private void addLayer(TaskGraph tg, String graph, String t, Family family, LayerGroup g, IntArray li, Scratch s) {
@@ -113,14 +118,16 @@ final class LayerTasks {
             linear(tg, s, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.hidden(), li, inter, d,
                     NeoXKernels.GELU);
             if (family == Family.FEW) {
-                tg.task("out" + t, NeoXKernels::linear, ctx, s.att(), g.outW(), g.outB(), s.hidden(), g.downW(),
-                        g.downB(), c.x(), c.meta(), li, d, d, inter, 1, linearRows(d), NeoXKernels.ADD_PAIR);
+                tg.task("out" + t, NeoXKernels::linear, ctx, s.att(), g.outW().f32(), g.outW().bf16(), g.outB(),
+                        s.hidden(), g.downW().f32(), g.downW().bf16(), g.downB(), c.x(), c.bf16Scale(), c.meta(), li,
+                        d, d, inter, 1, linearRows(d), NeoXKernels.ADD_PAIR, g.downW().format());
                 grids.fixed(graph + ".out" + t, NeoXKernels.LINEAR_GROUP, linearItems(d));
             } else {
                 linear(tg, s, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.attOut(), li, d, d,
                         NeoXKernels.PLAIN);
-                tg.task("down" + t, NeoXKernels::matmul, ctx, s.hidden(), g.downW(), g.downB(), s.attOut(), c.x(),
-                        c.meta(), li, d, inter, 1, NeoXKernels.ADD_PAIR);
+                tg.task("down" + t, NeoXKernels::matmul, ctx, s.hidden(), g.downW().f32(), g.downW().bf16(),
+                        g.downB(), s.attOut(), c.x(), c.bf16Scale(), c.meta(), li, d, inter, 1, NeoXKernels.ADD_PAIR,
+                        g.downW().format());
                 grids.tiles(graph + ".down" + t, d);
             }
         } else {
@@ -140,13 +147,15 @@ final class LayerTasks {
      * repeat read-only ones, or name {@code unused}: TornadoVM waits forever on a task that names an array it
      * writes twice.
      */
-    private void linear(TaskGraph tg, Scratch s, String graph, String task, Family family, FloatArray x, FloatArray w,
-                        FloatArray b, FloatArray y, IntArray li, int n, int k, int mode) {
+    private void linear(TaskGraph tg, Scratch s, String graph, String task, Family family, FloatArray x,
+                        DeviceMatrix w, FloatArray b, FloatArray y, IntArray li, int n, int k, int mode) {
         if (family == Family.FEW) {
-            tg.task(task, NeoXKernels::linear, ctx, x, w, b, x, w, b, y, c.meta(), li, n, k, 0, 1, linearRows(n), mode);
+            tg.task(task, NeoXKernels::linear, ctx, x, w.f32(), w.bf16(), b, x, w.f32(), w.bf16(), b, y, c.bf16Scale(),
+                    c.meta(), li, n, k, 0, 1, linearRows(n), mode, w.format());
             grids.fixed(graph + "." + task, NeoXKernels.LINEAR_GROUP, linearItems(n));
         } else {
-            tg.task(task, NeoXKernels::matmul, ctx, x, w, b, s.unused(), y, c.meta(), li, n, k, 1, mode);
+            tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.bf16(), b, s.unused(), y, c.bf16Scale(), c.meta(), li,
+                    n, k, 1, mode, w.format());
             grids.tiles(graph + "." + task, n);
         }
     }

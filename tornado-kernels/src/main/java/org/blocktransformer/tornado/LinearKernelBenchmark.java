@@ -2,6 +2,7 @@ package org.blocktransformer.tornado;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import org.blocktransformer.model.weights.Bf16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.Linear;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,7 +22,7 @@ import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 /**
  * JMH: one Linear layer on a TornadoVM device with each kernel family, as the output head runs it (the product and
  * the argmax, token ids back): where the few-token kernel stops paying ({@link LayerTasks#FEW_TOKENS}), and what a
- * launch costs. Shapes are vanilla-410m's: QKV (3072 x 1024), MLP down (1024 x 4096) and the head (50304 x 1024).
+ * launch costs, and what bfloat16 weights save. Shapes are vanilla-410m's: QKV (3072 x 1024), MLP down (1024 x 4096) and the head (50304 x 1024).
  * Run with scripts/jmh-gpu (the JVM must start with TornadoVM; JMH does not fork, so the argfile applies).
  */
 @State(Scope.Benchmark)
@@ -40,6 +41,10 @@ public class LinearKernelBenchmark {
     @Param({"FEW", "MANY"})
     public String family;
 
+    /** Weight storage on the device: float32, or bfloat16 widened in the kernel. */
+    @Param({"f32", "bf16"})
+    public String weights;
+
     /** TornadoVM's "backend:device", or a name match (as {@code --device}); empty: TornadoVM's default. */
     @Param({""})
     public String device;
@@ -53,7 +58,8 @@ public class LinearKernelBenchmark {
         int n = Integer.parseInt(nk[0]);
         int k = Integer.parseInt(nk[1]);
         SplittableRandom r = new SplittableRandom(7);
-        Linear layer = new Linear(new F32Matrix(n, k, random(r, n * k)), random(r, n));
+        F32Matrix w = new F32Matrix(n, k, random(r, n * k));
+        Linear layer = new Linear(weights.equals("bf16") ? Bf16Matrix.of(w) : w, random(r, n));
         var chosen = TornadoDevices.choose(device);
         linear = new TornadoLinearExecutor(layer, chosen, TornadoBackend.MAX_TOKENS);
         linear.load(random(r, tokens * k), 0, tokens);

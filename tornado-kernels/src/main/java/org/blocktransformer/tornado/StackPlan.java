@@ -96,13 +96,14 @@ final class StackPlan implements AutoCloseable {
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, xIn, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages)
                 .task("copy", NeoXKernels::copy, ctx, xIn, x, meta, d)
                 .persistOnDevice(x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages);
+        DeviceArrays.freedWithPlan(in, x);
         grids.perToken("in.copy", Grids.ELEMENTWISE, d);
         graphs.add(in.snapshot());
 
         // The CPU path's rotary tables (angles formed in float32 like the reference), uploaded once.
         Rotary rotary = new Rotary(config);
         LayerTasks.CallArrays call = new LayerTasks.CallArrays(x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages,
-                nonEmpty(rotary.cosTable()), nonEmpty(rotary.sinTable()));
+                nonEmpty(rotary.cosTable()), nonEmpty(rotary.sinTable()), FloatArray.fromArray(NeoXKernels.bf16Scale()));
         LayerTasks tasks = new LayerTasks(config, ctx, call, grids, maxTokens, pageSize, slots);
         Object[] perCall = {x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages};
         LayerGroup[] layerGroups = new LayerGroup[groups];
@@ -119,10 +120,10 @@ final class StackPlan implements AutoCloseable {
             String name = LayerTasks.Family.FEW.prefix + g;
             TaskGraph tg = new TaskGraph(name)
                     .consumeFromDevice("in", perCall)
-                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, call.cos(), call.sin())
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, call.cos(), call.sin(), call.bf16Scale())
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, layerGroups[g].resident());
             tasks.addLayers(tg, name, LayerTasks.Family.FEW, layerGroups[g]);
-            tg.persistOnDevice(perCall).persistOnDevice(call.cos(), call.sin())
+            tg.persistOnDevice(perCall).persistOnDevice(call.cos(), call.sin(), call.bf16Scale())
                     .persistOnDevice(layerGroups[g].resident());
             graphs.add(tg.snapshot());
         }
@@ -132,7 +133,7 @@ final class StackPlan implements AutoCloseable {
             TaskGraph tg = new TaskGraph(name)
                     .consumeFromDevice(g == 0 ? "in" : LayerTasks.Family.MANY.prefix + (g - 1), perCall)
                     .consumeFromDevice(twin, perCall)
-                    .consumeFromDevice(twin, call.cos(), call.sin())
+                    .consumeFromDevice(twin, call.cos(), call.sin(), call.bf16Scale())
                     .consumeFromDevice(twin, layerGroups[g].resident());
             tasks.addLayers(tg, name, LayerTasks.Family.MANY, layerGroups[g]);
             tg.persistOnDevice(perCall);
@@ -142,12 +143,14 @@ final class StackPlan implements AutoCloseable {
         FloatArray finalW = FloatArray.fromArray(weights.finalNorm().weight());
         FloatArray finalB = FloatArray.fromArray(weights.finalNorm().bias());
         IntArray zero = new IntArray(1);
+        FloatArray unused = new FloatArray(1);
         TaskGraph fin = new TaskGraph("out")
                 .consumeFromDevice("in", x, meta)
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, finalW, finalB, zero)
-                .task("ln", NeoXKernels::layerNorm, ctx, x, finalW, finalB, out, finalW, finalB, new FloatArray(1), meta,
+                .task("ln", NeoXKernels::layerNorm, ctx, x, finalW, finalB, out, finalW, finalB, unused, meta,
                         zero, d, (float) config.layerNormEps(), 0, 0)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
+        DeviceArrays.freedWithPlan(fin, unused);
         grids.perToken("out.ln", NeoXKernels.GROUP, NeoXKernels.GROUP);
         graphs.add(fin.snapshot());
 

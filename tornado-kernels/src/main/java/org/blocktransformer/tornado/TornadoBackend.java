@@ -55,5 +55,6 @@ final class TornadoBackend implements ComputeBackend {
         linears.forEach(TornadoLinearExecutor::close);
         stacks.clear();
         linears.clear();
+        TornadoDevices.closed(device);
     }
 }

@@ -5,10 +5,29 @@ import java.util.List;
 import uk.ac.manchester.tornado.api.TornadoBackend;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 
 /** TornadoVM's devices, addressed as "backend:device" indices (as {@code bt devices} lists them) or by name. */
 final class TornadoDevices {
+    /**
+     * Whether a backend on a PTX device has been closed in this JVM. TornadoVM 5.2's PTX runtime computes wrong
+     * results in execution plans made after others were closed (its host-to-device copies start failing with
+     * CUDA_ERROR_INVALID_VALUE and the kernels read stale or zeroed buffers), so a second PTX backend is refused
+     * rather than allowed to generate wrong tokens. OpenCL devices are unaffected.
+     */
+    private static volatile boolean ptxBackendClosed;
+
     private TornadoDevices() {
+    }
+
+    static boolean isPtx(TornadoDevice device) {
+        return device.getTornadoVMBackend() == TornadoVMBackendType.PTX;
+    }
+
+    static void closed(TornadoDevice device) {
+        if (isPtx(device)) {
+            ptxBackendClosed = true;
+        }
     }
 
     /** Null when TornadoVM can run in this JVM, else why not. */
@@ -52,6 +71,11 @@ final class TornadoDevices {
 
     static org.blocktransformer.tornado.TornadoBackend open(String selector) {
         TornadoDevice chosen = choose(selector);
+        if (isPtx(chosen) && ptxBackendClosed) {
+            throw new IllegalStateException("device " + describe(chosen) + ": TornadoVM's PTX backend gives wrong"
+                    + " results once a model has been closed in the same process, and one was; run one model per"
+                    + " process on PTX, or pick an OpenCL device (--device, see `bt devices`)");
+        }
         DeviceCheck.verify(chosen, describe(chosen));
         return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen));
     }

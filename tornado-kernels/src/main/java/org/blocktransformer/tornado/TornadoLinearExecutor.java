@@ -36,30 +36,34 @@ final class TornadoLinearExecutor implements LinearExecutor {
         x = new FloatArray(maxRows * in);
         y = new FloatArray(DeviceArrays.checkedSize((long) maxRows * outFeatures));
         ids = new IntArray(maxRows);
-        FloatArray w = DeviceArrays.of(linear);
+        DeviceMatrix w = DeviceMatrix.of(linear.weight());
+        FloatArray scale = FloatArray.fromArray(NeoXKernels.bf16Scale());
         FloatArray b = DeviceArrays.bias(linear);
         IntArray layer = new IntArray(1);
         KernelContext ctx = new KernelContext();
         // Two graphs as for the stacks: few rows (decoding) and many (prefill); the second uses the first's weights.
         TaskGraph few = new TaskGraph("linear")
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, w, b, layer)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, w.f32(), w.bf16(), scale, b, layer)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta)
-                .task("matmul", NeoXKernels::linear, ctx, x, w, b, x, w, b, y, meta, layer, outFeatures, in, 0, 0,
-                        LayerTasks.linearRows(outFeatures), NeoXKernels.PLAIN)
+                .task("matmul", NeoXKernels::linear, ctx, x, w.f32(), w.bf16(), b, x, w.f32(), w.bf16(), b, y, scale,
+                        meta, layer, outFeatures, in, 0, 0, LayerTasks.linearRows(outFeatures), NeoXKernels.PLAIN,
+                        w.format())
                 .task("argmax", NeoXKernels::argmax, ctx, y, ids, meta, outFeatures)
-                .persistOnDevice(w, b, layer)
+                .persistOnDevice(w.f32(), w.bf16(), scale, b, layer)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y);
         grids.fixed("linear.matmul", NeoXKernels.LINEAR_GROUP, LayerTasks.linearItems(outFeatures));
         grids.perToken("linear.argmax", NeoXKernels.GROUP, NeoXKernels.GROUP);
+        FloatArray unused = new FloatArray(1);
         TaskGraph many = new TaskGraph("linearMany")
-                .consumeFromDevice("linear", w, b, layer)
+                .consumeFromDevice("linear", w.f32(), w.bf16(), scale, b, layer)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta)
-                .task("matmul", NeoXKernels::matmul, ctx, x, w, b, new FloatArray(1), y, meta, layer, outFeatures, in, 0,
-                        NeoXKernels.PLAIN)
+                .task("matmul", NeoXKernels::matmul, ctx, x, w.f32(), w.bf16(), b, unused, y, scale, meta, layer,
+                        outFeatures, in, 0, NeoXKernels.PLAIN, w.format())
                 .task("argmax", NeoXKernels::argmax, ctx, y, ids, meta, outFeatures)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y);
+        DeviceArrays.freedWithPlan(many, unused);
         grids.tiles("linearMany.matmul", outFeatures);
         grids.perToken("linearMany.argmax", NeoXKernels.GROUP, NeoXKernels.GROUP);
         // In family order, so a graph's index in the plan is its family's ordinal.

@@ -12,6 +12,7 @@ import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.neox.Gelu;
 import org.blocktransformer.model.neox.LayerNorm;
 import org.blocktransformer.model.neox.Rotary;
+import org.blocktransformer.model.weights.Bf16Matrix;
 import org.blocktransformer.model.weights.LayerNormWeights;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,6 +30,7 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
  * Each kernel alone in a one-task graph against the CPU path's arithmetic, on fresh random data of awkward sizes.
@@ -237,21 +239,35 @@ class NeoXKernelsTest {
         assertClose("attention", live(want, live * d), live(out.toHeapArray(), live * d), FP32_TOLERANCE);
     }
 
-    /** Both matmul kernels with every epilogue: {@code y = epilogue(a . Wa + ba [, b . Wb + bb | other])}. */
-    @ParameterizedTest(name = "{0} kernel, mode {1}, {2} tokens")
-    @CsvSource({"linear,0,3", "linear,1,11", "linear,2,1", "linear,3,9", "matmul,0,70", "matmul,1,3", "matmul,2,65",
-            "matmul,3,17"})
-    void matmulEpilogues(String kernel, int mode, int tokens) {
+    /**
+     * Both matmul kernels with every epilogue, {@code y = epilogue(a . Wa + ba [, b . Wb + bb | other])}, with
+     * float32 weights and with bfloat16 weights (the reference then uses the widened bfloat16 values, so the
+     * tolerance stays float32's: only the summation order differs).
+     */
+    @ParameterizedTest(name = "{0} kernel, mode {1}, {2} tokens, {3} weights")
+    @CsvSource({"linear,0,3,f32", "linear,1,11,f32", "linear,2,1,f32", "linear,3,9,f32", "matmul,0,70,f32",
+            "matmul,1,3,f32", "matmul,2,65,f32", "matmul,3,17,f32", "linear,3,5,bf16", "linear,1,12,bf16",
+            "matmul,3,19,bf16", "matmul,0,66,bf16"})
+    void matmulEpilogues(String kernel, int mode, int tokens, String weights) {
         SplittableRandom r = new SplittableRandom(mode * 31L + tokens);
         int n = 1025;
         int ka = 37;
         int kb = 29;
         int rows = tokens + 2;
+        boolean bf16 = weights.equals("bf16");
+        int format = bf16 ? NeoXKernels.BF16 : NeoXKernels.F32;
         float[] xa = random(r, rows * ka, 1);
         float[] wa = random(r, 2 * n * ka, 0.2);
         float[] ba = random(r, 2 * n, 0.1);
         float[] xb = random(r, rows * kb, 1);
         float[] wb = random(r, 2 * n * kb, 0.2);
+        // Zeros of both signs, a subnormal and magnitudes far from 1 exercise every branch of the widening.
+        float[] special = {0f, -0f, 1e-40f, -3.5e-39f, 1e-30f, -9.5f, 0.001f, 1.5f};
+        System.arraycopy(special, 0, wa, (n + 7) * ka, special.length);
+        System.arraycopy(special, 0, wb, (n + 9) * kb, special.length);
+        ShortArray wah = bf16 ? bf16(wa) : new ShortArray(1);
+        ShortArray wbh = bf16 ? bf16(wb) : new ShortArray(1);
+        FloatArray scale = FloatArray.fromArray(NeoXKernels.bf16Scale());
         float[] bb = random(r, 2 * n, 0.1);
         float[] other = random(r, rows * n, 1);
         float[] y0 = random(r, rows * n, 1);
@@ -266,15 +282,23 @@ class NeoXKernelsTest {
         FloatArray dbb = FloatArray.fromArray(bb);
         FloatArray dOther = FloatArray.fromArray(other);
         KernelContext ctx = new KernelContext();
+        if (bf16) {
+            // The device sees only the bits; the reference uses their exact values.
+            wa = widened(wah);
+            wb = widened(wbh);
+            dwa = new FloatArray(1);
+            dwb = new FloatArray(1);
+        }
         TaskGraph g = new TaskGraph("t").transferToDevice(DataTransferMode.EVERY_EXECUTION, y, meta, layer, dxa, dwa,
-                dba, dxb, dwb, dbb, dOther);
+                dba, dxb, dwb, dbb, dOther, wah, wbh, scale);
         WorkerGrid grid;
         if (kernel.equals("linear")) {
-            g.task("k", NeoXKernels::linear, ctx, dxa, dwa, dba, dxb, dwb, dbb, y, meta, layer, n, ka,
-                    mode == NeoXKernels.ADD_PAIR ? kb : 0, 1, LayerTasks.linearRows(n), mode);
+            g.task("k", NeoXKernels::linear, ctx, dxa, dwa, wah, dba, dxb, dwb, wbh, dbb, y, scale, meta, layer, n, ka,
+                    mode == NeoXKernels.ADD_PAIR ? kb : 0, 1, LayerTasks.linearRows(n), mode, format);
             grid = grid(LayerTasks.linearItems(n), NeoXKernels.LINEAR_GROUP);
         } else {
-            g.task("k", NeoXKernels::matmul, ctx, dxa, dwa, dba, dOther, y, meta, layer, n, ka, 1, mode);
+            g.task("k", NeoXKernels::matmul, ctx, dxa, dwa, wah, dba, dOther, y, scale, meta, layer, n, ka, 1, mode,
+                    format);
             WorkerGrid2D g2 = new WorkerGrid2D((n + 63) / 64 * NeoXKernels.TILE, (tokens + 63) / 64 * NeoXKernels.TILE);
             g2.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);
             grid = g2;
@@ -299,6 +323,22 @@ class NeoXKernelsTest {
         }
         assertClose(kernel + " mode " + mode, want, y.toHeapArray(), FP32_TOLERANCE);
         assertEquals(want.length, y.getSize());
+    }
+
+    private static ShortArray bf16(float[] w) {
+        ShortArray out = new ShortArray(w.length);
+        for (int i = 0; i < w.length; i++) {
+            out.set(i, Bf16Matrix.fromFloat(w[i]));
+        }
+        return out;
+    }
+
+    private static float[] widened(ShortArray bits) {
+        float[] out = new float[bits.getSize()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Bf16Matrix.toFloat(bits.get(i));
+        }
+        return out;
     }
 
     private static float[] live(float[] a, int n) {

@@ -25,7 +25,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every golden model on the TornadoVM backend: teacher-forced logits within 1e-4 of the CPU backend (block
- * models), and every greedy token of the reference through the full decode loop, alone and batched.
+ * models), and every greedy token of the reference through the full decode loop, alone and batched. With bfloat16
+ * weights the device must match the CPU's bfloat16 path to the same float32 tolerance: both widen the same
+ * bfloat16 values exactly, so only the summation order differs.
  */
 class TornadoGoldenParityTest {
 
@@ -58,6 +60,46 @@ class TornadoGoldenParityTest {
             assertClose(model + " context", expected.contexts(), actual.contexts(), TornadoTestSupport.FP32_TOLERANCE);
             assertClose(model + " logits", expected.logits(), actual.logits(), TornadoTestSupport.FP32_TOLERANCE);
             assertClose(model + " logits vs reference", data.floats("fwd_logits"), actual.logits(), 1e-4);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bt-prefix-l4", "bt-projection-l4"})
+    void bf16LogitsMatchTheCpuBf16Path(String model) {
+        BlockWeights weights = (BlockWeights) Checkpoints.load(golden(model), WeightFormat.BF16);
+        try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"));
+             var device = TornadoTestSupport.backend(); var cpu = new CpuBackend(1)) {
+            int[] ids = ints(data, "fwd_input_ids");
+            int[][] rows = {Arrays.copyOfRange(ids, 0, ids.length / 2), Arrays.copyOfRange(ids, ids.length / 2, ids.length)};
+            var expected = new BlockRunner(weights, cpu).teacherForced(rows);
+            var actual = new BlockRunner(weights, device).teacherForced(rows);
+            assertClose(model + " bf16 context", expected.contexts(), actual.contexts(), TornadoTestSupport.FP32_TOLERANCE);
+            assertClose(model + " bf16 logits", expected.logits(), actual.logits(), TornadoTestSupport.FP32_TOLERANCE);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bt-prefix-l4", "vanilla-neox"})
+    void bf16GreedyTokensMatchTheCpuBf16Path(String model) {
+        assumeTrue(TornadoDevices.unavailableReason() == null, "SKIPPED: " + TornadoDevices.unavailableReason());
+        ModelWeights weights = Checkpoints.load(golden(model), WeightFormat.BF16);
+        String device = System.getProperty("bt.tornado.device", "");
+        try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"))) {
+            List<GenerationRequest> requests = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                requests.add(GenerationRequest.greedy(ints(data, "prompt_" + i), 24));
+            }
+            var options = new EngineOptions(4, Batching.CONTINUOUS, 16L << 20, 1);
+            List<int[]> expected = new ArrayList<>();
+            try (var engine = InferenceEngine.open(weights, options.withBackend("cpu", ""))) {
+                engine.generateAll(requests).forEach(r -> expected.add(r.generatedIds()));
+            }
+            try (var engine = InferenceEngine.open(weights, options.withBackend("tornado", device))) {
+                var results = engine.generateAll(requests);
+                for (int i = 0; i < 4; i++) {
+                    assertArrayEquals(expected.get(i), results.get(i).generatedIds(), model + " bf16 prompt " + i);
+                }
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
  * The GPT-NeoX layer as TornadoVM kernels (JIT-compiled to OpenCL or PTX). Only the arithmetic lives here; the
@@ -31,6 +32,9 @@ public final class NeoXKernels {
     public static final int GELU = 1;
     public static final int ADD = 2;
     public static final int ADD_PAIR = 3;
+    /** Weight storage of the matmul kernels: float32, or bfloat16 bits widened in the kernel. */
+    public static final int F32 = 0;
+    public static final int BF16 = 1;
     /** Longest attention span a work-group holds in local memory. */
     public static final int MAX_SPAN = 2048;
 
@@ -110,9 +114,10 @@ public final class NeoXKernels {
      * {@link #TOKENS} tokens in registers; the partial sums meet in a tree in local memory. Token tiles repeat
      * over the weights, which the caches then serve. The launch is {@code ceil(n / rows)} work-groups whatever T.
      */
-    public static void linear(KernelContext ctx, FloatArray xa, FloatArray wa, FloatArray ba, FloatArray xb,
-                              FloatArray wb, FloatArray bb, FloatArray y, IntArray meta, IntArray layer, int n, int ka,
-                              int kb, int layered, int rows, int mode) {
+    public static void linear(KernelContext ctx, FloatArray xa, FloatArray wa, ShortArray wah, FloatArray ba,
+                              FloatArray xb, FloatArray wb, ShortArray wbh, FloatArray bb, FloatArray y,
+                              FloatArray bf16Scale, IntArray meta, IntArray layer, int n, int ka, int kb, int layered,
+                              int rows, int mode, int format) {
         int lid = ctx.localIdx;
         int per = LINEAR_GROUP / rows;
         int part = lid % per;
@@ -137,7 +142,7 @@ public final class NeoXKernels {
             int r7 = TornadoMath.min(t0 + 7, last);
             float a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
             for (int c = part; c < ka; c += per) {
-                float w = wa.get(waOff + c);
+                float w = weight(wa, wah, bf16Scale, format, waOff + c);
                 a0 += w * xa.get(r0 * ka + c);
                 a1 += w * xa.get(r1 * ka + c);
                 a2 += w * xa.get(r2 * ka + c);
@@ -149,7 +154,7 @@ public final class NeoXKernels {
             }
             float b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0;
             for (int c = part; c < kb; c += per) {
-                float w = wb.get(wbOff + c);
+                float w = weight(wb, wbh, bf16Scale, format, wbOff + c);
                 b0 += w * xb.get(r0 * kb + c);
                 b1 += w * xb.get(r1 * kb + c);
                 b2 += w * xb.get(r2 * kb + c);
@@ -212,8 +217,9 @@ public final class NeoXKernels {
      * item a 4 x 4 block in registers, over k in steps of 16 staged in local memory: 256 multiply-adds per item
      * between barriers, where {@link #linear} does about one per load.
      */
-    public static void matmul(KernelContext ctx, FloatArray x, FloatArray w, FloatArray bias, FloatArray other,
-                              FloatArray y, IntArray meta, IntArray layer, int n, int k, int layered, int mode) {
+    public static void matmul(KernelContext ctx, FloatArray x, FloatArray w, ShortArray wh, FloatArray bias,
+                              FloatArray other, FloatArray y, FloatArray bf16Scale, IntArray meta, IntArray layer,
+                              int n, int k, int layered, int mode, int format) {
         int tx = ctx.localIdx;
         int ty = ctx.localIdy;
         int col0 = ctx.groupIdx * BLOCK;
@@ -240,7 +246,7 @@ public final class NeoXKernels {
                 }
                 float wv = 0;
                 if (col0 + r < n && c < k) {
-                    wv = w.get(wOff + (col0 + r) * k + c);
+                    wv = weight(w, wh, bf16Scale, format, wOff + (col0 + r) * k + c);
                 }
                 xs[r * (TILE + 1) + idx % TILE] = xv;
                 ws[r * (TILE + 1) + idx % TILE] = wv;
@@ -295,6 +301,37 @@ public final class NeoXKernels {
         finish(y, bias, other, bOff, n, tokens, t0 + 3, j + TILE, a31, mode);
         finish(y, bias, other, bOff, n, tokens, t0 + 3, j + 2 * TILE, a32, mode);
         finish(y, bias, other, bOff, n, tokens, t0 + 3, j + 3 * TILE, a33, mode);
+    }
+
+    /**
+     * Weight {@code i} of a matrix stored as float32 in {@code wf} or, with {@code format} = {@link #BF16}, as
+     * bfloat16 bits in {@code wh}, widened exactly: {@code (1.m) * 2^(e - 127)} as the integer {@code 128 + m}
+     * times {@code bf16Scale[e] = 2^(e - 134)} (see {@link #bf16Scale()}). Bit reinterpretation (as_float) is not
+     * available in TornadoVM kernels; the table and two multiplies are.
+     */
+    private static float weight(FloatArray wf, ShortArray wh, FloatArray bf16Scale, int format, int i) {
+        if (format == BF16) {
+            int u = wh.get(i) & 0xFFFF;
+            int e = (u >> 7) & 0xFF;
+            int m = e == 0 ? u & 0x7F : (u & 0x7F) + 128;
+            float v = m * bf16Scale.get(e);
+            return u >= 0x8000 ? -v : v;
+        }
+        return wf.get(i);
+    }
+
+    /**
+     * The table {@link #weight} multiplies by: {@code 2^(e - 134)} for exponent bits e, and {@code 2^-133} for
+     * e = 0 (subnormals: {@code 0.m * 2^-126}). Exponent 255 (infinities, NaN) is not representable this way;
+     * the loader's weights never hold one.
+     */
+    public static float[] bf16Scale() {
+        float[] s = new float[256];
+        s[0] = Math.scalb(1.0f, -133);
+        for (int e = 1; e < 256; e++) {
+            s[e] = Math.scalb(1.0f, e - 134);
+        }
+        return s;
     }
 
     /** Output (t, j) of {@link #matmul}, if it exists: bias, then the epilogue. */
