@@ -51,10 +51,14 @@ final class TornadoBackend implements ComputeBackend {
 
     @Override
     public synchronized void close() {
+        // Only a backend that ran a model counts against PTX (see TornadoDevices): opening one just to check the
+        // device, as `bt bench` does, and its self-test leave later plans correct.
+        if (!stacks.isEmpty() || !linears.isEmpty()) {
+            TornadoDevices.closed(device);
+        }
         stacks.forEach(TornadoStackExecutor::close);
         linears.forEach(TornadoLinearExecutor::close);
         stacks.clear();
         linears.clear();
-        TornadoDevices.closed(device);
     }
 }
