@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.model.backend.DeviceException;
 
 /** Turns an exception into the one line the user sees. */
 final class Errors {
@@ -17,6 +18,7 @@ final class Errors {
         return !(c instanceof CliException
                 || c instanceof CheckpointException
                 || c instanceof IllegalArgumentException
+                || c instanceof DeviceException
                 || c instanceof IOException
                 || c instanceof OutOfMemoryError);
     }
@@ -28,6 +30,7 @@ final class Errors {
             case CliException e -> msg;
             case CheckpointException e -> msg;
             case IllegalArgumentException e -> msg;
+            case DeviceException e -> msg;
             case NoSuchFileException e -> "file not found: " + msg;
             case AccessDeniedException e -> "permission denied: " + msg;
             case IOException e -> "I/O error: " + msg;

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.blocktransformer.model.backend.DeviceException;
 import org.blocktransformer.model.engine.Batching;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.weights.WeightFormat;
@@ -329,6 +330,16 @@ class GenerateCommandTest {
         assertTrue(r.err().startsWith("error: internal error: java.lang.IllegalStateException: kernel exploded\n"
                 + "Run again with --verbose"), r.err());
         assertFalse(r.err().contains("\tat "));
+    }
+
+    @Test
+    void deviceFailuresAreShownAsTheirMessage() {
+        services.generatorFailure = new DeviceException("out of device memory on GPU X in task graph 'g0': 4 GB"
+                + " requested (lower the batch size)");
+        CliRun r = bt("generate", "--model", "tiny-vanilla", "--prompt-ids", "1", "--max-new-tokens", "1");
+        assertEquals(1, r.code());
+        assertEquals("error: out of device memory on GPU X in task graph 'g0': 4 GB requested (lower the batch size)",
+                r.err().strip());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.blocktransformer.tornado;
 
 import java.util.SplittableRandom;
+import org.blocktransformer.model.backend.DeviceException;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.Linear;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -18,7 +19,7 @@ final class DeviceCheck {
     private DeviceCheck() {
     }
 
-    /** @throws IllegalStateException naming the device and what went wrong */
+    /** @throws DeviceException naming the device and what went wrong */
     static void verify(TornadoDevice device, String description) {
         SplittableRandom r = new SplittableRandom(20261127);
         float[] w = random(r, OUT * IN);
@@ -77,8 +78,8 @@ final class DeviceCheck {
         return null;
     }
 
-    private static IllegalStateException refused(String description, String what, Throwable cause) {
-        return new IllegalStateException("device " + description + " failed its self-test: " + what
+    private static DeviceException refused(String description, String what, Throwable cause) {
+        return new DeviceException("device " + description + " failed its self-test: " + what
                 + ". Pick another device (--device, see `bt devices`) or use --backend cpu", cause);
     }
 

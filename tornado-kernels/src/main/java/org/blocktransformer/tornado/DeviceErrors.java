@@ -1,5 +1,7 @@
 package org.blocktransformer.tornado;
 
+import org.blocktransformer.model.backend.DeviceException;
+
 /** Turns TornadoVM's failures into messages that name the device and the task graph, and say what to do. */
 final class DeviceErrors {
     private DeviceErrors() {
@@ -9,15 +11,15 @@ final class DeviceErrors {
         String type = e.getClass().getSimpleName();
         String message = e.getMessage() == null ? type : e.getMessage().replaceAll("\u001B\\[[0-9;]*m", "").trim();
         if (type.contains("OutOfMemory")) {
-            return new IllegalStateException("out of device memory on " + device + " in task graph '" + graph + "': "
+            return new DeviceException("out of device memory on " + device + " in task graph '" + graph + "': "
                     + message + " (TornadoVM's limit is -Dtornado.device.memory, BT_DEVICE_MEMORY for scripts/bt-tornado;"
                     + " or lower the batch size or cache memory)", e);
         }
         if (type.contains("Bailout") || type.contains("Compil") || type.contains("Build")) {
-            return new IllegalStateException("kernel build failed on " + device + " in task graph '" + graph + "': "
+            return new DeviceException("kernel build failed on " + device + " in task graph '" + graph + "': "
                     + message, e);
         }
-        return new IllegalStateException("TornadoVM failed on " + device + " in task graph '" + graph + "': " + type
+        return new DeviceException("TornadoVM failed on " + device + " in task graph '" + graph + "': " + type
                 + ": " + message, e);
     }
 }

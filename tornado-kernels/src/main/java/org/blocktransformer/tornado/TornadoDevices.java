@@ -2,6 +2,7 @@ package org.blocktransformer.tornado;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.blocktransformer.model.backend.DeviceException;
 import uk.ac.manchester.tornado.api.TornadoBackend;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -72,7 +73,7 @@ final class TornadoDevices {
     static org.blocktransformer.tornado.TornadoBackend open(String selector) {
         TornadoDevice chosen = choose(selector);
         if (isPtx(chosen) && ptxBackendClosed) {
-            throw new IllegalStateException("device " + describe(chosen) + ": TornadoVM's PTX backend gives wrong"
+            throw new DeviceException("device " + describe(chosen) + ": TornadoVM's PTX backend gives wrong"
                     + " results once a model has been closed in the same process, and one was; run one model per"
                     + " process on PTX, or pick an OpenCL device (--device, see `bt devices`)");
         }
