@@ -1,15 +1,18 @@
 package org.blocktransformer.tornado;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.backend.DeviceException;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.Linear;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
 /**
- * A short self-test run when a device is opened: a small Linear layer through both kernel families and the argmax,
- * against the same arithmetic in plain Java. A device or TornadoVM backend that builds kernels but computes wrong
- * results (seen with TornadoVM's PTX backend) is refused with a clear message instead of generating wrong tokens.
+ * A short self-test run when a device is opened: a small Linear layer through both kernel families, the argmax and
+ * the top-k selection, against the same arithmetic in plain Java. A device or TornadoVM backend that builds kernels
+ * but computes wrong results (seen with TornadoVM's PTX backend) is refused with a clear message instead of
+ * generating wrong tokens.
  */
 final class DeviceCheck {
     private static final int IN = 40;
@@ -52,6 +55,16 @@ final class DeviceCheck {
             float[] x = random(r, rows * IN);
             float[] got = exec.apply(x, rows);
             int[] ids = exec.argmax(x, rows);
+            int[] k = new int[rows];
+            Arrays.fill(k, 3);
+            Candidates[] top = exec.topK(x, rows, k);
+            for (int t = 0; t < rows; t++) {
+                Candidates want = Candidates.of(got, t * OUT, OUT, 3);
+                if (top[t] == null || !Arrays.equals(want.ids(), top[t].ids())) {
+                    return "top-3 selection gave " + (top[t] == null ? "nothing" : Arrays.toString(top[t].ids()))
+                            + " where " + Arrays.toString(want.ids()) + " was expected (row " + t + ")";
+                }
+            }
             for (int t = 0; t < rows; t++) {
                 int best = 0;
                 double bestValue = Double.NEGATIVE_INFINITY;

@@ -1,5 +1,6 @@
 package org.blocktransformer.tornado;
 
+import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.backend.LinearExecutor;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
@@ -13,16 +14,25 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * A Linear layer on the device (expansion, projection, output head). Greedy decoding runs the argmax there too,
- * so only one id per row comes back; {@link #apply} brings the outputs back on demand.
+ * A Linear layer on the device (expansion, projection, output head). Token selection runs there too: greedy
+ * decoding brings back one id per row, top-k sampling only the candidates ({@link #topK}); {@link #apply} brings
+ * the outputs back on demand.
  */
 final class TornadoLinearExecutor implements LinearExecutor {
+    /** Most candidates a row's top-k brings back (ties included); a larger top-k takes the row's logits instead. */
+    static final int TOP_K_CAP = 256;
+
     private final int in;
     private final int outFeatures;
     private final int maxRows;
     private final FloatArray x;
     private final FloatArray y;
     private final IntArray ids;
+    /** Per row: its top-k, or 0 (greedy rows and plain products); sent with every call. */
+    private final IntArray topK;
+    private final IntArray candIds;
+    private final FloatArray candLogits;
+    private final IntArray candCount;
     private final IntArray meta = new IntArray(4);
     private final Grids grids = new Grids();
     private final TornadoExecutionPlan plan;
@@ -36,6 +46,10 @@ final class TornadoLinearExecutor implements LinearExecutor {
         x = new FloatArray(maxRows * in);
         y = new FloatArray(DeviceArrays.checkedSize((long) maxRows * outFeatures));
         ids = new IntArray(maxRows);
+        topK = new IntArray(maxRows);
+        candIds = new IntArray(maxRows * TOP_K_CAP);
+        candLogits = new FloatArray(maxRows * TOP_K_CAP);
+        candCount = new IntArray(maxRows);
         DeviceMatrix w = DeviceMatrix.of(linear.weight());
         FloatArray scale = FloatArray.fromArray(NeoXKernels.bf16Scale());
         FloatArray b = DeviceArrays.bias(linear);
@@ -44,28 +58,30 @@ final class TornadoLinearExecutor implements LinearExecutor {
         // Two graphs as for the stacks: few rows (decoding) and many (prefill); the second uses the first's weights.
         TaskGraph few = new TaskGraph("linear")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, w.f32(), w.bf16(), scale, b, layer)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta, topK)
                 .task("matmul", NeoXKernels::linear, ctx, x, w.f32(), w.bf16(), b, x, w.f32(), w.bf16(), b, y, scale,
                         meta, layer, outFeatures, in, 0, 0, LayerTasks.linearRows(outFeatures), NeoXKernels.PLAIN,
                         w.format())
-                .task("argmax", NeoXKernels::argmax, ctx, y, ids, meta, outFeatures)
+                .task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta,
+                        outFeatures, TOP_K_CAP)
                 .persistOnDevice(w.f32(), w.bf16(), scale, b, layer)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
-                .transferToHost(DataTransferMode.UNDER_DEMAND, y);
+                .transferToHost(DataTransferMode.UNDER_DEMAND, y, candIds, candLogits, candCount);
         grids.fixed("linear.matmul", NeoXKernels.LINEAR_GROUP, LayerTasks.linearItems(outFeatures));
-        grids.perToken("linear.argmax", NeoXKernels.GROUP, NeoXKernels.GROUP);
+        grids.perToken("linear.selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
         FloatArray unused = new FloatArray(1);
         TaskGraph many = new TaskGraph("linearMany")
                 .consumeFromDevice("linear", w.f32(), w.bf16(), scale, b, layer)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta, topK)
                 .task("matmul", NeoXKernels::matmul, ctx, x, w.f32(), w.bf16(), b, unused, y, scale, meta, layer,
                         outFeatures, in, 0, NeoXKernels.PLAIN, w.format())
-                .task("argmax", NeoXKernels::argmax, ctx, y, ids, meta, outFeatures)
+                .task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta,
+                        outFeatures, TOP_K_CAP)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
-                .transferToHost(DataTransferMode.UNDER_DEMAND, y);
+                .transferToHost(DataTransferMode.UNDER_DEMAND, y, candIds, candLogits, candCount);
         DeviceArrays.freedWithPlan(many, unused);
         grids.tiles("linearMany.matmul", outFeatures);
-        grids.perToken("linearMany.argmax", NeoXKernels.GROUP, NeoXKernels.GROUP);
+        grids.perToken("linearMany.selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
         // In family order, so a graph's index in the plan is its family's ordinal.
         plan = new TornadoExecutionPlan(few.snapshot(), many.snapshot());
         plan.withDevice(device);
@@ -128,6 +144,39 @@ final class TornadoLinearExecutor implements LinearExecutor {
             execute(input, r0, n);
             for (int i = 0; i < n; i++) {
                 result[r0 + i] = ids.get(i);
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public synchronized Candidates[] topK(float[] input, int rows, int[] k) {
+        Candidates[] result = new Candidates[rows];
+        for (int r0 = 0; r0 < rows; r0 += maxRows) {
+            int n = Math.min(maxRows, rows - r0);
+            for (int i = 0; i < n; i++) {
+                int kk = k[r0 + i];
+                topK.set(i, kk > 0 && kk < outFeatures && kk <= TOP_K_CAP ? kk : 0);
+            }
+            try {
+                execute(input, r0, n).transferToHost(candIds, candLogits, candCount);
+            } finally {
+                for (int i = 0; i < n; i++) {
+                    topK.set(i, 0);
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                int kk = k[r0 + i];
+                int count = candCount.get(i);
+                if (kk > 0 && kk < outFeatures && kk <= TOP_K_CAP && count >= 0) {
+                    int[] cIds = new int[count];
+                    float[] cLogits = new float[count];
+                    for (int j = 0; j < count; j++) {
+                        cIds[j] = candIds.get(i * TOP_K_CAP + j);
+                        cLogits[j] = candLogits.get(i * TOP_K_CAP + j);
+                    }
+                    result[r0 + i] = new Candidates(cIds, cLogits);
+                }
             }
         }
         return result;

@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.neox.Gelu;
 import org.blocktransformer.model.neox.LayerNorm;
 import org.blocktransformer.model.neox.Rotary;
+import org.blocktransformer.model.runtime.Sampler;
 import org.blocktransformer.model.weights.Bf16Matrix;
 import org.blocktransformer.model.weights.LayerNormWeights;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
@@ -323,6 +325,66 @@ class NeoXKernelsTest {
         }
         assertClose(kernel + " mode " + mode, want, y.toHeapArray(), FP32_TOLERANCE);
         assertEquals(want.length, y.getSize());
+    }
+
+    /**
+     * Token selection: each live row's argmax (first on ties) and, for rows with a top-k, exactly the candidates the
+     * host selects (ties included, index order); a row whose ties exceed the buffer says so (-1); rows past the live
+     * count are left alone.
+     */
+    @Test
+    void selectFindsArgmaxAndTopKCandidates() {
+        int n = 1003;
+        int cap = 40;
+        int[] ks = {0, 1, 5, 37, 17, 3, 9};
+        int rows = ks.length;
+        int live = rows - 1;
+        SplittableRandom r = new SplittableRandom(5);
+        float[] logits = new float[rows * n];
+        for (int i = 0; i < logits.length; i++) {
+            // Few distinct values in places: ties at the k-th largest and at the maximum.
+            logits[i] = r.nextInt(4) == 0 ? r.nextInt(7) : (float) (2 * r.nextGaussian());
+        }
+        // Row 4: 60 copies of its largest value, more than cap candidates for any k.
+        for (int i = 0; i < 60; i++) {
+            logits[4 * n + 11 * i] = 50f;
+        }
+        FloatArray y = FloatArray.fromArray(logits);
+        IntArray topK = IntArray.fromArray(ks);
+        IntArray ids = new IntArray(rows);
+        ids.init(-7);
+        IntArray candIds = new IntArray(rows * cap);
+        FloatArray candLogits = new FloatArray(rows * cap);
+        IntArray candCount = new IntArray(rows);
+        candCount.init(-7);
+        IntArray meta = IntArray.fromElements(live);
+        KernelContext ctx = new KernelContext();
+        TaskGraph g = new TaskGraph("t")
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, y, topK, ids, candIds, candLogits, candCount, meta)
+                .task("k", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta, n, cap)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, candIds, candLogits, candCount);
+        run(g, "k", grid((long) rows * NeoXKernels.GROUP, NeoXKernels.GROUP));
+
+        for (int row = 0; row < live; row++) {
+            assertEquals(Sampler.argmax(logits, row * n, n), ids.get(row), "argmax of row " + row);
+            if (ks[row] == 0) {
+                assertEquals(-7, candCount.get(row), "row " + row + " has no top-k");
+                continue;
+            }
+            Candidates want = Candidates.of(logits, row * n, n, ks[row]);
+            if (want.size() > cap) {
+                assertEquals(-1, candCount.get(row), "row " + row + ": " + want.size() + " candidates");
+                continue;
+            }
+            assertEquals(want.size(), candCount.get(row), "candidates of row " + row);
+            for (int j = 0; j < want.size(); j++) {
+                assertEquals(want.ids()[j], candIds.get(row * cap + j), "row " + row + " candidate " + j);
+                assertEquals(want.logits()[j], candLogits.get(row * cap + j), "row " + row + " candidate " + j);
+            }
+        }
+        assertEquals(-1, candCount.get(4), "the row of ties says it overflowed");
+        assertEquals(-7, ids.get(live), "rows past the live count are left alone");
+        assertEquals(-7, candCount.get(live));
     }
 
     private static ShortArray bf16(float[] w) {

@@ -16,6 +16,7 @@ import org.blocktransformer.model.engine.Batching;
 import org.blocktransformer.model.engine.EngineOptions;
 import org.blocktransformer.model.engine.InferenceEngine;
 import org.blocktransformer.model.generate.GenerationRequest;
+import org.blocktransformer.model.generate.SamplingParams;
 import org.blocktransformer.model.runtime.BlockRunner;
 import org.blocktransformer.model.weights.BlockWeights;
 import org.blocktransformer.model.weights.ModelWeights;
@@ -98,6 +99,37 @@ class TornadoGoldenParityTest {
                 var results = engine.generateAll(requests);
                 for (int i = 0; i < 4; i++) {
                     assertArrayEquals(expected.get(i), results.get(i).generatedIds(), model + " bf16 prompt " + i);
+                }
+            }
+        }
+    }
+
+    /**
+     * Sampled generation, the top-k rows from the device's candidates and the others from whole logits: the same
+     * tokens as the CPU backend draws (the same seeds; the logits agree to 1e-4, far from any draw's boundary here).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"bt-prefix-l4", "vanilla-neox"})
+    void sampledTokensMatchTheCpu(String model) {
+        assumeTrue(TornadoDevices.unavailableReason() == null, "SKIPPED: " + TornadoDevices.unavailableReason());
+        ModelWeights weights = Checkpoints.load(golden(model), WeightFormat.F32);
+        String device = System.getProperty("bt.tornado.device", "");
+        try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"))) {
+            SamplingParams[] sampling = {SamplingParams.sample(0.9, 5, 1, 11), SamplingParams.sample(1.2, 40, 0.9, 12),
+                    SamplingParams.sample(0.8, 0, 0.95, 13), SamplingParams.sample(1.0, 1, 1, 14)};
+            List<GenerationRequest> requests = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                requests.add(new GenerationRequest(ints(data, "prompt_" + i), 24, sampling[i], false));
+            }
+            var options = new EngineOptions(4, Batching.CONTINUOUS, 16L << 20, 1);
+            List<int[]> expected = new ArrayList<>();
+            try (var engine = InferenceEngine.open(weights, options.withBackend("cpu", ""))) {
+                engine.generateAll(requests).forEach(r -> expected.add(r.generatedIds()));
+            }
+            try (var engine = InferenceEngine.open(weights, options.withBackend("tornado", device))) {
+                var results = engine.generateAll(requests);
+                for (int i = 0; i < 4; i++) {
+                    assertArrayEquals(expected.get(i), results.get(i).generatedIds(), model + " " + sampling[i]);
                 }
             }
         }

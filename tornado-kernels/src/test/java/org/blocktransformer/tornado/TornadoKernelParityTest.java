@@ -2,8 +2,10 @@ package org.blocktransformer.tornado;
 
 import static org.blocktransformer.tornado.TornadoTestSupport.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.SplittableRandom;
+import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.cache.CacheTable;
@@ -53,8 +55,26 @@ class TornadoKernelParityTest {
         float[] x = TornadoTestSupport.random(r, rows * in, 1);
         var c = cpu.linear(layer);
         var g = device.linear(layer);
-        assertClose("linear", c.apply(x, rows), g.apply(x, rows), TornadoTestSupport.FP32_TOLERANCE);
+        float[] y = g.apply(x, rows);
+        assertClose("linear", c.apply(x, rows), y, TornadoTestSupport.FP32_TOLERANCE);
         assertArrayEquals(c.argmax(x, rows), g.argmax(x, rows), "argmax");
+        // Top-k candidates: exactly those of the device's own outputs; k = 0 rows and k beyond the buffer get none.
+        int[] k = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            k[i] = out == 1 ? 0 : new int[] {0, 1, 3, out - 1, TornadoLinearExecutor.TOP_K_CAP + 1}[i % 5];
+        }
+        Candidates[] got = g.topK(x, rows, k);
+        for (int i = 0; i < rows; i++) {
+            boolean held = k[i] > 0 && k[i] < out && k[i] <= TornadoLinearExecutor.TOP_K_CAP;
+            Candidates want = held ? Candidates.of(y, i * out, out, k[i]) : null;
+            if (want == null || want.size() > TornadoLinearExecutor.TOP_K_CAP) {
+                assertNull(got[i], "row " + i + ", k " + k[i]);
+            } else {
+                assertArrayEquals(want.ids(), got[i].ids(), "top-" + k[i] + " ids of row " + i);
+                assertArrayEquals(want.logits(), got[i].logits(), "top-" + k[i] + " values of row " + i);
+            }
+        }
+        assertArrayEquals(c.argmax(x, rows), g.argmax(x, rows), "argmax after a top-k call");
     }
 
     @ParameterizedTest(name = "d={0} heads={1} inter={2} layers={3} parallel={4}")

@@ -29,4 +29,22 @@ public interface LinearExecutor {
         }
         return ids;
     }
+
+    /**
+     * For each row with {@code 0 < k[r] < outFeatures()}, its top-{@code k[r]} {@link Candidates} (null for other
+     * rows): top-k sampling through the output head. A device backend selects them where the logits are, so only
+     * the candidates cross the bus; it may return null for a row whose candidates it cannot hold (ties), and the
+     * caller then takes that row's logits from {@link #apply}.
+     */
+    default Candidates[] topK(float[] x, int rows, int[] k) {
+        float[] y = apply(x, rows);
+        int n = outFeatures();
+        Candidates[] out = new Candidates[rows];
+        for (int r = 0; r < rows; r++) {
+            if (k[r] > 0 && k[r] < n) {
+                out[r] = Candidates.of(y, r * n, n, k[r]);
+            }
+        }
+        return out;
+    }
 }

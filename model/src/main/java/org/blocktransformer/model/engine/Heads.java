@@ -2,11 +2,13 @@ package org.blocktransformer.model.engine;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.backend.LinearExecutor;
 
 /**
  * Turns final hidden states into next tokens through the output head: greedy rows by the backend's argmax (on a
- * GPU only their ids come back), sampled rows from their logits with each sequence's own sampler.
+ * GPU only their ids come back), top-k rows from the candidates the backend selects (on a GPU only those come
+ * back), other sampled rows from their whole logits; every sampled row with its sequence's own sampler.
  */
 final class Heads {
     private Heads() {
@@ -30,11 +32,32 @@ final class Heads {
                 out[greedy.get(k)] = ids[k];
             }
         }
-        if (!sampled.isEmpty()) {
-            float[] logits = head.apply(gather(hidden, d, sampled, rowOf), sampled.size());
-            int vocab = head.outFeatures();
-            for (int k = 0; k < sampled.size(); k++) {
-                int i = sampled.get(k);
+        int vocab = head.outFeatures();
+        List<Integer> limited = new ArrayList<>();
+        List<Integer> whole = new ArrayList<>();
+        for (int i : sampled) {
+            int k = seqs.get(i).request.sampling().topK();
+            (k > 0 && k < vocab ? limited : whole).add(i);
+        }
+        if (!limited.isEmpty()) {
+            int[] ks = new int[limited.size()];
+            for (int j = 0; j < ks.length; j++) {
+                ks[j] = seqs.get(limited.get(j)).request.sampling().topK();
+            }
+            Candidates[] candidates = head.topK(gather(hidden, d, limited, rowOf), limited.size(), ks);
+            for (int j = 0; j < ks.length; j++) {
+                int i = limited.get(j);
+                if (candidates[j] != null) {
+                    out[i] = seqs.get(i).sampler.next(candidates[j]);
+                } else {
+                    whole.add(i);
+                }
+            }
+        }
+        if (!whole.isEmpty()) {
+            float[] logits = head.apply(gather(hidden, d, whole, rowOf), whole.size());
+            for (int k = 0; k < whole.size(); k++) {
+                int i = whole.get(k);
                 out[i] = seqs.get(i).sampler.next(logits, k * vocab, vocab);
             }
         }

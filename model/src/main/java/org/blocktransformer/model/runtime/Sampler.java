@@ -2,6 +2,7 @@ package org.blocktransformer.model.runtime;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.generate.SamplingParams;
 
 /**
@@ -13,6 +14,8 @@ public final class Sampler {
     private final SplittableRandom random;
     private double[] probs = new double[0];
     private Integer[] order = new Integer[0];
+    /** 0, 1, 2, ...: the ids when every output is a candidate. */
+    private int[] every = new int[0];
 
     public Sampler(SamplingParams params) {
         this.params = params;
@@ -36,55 +39,74 @@ public final class Sampler {
         if (params.isGreedy()) {
             return argmax(logits, offset, vocab);
         }
-        if (probs.length < vocab) {
-            probs = new double[vocab];
+        if (params.topK() > 0 && params.topK() < vocab) {
+            return next(Candidates.of(logits, offset, vocab, params.topK()));
+        }
+        if (every.length < vocab) {
+            every = new int[vocab];
+            for (int i = 0; i < vocab; i++) {
+                every[i] = i;
+            }
+        }
+        return draw(every, logits, offset, vocab);
+    }
+
+    /**
+     * The next token of a top-k sequence from its row's {@link Candidates} (which a device backend selects where
+     * the logits are): the same token as {@link #next(float[], int, int)} on the whole row, since every other
+     * output has probability zero.
+     */
+    public int next(Candidates candidates) {
+        return draw(candidates.ids(), candidates.logits(), 0, candidates.size());
+    }
+
+    /**
+     * Samples among {@code count} outputs, ids {@code ids[j]} (ascending) with values {@code logits[offset + j]}:
+     * softmax at the temperature, then top-p, then one uniform draw.
+     */
+    private int draw(int[] ids, float[] logits, int offset, int count) {
+        if (probs.length < count) {
+            probs = new double[count];
         }
         double inv = 1.0 / params.temperature();
-        float kthLargest = Float.NEGATIVE_INFINITY;
-        if (params.topK() > 0 && params.topK() < vocab) {
-            float[] copy = Arrays.copyOfRange(logits, offset, offset + vocab);
-            Arrays.sort(copy);
-            kthLargest = copy[vocab - params.topK()];
-        }
         double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) {
-            max = Math.max(max, logits[offset + i]);
+        for (int j = 0; j < count; j++) {
+            max = Math.max(max, logits[offset + j]);
         }
         double sum = 0;
-        for (int i = 0; i < vocab; i++) {
-            float l = logits[offset + i];
-            double p = l < kthLargest ? 0 : Math.exp((l - max) * inv);
-            probs[i] = p;
+        for (int j = 0; j < count; j++) {
+            double p = Math.exp((logits[offset + j] - max) * inv);
+            probs[j] = p;
             sum += p;
         }
         double u = random.nextDouble();
         if (params.topP() < 1) {
-            return sampleNucleus(vocab, sum, u);
+            return sampleNucleus(ids, count, sum, u);
         }
         double target = u * sum;
         double acc = 0;
         int last = 0;
-        for (int i = 0; i < vocab; i++) {
-            if (probs[i] > 0) {
-                acc += probs[i];
-                last = i;
+        for (int j = 0; j < count; j++) {
+            if (probs[j] > 0) {
+                acc += probs[j];
+                last = ids[j];
                 if (acc > target) {
-                    return i;
+                    return ids[j];
                 }
             }
         }
         return last;
     }
 
-    /** Samples among the most probable tokens whose probability mass first reaches top-p. */
-    private int sampleNucleus(int vocab, double sum, double u) {
-        if (order.length < vocab) {
-            order = new Integer[vocab];
+    /** Samples among the most probable outputs whose probability mass first reaches top-p. */
+    private int sampleNucleus(int[] ids, int count, double sum, double u) {
+        if (order.length < count) {
+            order = new Integer[count];
         }
         int n = 0;
-        for (int i = 0; i < vocab; i++) {
-            if (probs[i] > 0) {
-                order[n++] = i;
+        for (int j = 0; j < count; j++) {
+            if (probs[j] > 0) {
+                order[n++] = j;
             }
         }
         // Stable sort by probability, descending; ties keep index order.
@@ -104,9 +126,9 @@ public final class Sampler {
         for (int i = 0; i < keep; i++) {
             acc += probs[order[i]];
             if (acc > target) {
-                return order[i];
+                return ids[order[i]];
             }
         }
-        return order[keep - 1];
+        return ids[order[keep - 1]];
     }
 }

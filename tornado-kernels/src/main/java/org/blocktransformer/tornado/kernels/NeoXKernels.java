@@ -501,19 +501,29 @@ public final class NeoXKernels {
         }
     }
 
-    /** Index of the largest of each row's n values (first on ties): one work-group per row. */
-    public static void argmax(KernelContext ctx, FloatArray y, IntArray ids, IntArray meta, int n) {
+    /**
+     * Token selection at the output head, one work-group per row of n logits: the index of the largest (first on
+     * ties) into {@code ids}; and for rows with {@code topK[r] = k > 0}, the top-k candidates - every logit at least
+     * the k-th largest, ties included, in index order - into {@code candIds} / {@code candLogits} (row r at {@code
+     * r * cap}) with their number in {@code candCount[r]} (-1: more than {@code cap}). The k-th largest is found by
+     * walking down the distinct values (each step: the largest value below the last, and how many equal it), at
+     * most k passes over the row; values are compared, never computed, so the candidates are exact.
+     */
+    public static void selectTokens(KernelContext ctx, FloatArray y, IntArray topK, IntArray ids, IntArray candIds,
+                              FloatArray candLogits, IntArray candCount, IntArray meta, int n, int cap) {
         int r = ctx.groupIdx;
         int lid = ctx.localIdx;
         float[] best = ctx.allocateFloatLocalArray(GROUP);
         int[] at = ctx.allocateIntLocalArray(GROUP);
+        int[] offsets = ctx.allocateIntLocalArray(GROUP + 1);
         // Every work item reaches every barrier: rows past the live count scan nothing.
         boolean live = r < meta.get(0);
         int width = live ? n : 0;
+        int base = r * n;
         float b = -3.4e38f;
         int bi = n;
         for (int i = lid; i < width; i += GROUP) {
-            float v = y.get(r * n + i);
+            float v = y.get(base + i);
             if (v > b) {
                 b = v;
                 bi = i;
@@ -535,6 +545,90 @@ public final class NeoXKernels {
         }
         if (live && lid == 0) {
             ids.set(r, at[0]);
+        }
+        ctx.localBarrier();
+
+        int k = live ? topK.get(r) : 0;
+        float below = 0;
+        int first = 1;
+        int taken = 0;
+        float kth = 0;
+        // Each pass takes at least one value, so at most k passes reach the k-th largest (k < n is the caller's).
+        for (int step = 0; step < k && taken < k; step++) {
+            float m = -3.4e38f;
+            for (int i = lid; i < width; i += GROUP) {
+                float v = y.get(base + i);
+                if ((first == 1 || v < below) && v > m) {
+                    m = v;
+                }
+            }
+            best[lid] = m;
+            ctx.localBarrier();
+            for (int stride = GROUP / 2; stride > 0; stride /= 2) {
+                if (lid < stride) {
+                    best[lid] = TornadoMath.max(best[lid], best[lid + stride]);
+                }
+                ctx.localBarrier();
+            }
+            float v = best[0];
+            int c = 0;
+            for (int i = lid; i < width; i += GROUP) {
+                if (y.get(base + i) == v) {
+                    c++;
+                }
+            }
+            at[lid] = c;
+            ctx.localBarrier();
+            for (int stride = GROUP / 2; stride > 0; stride /= 2) {
+                if (lid < stride) {
+                    at[lid] += at[lid + stride];
+                }
+                ctx.localBarrier();
+            }
+            taken += at[0];
+            ctx.localBarrier();
+            below = v;
+            kth = v;
+            first = 0;
+        }
+        // The candidates in index order: each item counts its own contiguous chunk, then writes after the items
+        // before it.
+        int span = k > 0 ? width : 0;
+        int chunk = (span + GROUP - 1) / GROUP;
+        int start = TornadoMath.min(lid * chunk, span);
+        int end = TornadoMath.min(start + chunk, span);
+        int mine = 0;
+        for (int i = start; i < end; i++) {
+            if (y.get(base + i) >= kth) {
+                mine++;
+            }
+        }
+        offsets[lid] = mine;
+        ctx.localBarrier();
+        if (lid == 0) {
+            int sum = 0;
+            for (int j = 0; j < GROUP; j++) {
+                int c = offsets[j];
+                offsets[j] = sum;
+                sum += c;
+            }
+            offsets[GROUP] = sum;
+        }
+        ctx.localBarrier();
+        int total = offsets[GROUP];
+        if (total <= cap) {
+            int o = r * cap + offsets[lid];
+            for (int i = start; i < end; i++) {
+                float v = y.get(base + i);
+                if (v >= kth) {
+                    candIds.set(o, i);
+                    candLogits.set(o, v);
+                    o++;
+                }
+            }
+        }
+        if (k > 0 && lid == 0) {
+            candCount.set(r, total <= cap ? total : -1);
         }
     }
 }

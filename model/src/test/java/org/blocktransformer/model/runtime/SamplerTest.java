@@ -1,0 +1,105 @@
+package org.blocktransformer.model.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.blocktransformer.model.backend.Candidates;
+import org.blocktransformer.model.generate.SamplingParams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The sampler against a direct implementation of its definition (softmax at the temperature over the whole row,
+ * outputs below the k-th largest zeroed, nucleus, one uniform draw), and top-k sampling from {@link Candidates}
+ * against sampling from the whole row.
+ */
+class SamplerTest {
+
+    @ParameterizedTest(name = "temperature {0}, top-k {1}, top-p {2}")
+    @CsvSource({"1.0,0,1.0", "0.7,40,1.0", "1.3,1,1.0", "0.8,0,0.9", "0.8,40,0.95", "2.0,499,0.5", "0.5,500,1.0"})
+    void drawsWhatTheDefinitionDraws(double temperature, int topK, double topP) {
+        int vocab = 500;
+        SplittableRandom data = new SplittableRandom(topK * 7L + (long) (temperature * 10));
+        SamplingParams params = SamplingParams.sample(temperature, topK, topP, 42);
+        Sampler fromRows = new Sampler(params);
+        Sampler fromCandidates = new Sampler(params);
+        SplittableRandom reference = new SplittableRandom(42);
+        for (int step = 0; step < 300; step++) {
+            float[] row = logits(data, vocab);
+            int want = definition(row, vocab, temperature, topK, topP, reference.nextDouble());
+            assertEquals(want, fromRows.next(row, 0, vocab), "step " + step);
+            if (topK > 0 && topK < vocab) {
+                assertEquals(want, fromCandidates.next(Candidates.of(row, 0, vocab, topK)), "step " + step);
+            }
+        }
+    }
+
+    @Test
+    void candidatesKeepTiesAndIndexOrder() {
+        float[] row = {1f, 5f, 3f, 5f, 3f, -0f, 0f, 2f};
+        Candidates c = Candidates.of(row, 0, row.length, 3);
+        assertArrayEquals(new int[] {1, 2, 3, 4}, c.ids());
+        assertArrayEquals(new float[] {5f, 3f, 5f, 3f}, c.logits());
+        Candidates one = Candidates.of(new float[] {9f, 0f, -0f, 7f}, 1, 3, 2);
+        assertArrayEquals(new int[] {0, 1, 2}, one.ids(), "-0 and 0 tie for second");
+        assertThrows(IllegalArgumentException.class, () -> Candidates.of(row, 0, row.length, 8));
+        assertThrows(IllegalArgumentException.class, () -> Candidates.of(row, 0, row.length, 0));
+    }
+
+    /** Logits with repeats (ties) and a long tail. */
+    private static float[] logits(SplittableRandom r, int n) {
+        float[] row = new float[n];
+        for (int i = 0; i < n; i++) {
+            row[i] = r.nextInt(10) == 0 ? (float) r.nextInt(4) : (float) (3 * r.nextGaussian());
+        }
+        return row;
+    }
+
+    private static int definition(float[] row, int n, double temperature, int topK, double topP, double u) {
+        float kth = Float.NEGATIVE_INFINITY;
+        if (topK > 0 && topK < n) {
+            float[] sorted = row.clone();
+            Arrays.sort(sorted);
+            kth = sorted[n - topK];
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : row) {
+            max = Math.max(max, v);
+        }
+        double[] p = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            p[i] = row[i] < kth ? 0 : Math.exp((row[i] - max) / temperature);
+            sum += p[i];
+        }
+        Integer[] order = new Integer[n];
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            if (p[i] > 0) {
+                order[m++] = i;
+            }
+        }
+        if (topP < 1) {
+            Arrays.sort(order, 0, m, (a, b) -> Double.compare(p[b], p[a]));
+            double kept = 0;
+            int keep = 0;
+            while (keep < m && kept < topP * sum) {
+                kept += p[order[keep++]];
+            }
+            m = keep;
+            sum = kept;
+        }
+        double acc = 0;
+        for (int j = 0; j < m; j++) {
+            acc += p[order[j]];
+            if (acc > u * sum) {
+                return order[j];
+            }
+        }
+        return order[m - 1];
+    }
+}
