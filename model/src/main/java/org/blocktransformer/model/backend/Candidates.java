@@ -20,9 +20,7 @@ public record Candidates(int[] ids, float[] logits) {
         if (k <= 0 || k >= n) {
             throw new IllegalArgumentException("top-k needs 0 < k < " + n + ", got " + k);
         }
-        float[] sorted = Arrays.copyOfRange(row, offset, offset + n);
-        Arrays.sort(sorted);
-        float kth = sorted[n - k];
+        float kth = kthLargest(Arrays.copyOfRange(row, offset, offset + n), k);
         int count = 0;
         for (int i = 0; i < n; i++) {
             if (row[offset + i] >= kth) {
@@ -39,6 +37,43 @@ public record Candidates(int[] ids, float[] logits) {
             }
         }
         return new Candidates(ids, logits);
+    }
+
+    /**
+     * The k-th largest of {@code a} in {@link Float#compare}'s order (where a sort would place it), by quickselect:
+     * linear time where sorting a 50,304-entry row per sampled token was not. Reorders {@code a}.
+     */
+    static float kthLargest(float[] a, int k) {
+        int target = a.length - k;
+        int lo = 0;
+        int hi = a.length - 1;
+        while (lo < hi) {
+            float pivot = a[(lo + hi) >>> 1];
+            int i = lo;
+            int j = hi;
+            while (i <= j) {
+                while (Float.compare(a[i], pivot) < 0) {
+                    i++;
+                }
+                while (Float.compare(a[j], pivot) > 0) {
+                    j--;
+                }
+                if (i <= j) {
+                    float t = a[i];
+                    a[i++] = a[j];
+                    a[j--] = t;
+                }
+            }
+            // a[lo..j] <= pivot <= a[i..hi], and everything between equals the pivot.
+            if (target <= j) {
+                hi = j;
+            } else if (target >= i) {
+                lo = i;
+            } else {
+                return a[target];
+            }
+        }
+        return a[target];
     }
 
     public int size() {

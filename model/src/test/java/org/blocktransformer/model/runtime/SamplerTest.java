@@ -50,6 +50,32 @@ class SamplerTest {
         assertThrows(IllegalArgumentException.class, () -> Candidates.of(row, 0, row.length, 0));
     }
 
+    @Test
+    void candidatesAgreeWithSortingOnAwkwardRows() {
+        SplittableRandom r = new SplittableRandom(3);
+        float[] specials = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1f};
+        for (int trial = 0; trial < 500; trial++) {
+            int n = 2 + r.nextInt(300);
+            float[] row = new float[n];
+            for (int i = 0; i < n; i++) {
+                row[i] = r.nextInt(5) == 0 ? specials[r.nextInt(specials.length)] : (float) r.nextInt(-3, 4);
+            }
+            int k = 1 + r.nextInt(n - 1);
+            float[] sorted = row.clone();
+            Arrays.sort(sorted);
+            float kth = sorted[n - k];
+            Candidates c = Candidates.of(row, 0, n, k);
+            int j = 0;
+            for (int i = 0; i < n; i++) {
+                if (row[i] >= kth) {
+                    assertEquals(i, c.ids()[j], "trial " + trial);
+                    assertEquals(row[i], c.logits()[j++], "trial " + trial);
+                }
+            }
+            assertEquals(j, c.size(), "trial " + trial + ": candidates of top-" + k + " among " + n);
+        }
+    }
+
     /** Logits with repeats (ties) and a long tail. */
     private static float[] logits(SplittableRandom r, int n) {
         float[] row = new float[n];
