@@ -9,10 +9,12 @@ import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.neox.Rotary;
 import org.blocktransformer.model.weights.StackWeights;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
+import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -149,7 +151,7 @@ final class StackPlan implements AutoCloseable {
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, finalW, finalB, zero)
                 .task("ln", NeoXKernels::layerNorm, ctx, x, finalW, finalB, out, finalW, finalB, unused, meta,
                         zero, d, (float) config.layerNormEps(), 0, 0)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
+                .transferToHost(DataTransferMode.UNDER_DEMAND, out);
         DeviceArrays.freedWithPlan(fin, unused);
         grids.perToken("out.ln", NeoXKernels.GROUP, NeoXKernels.GROUP);
         graphs.add(fin.snapshot());
@@ -216,7 +218,9 @@ final class StackPlan implements AutoCloseable {
         for (int g = 0; g < groups; g++) {
             execute(graphOf(family, g), family.prefix + g);
         }
-        execute(1 + LayerTasks.Family.values().length * groups, "out");
+        // Only the live rows come back (the buffer holds the largest call's).
+        execute(1 + LayerTasks.Family.values().length * groups, "out")
+                .transferToHost(new DataRange(out).withSize((long) tokens * d));
         DeviceArrays.get(out, x, xOffset, tokens * d);
     }
 
@@ -225,9 +229,9 @@ final class StackPlan implements AutoCloseable {
         return 1 + family.ordinal() * groups + g;
     }
 
-    private void execute(int graph, String name) {
+    private TornadoExecutionResult execute(int graph, String name) {
         try {
-            plan.withGraph(graph).withGridScheduler(grids.scheduler()).execute();
+            return plan.withGraph(graph).withGridScheduler(grids.scheduler()).execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, name, e);
         }

@@ -4,6 +4,7 @@ import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.backend.LinearExecutor;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
+import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
@@ -130,7 +131,8 @@ final class TornadoLinearExecutor implements LinearExecutor {
         float[] result = new float[rows * outFeatures];
         for (int r0 = 0; r0 < rows; r0 += maxRows) {
             int n = Math.min(maxRows, rows - r0);
-            execute(input, r0, n).transferToHost(y);
+            // Only the live rows come back (the buffer holds maxRows rows: 200 MB for a 50,304-token head).
+            execute(input, r0, n).transferToHost(new DataRange(y).withSize((long) n * outFeatures));
             DeviceArrays.get(y, result, r0 * outFeatures, n * outFeatures);
         }
         return result;
