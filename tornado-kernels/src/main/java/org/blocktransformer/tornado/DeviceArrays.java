@@ -57,10 +57,6 @@ final class DeviceArrays {
         return out;
     }
 
-    static FloatArray of(Linear linear) {
-        return stack(java.util.List.of(linear.weight()));
-    }
-
     static FloatArray bias(Linear linear) {
         return stackVectors(java.util.Collections.singletonList(linear.bias()), linear.outFeatures());
     }

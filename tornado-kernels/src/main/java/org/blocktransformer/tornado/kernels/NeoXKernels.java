@@ -113,6 +113,8 @@ public final class NeoXKernels {
      * rows} items per output striding along k (consecutive items, consecutive addresses), each accumulating
      * {@link #TOKENS} tokens in registers; the partial sums meet in a tree in local memory. Token tiles repeat
      * over the weights, which the caches then serve. The launch is {@code ceil(n / rows)} work-groups whatever T.
+     * The weights are float32 ({@code wa}, {@code wb}) or, with {@code format} = {@link #BF16}, bfloat16 bits
+     * ({@code wah}, {@code wbh}) widened by {@link #weight}.
      */
     public static void linear(KernelContext ctx, FloatArray xa, FloatArray wa, ShortArray wah, FloatArray ba,
                               FloatArray xb, FloatArray wb, ShortArray wbh, FloatArray bb, FloatArray y,
@@ -215,7 +217,7 @@ public final class NeoXKernels {
      * {@link #linear} except {@link #ADD_PAIR}, which here adds a finished second product {@code other[t, j]}:
      * {@code y = (a + other) + y}. A work-group of 16 x 16 work items computes a 64-token x 64-output tile, each
      * item a 4 x 4 block in registers, over k in steps of 16 staged in local memory: 256 multiply-adds per item
-     * between barriers, where {@link #linear} does about one per load.
+     * between barriers, where {@link #linear} does about one per load. Weights as in {@link #linear}.
      */
     public static void matmul(KernelContext ctx, FloatArray x, FloatArray w, ShortArray wh, FloatArray bias,
                               FloatArray other, FloatArray y, FloatArray bf16Scale, IntArray meta, IntArray layer,
