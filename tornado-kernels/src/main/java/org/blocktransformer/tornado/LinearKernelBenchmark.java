@@ -21,9 +21,9 @@ import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 
 /**
  * JMH: one Linear layer on a TornadoVM device with each kernel family, as the output head runs it (the product and
- * the argmax, token ids back): where the few-token kernel stops paying ({@link LayerTasks#FEW_TOKENS}), and what a
- * launch costs, and what bfloat16 weights save. Shapes are vanilla-410m's: QKV (3072 x 1024), MLP down (1024 x 4096) and the head (50304 x 1024).
- * Run with scripts/jmh-gpu (the JVM must start with TornadoVM; JMH does not fork, so the argfile applies).
+ * the token selection, ids back): where the few-token kernel stops paying ({@link LayerTasks#FEW_TOKENS}), what a
+ * launch costs, what bfloat16 weights save, and what top-k selection adds ({@code -p topK=50}). Shapes are
+ * vanilla-410m's: QKV (3072 x 1024), MLP down (1024 x 4096) and the head (50304 x 1024). Run with scripts/jmh-gpu (the JVM must start with TornadoVM; JMH does not fork, so the argfile applies).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,6 +45,10 @@ public class LinearKernelBenchmark {
     @Param({"f32", "bf16"})
     public String weights;
 
+    /** Token selection after the product: 0 = argmax only (greedy), else each row's top-k candidates as well. */
+    @Param({"0"})
+    public int topK;
+
     /** TornadoVM's "backend:device", or a name match (as {@code --device}); empty: TornadoVM's default. */
     @Param({""})
     public String device;
@@ -63,11 +67,12 @@ public class LinearKernelBenchmark {
         var chosen = TornadoDevices.choose(device);
         linear = new TornadoLinearExecutor(layer, chosen, TornadoBackend.MAX_TOKENS);
         linear.load(random(r, tokens * k), 0, tokens);
+        linear.selectTopK(tokens, topK);
         kernels = LayerTasks.Family.valueOf(family);
     }
 
     @Benchmark
-    public TornadoExecutionResult linearAndArgmax() {
+    public TornadoExecutionResult linearAndSelection() {
         return linear.run(tokens, kernels);
     }
 

@@ -105,6 +105,13 @@ final class TornadoLinearExecutor implements LinearExecutor {
         return run(rows);
     }
 
+    /** Sets every row's top-k for the following {@link #run} calls (0: argmax only), as {@link #topK} does per call. */
+    void selectTopK(int rows, int k) {
+        for (int i = 0; i < rows; i++) {
+            topK.set(i, k);
+        }
+    }
+
     /** Puts {@code rows} rows of {@code input} from row {@code from} into the input buffer. */
     void load(float[] input, int from, int rows) {
         DeviceArrays.put(input, from * in, x, rows * in);

@@ -49,7 +49,7 @@ class TornadoKernelParityTest {
     @CsvSource({"1,1,1,true", "3,70,33,true", "17,129,40,false", "5,512,64,true", "40,300,70,true",
             // Several outputs per work-group, the last one partly past the end (1,025 = 512 x 2 + 1; 4,100 = 8k + 4).
             "9,1025,40,true", "11,4100,24,false"})
-    void linearAndArgmaxMatchTheCpu(int rows, int out, int in, boolean bias) {
+    void linearArgmaxAndTopKMatchTheCpu(int rows, int out, int in, boolean bias) {
         SplittableRandom r = new SplittableRandom(rows * 31L + out);
         Linear layer = TornadoTestSupport.linear(r, out, in, bias);
         float[] x = TornadoTestSupport.random(r, rows * in, 1);
