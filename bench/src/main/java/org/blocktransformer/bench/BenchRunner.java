@@ -98,7 +98,7 @@ public final class BenchRunner {
             long budget = plan.run().memoryBudget() > 0 ? plan.run().memoryBudget() : CacheSizing.defaultBudget();
             ThroughputHarness.Options options = new ThroughputHarness.Options(plan.run().batching(),
                     plan.run().rounds(), plan.run().backend(), plan.run().device(), plan.run().threads(),
-                    plan.run().warmupTokens(), plan.run().promptSeed(), budget);
+                    plan.run().warmupTokens(), plan.run().promptSeed(), budget, plan.run().topK());
             for (Scenario scenario : plan.scenarios()) {
                 for (int batch : batchSizes(plan, weights.config(), scenario, budget, model)) {
                     index++;

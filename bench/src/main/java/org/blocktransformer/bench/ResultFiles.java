@@ -111,7 +111,7 @@ public final class ResultFiles {
     public static String subtitle(List<ThroughputResult> results) {
         ThroughputResult first = results.get(0);
         return first.backend() + ": " + first.device() + "; " + first.weights() + " weights, " + first.batching()
-                + " batching";
+                + " batching" + (first.sampling().equals("greedy") ? "" : ", " + first.sampling());
     }
 
     /** One compact JSON object on one line. */

@@ -21,7 +21,7 @@ import org.blocktransformer.model.weights.ModelWeights;
 
 /**
  * Measures generation throughput the way the paper does: a batch of same-length random prompts, a fixed number of
- * new tokens each (EOS ignored), greedy, wall time from submission to the last token (prefill included).
+ * new tokens each (EOS ignored), greedy or top-k sampled, wall time from submission to the last token (prefill included).
  *
  * <p>One engine per run, its KV cache sized to the run (batch x the pages one sequence of this shape needs), so
  * a run never allocates more cache than it uses. Before timing, warm-up batches of the same shape (same batch size
@@ -44,7 +44,7 @@ public final class ThroughputHarness {
      * @param memoryBudget bytes against which the largest batch that fits is reported (0 = half the free heap)
      */
     public record Options(Batching batching, int rounds, String backend, String device, int threads, int warmupTokens,
-                          long promptSeed, long memoryBudget) {
+                          long promptSeed, long memoryBudget, int topK) {
         public Options {
             if (rounds < 1) {
                 throw new IllegalArgumentException("rounds must be >= 1, got " + rounds);
@@ -52,22 +52,34 @@ public final class ThroughputHarness {
             if (warmupTokens < 0) {
                 throw new IllegalArgumentException("warm-up tokens must be >= 0, got " + warmupTokens);
             }
+            if (topK < 0) {
+                throw new IllegalArgumentException("top-k must be >= 0 (0 = greedy), got " + topK);
+            }
         }
 
         public static Options defaults() {
-            return new Options(Batching.STATIC, 1, "auto", "", 0, 16, 1, 0);
+            return new Options(Batching.STATIC, 1, "auto", "", 0, 16, 1, 0, 0);
         }
 
         public Options withBatching(Batching b) {
-            return new Options(b, rounds, backend, device, threads, warmupTokens, promptSeed, memoryBudget);
+            return new Options(b, rounds, backend, device, threads, warmupTokens, promptSeed, memoryBudget, topK);
         }
 
         public Options withWarmupTokens(int n) {
-            return new Options(batching, rounds, backend, device, threads, n, promptSeed, memoryBudget);
+            return new Options(batching, rounds, backend, device, threads, n, promptSeed, memoryBudget, topK);
         }
 
         public Options withThreads(int n) {
-            return new Options(batching, rounds, backend, device, n, warmupTokens, promptSeed, memoryBudget);
+            return new Options(batching, rounds, backend, device, n, warmupTokens, promptSeed, memoryBudget, topK);
+        }
+
+        /** How request {@code i} chooses its tokens: greedy, or top-k at temperature 1 with its own seed. */
+        SamplingParams sampling(int i) {
+            return topK == 0 ? SamplingParams.GREEDY : SamplingParams.sample(1.0, topK, 1.0, promptSeed * 1_000_003L + i);
+        }
+
+        String samplingName() {
+            return topK == 0 ? "greedy" : "top-k " + topK;
         }
     }
 
@@ -126,7 +138,7 @@ public final class ThroughputHarness {
                 int warmNew = Math.min(fresh, options.warmupTokens());
                 List<GenerationRequest> warm = new ArrayList<>();
                 for (int i = 0; i < batchSize; i++) {
-                    warm.add(new GenerationRequest(prompts.get(i), warmNew, SamplingParams.GREEDY, false));
+                    warm.add(new GenerationRequest(prompts.get(i), warmNew, options.sampling(i), false));
                 }
                 // Until two consecutive warm-up batches take about the same time (the JIT has settled).
                 long previous = -1;
@@ -144,8 +156,8 @@ public final class ThroughputHarness {
             p.start("measuring", (long) requestCount * fresh);
             long[][] times = new long[requestCount][fresh];
             List<GenerationRequest> requests = new ArrayList<>();
-            for (int[] ids : prompts) {
-                requests.add(new GenerationRequest(ids, fresh, SamplingParams.GREEDY, false));
+            for (int i = 0; i < prompts.size(); i++) {
+                requests.add(new GenerationRequest(prompts.get(i), fresh, options.sampling(i), false));
             }
             Timed timed = generate(engine, requests, times, p);
             List<GenerationResult> results = timed.results();
@@ -175,7 +187,8 @@ public final class ThroughputHarness {
             long budget = options.memoryBudget() > 0 ? options.memoryBudget() : CacheSizing.defaultBudget();
             return new ThroughputResult(modelName, config instanceof BlockConfig ? "block" : "vanilla", weightFormat,
                     backend, device(engine), scenario.name(), prompt, fresh, batchSize,
-                    options.batching().name().toLowerCase(java.util.Locale.ROOT), requestCount, tokens, seconds,
+                    options.batching().name().toLowerCase(java.util.Locale.ROOT), options.samplingName(), requestCount,
+                    tokens, seconds,
                     tokens / seconds, Arrays.stream(ttft).average().orElse(0), percentile(ttft, 0.99),
                     percentile(gapArray, 0.5), percentile(gapArray, 0.99), engine.cacheBytes(),
                     WeightMemory.of(weights).heldBy(backend), heap,

@@ -87,7 +87,7 @@ class HarnessTest {
         assertTrue(r.ttftP99Millis() < 0.5 * r.seconds() * 1e3, r.toString());
 
         // Continuous batching with more requests than rows.
-        var continuous = new ThroughputHarness.Options(Batching.CONTINUOUS, 3, "cpu", "", 1, 0, 7, 1 << 20);
+        var continuous = new ThroughputHarness.Options(Batching.CONTINUOUS, 3, "cpu", "", 1, 0, 7, 1 << 20, 0);
         r = ThroughputHarness.run("tiny-vanilla", TinyBench.vanilla(WeightFormat.F32), "f32", Scenario.custom(4, 5), 2,
                 continuous, null);
         assertEquals("vanilla", r.kind());

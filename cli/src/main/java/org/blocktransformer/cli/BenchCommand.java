@@ -132,6 +132,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + " leave and waiting requests join; use with --rounds > 1). Default: ${DEFAULT-VALUE}.")
     Batching batching;
 
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
+            description = "Sample each token from the K most likely (temperature 1, each request its own seed)"
+                    + " instead of greedy decoding: what sampling costs. 0 = greedy. Default: ${DEFAULT-VALUE}.")
+    int topK;
+
     @Option(names = "--rounds", paramLabel = "R", defaultValue = "1",
             description = "Requests per run = batch size x R. Default: ${DEFAULT-VALUE}.")
     int rounds;
@@ -211,7 +216,7 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, ModelConfig> configs = BenchRunner.checkedConfigs(named.stream().distinct().toList(), scenarioList);
         BenchPlan.Resolved resolved = BenchPlan.resolve(pairList, models, configs);
         var runOptions = new ThroughputHarness.Options(batching, rounds, compute.backend, compute.device, compute.threads, warmupTokens,
-                promptSeed, memory);
+                promptSeed, memory, topK);
         BenchPlan plan = new BenchPlan(resolved.models(), resolved.pairs(), scenarioList, sizes, max, maxBatchCap,
                 weightOptions.weights, weightOptions.initSeed, runOptions);
 
@@ -407,7 +412,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (!results.isEmpty()) {
             ThroughputResult r = results.get(0);
             out.println("(" + r.backend() + ": " + r.device() + "; " + r.weights() + " weights, " + r.batching()
-                    + " batching)");
+                    + " batching, " + r.sampling() + ")");
         }
         if (ratios.isEmpty()) {
             return;
