@@ -1,6 +1,7 @@
 package org.blocktransformer.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -94,7 +95,18 @@ class HarnessTest {
         assertEquals(6, r.requests());
         assertEquals(30, r.generatedTokens());
         assertEquals("continuous", r.batching());
+        assertEquals("greedy", r.sampling());
         assertEquals(CacheSizing.maxBatch(TinyBench.VANILLA, 4, 5, 1 << 20), r.maxBatchInBudget());
+
+        // Top-k sampling: every token still generated (EOS ignored), recorded as such.
+        var sampled = new ThroughputHarness.Options(Batching.STATIC, 1, "cpu", "", 1, 0, 7, 1 << 20, 5);
+        r = ThroughputHarness.run("tiny-vanilla", TinyBench.vanilla(WeightFormat.F32), "f32", Scenario.custom(4, 6), 3,
+                sampled, null);
+        assertEquals("top-k 5", r.sampling());
+        assertEquals(18, r.generatedTokens());
+        assertEquals("top-k 5", ThroughputResult.fromFields(r.fields()).sampling(), "read back");
+        assertThrows(IllegalArgumentException.class,
+                () -> new ThroughputHarness.Options(Batching.STATIC, 1, "cpu", "", 1, 0, 7, 0, -1));
     }
 
     @Test
