@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.blocktransformer.loader.Checkpoints;
 import org.blocktransformer.loader.safetensors.SafetensorsFile;
 import org.blocktransformer.model.cpu.CpuBackend;
@@ -84,23 +85,9 @@ class TornadoGoldenParityTest {
     void bf16GreedyTokensMatchTheCpuBf16Path(String model) {
         assumeTrue(TornadoDevices.unavailableReason() == null, "SKIPPED: " + TornadoDevices.unavailableReason());
         ModelWeights weights = Checkpoints.load(golden(model), WeightFormat.BF16);
-        String device = System.getProperty("bt.tornado.device", "");
         try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"))) {
-            List<GenerationRequest> requests = new ArrayList<>();
-            for (int i = 0; i < 4; i++) {
-                requests.add(GenerationRequest.greedy(ints(data, "prompt_" + i), 24));
-            }
-            var options = new EngineOptions(4, Batching.CONTINUOUS, 16L << 20, 1);
-            List<int[]> expected = new ArrayList<>();
-            try (var engine = InferenceEngine.open(weights, options.withBackend("cpu", ""))) {
-                engine.generateAll(requests).forEach(r -> expected.add(r.generatedIds()));
-            }
-            try (var engine = InferenceEngine.open(weights, options.withBackend("tornado", device))) {
-                var results = engine.generateAll(requests);
-                for (int i = 0; i < 4; i++) {
-                    assertArrayEquals(expected.get(i), results.get(i).generatedIds(), model + " bf16 prompt " + i);
-                }
-            }
+            assertDeviceGeneratesAsTheCpu(weights, requests(data, i -> SamplingParams.GREEDY),
+                    i -> model + " bf16 prompt " + i);
         }
     }
 
@@ -113,25 +100,10 @@ class TornadoGoldenParityTest {
     void sampledTokensMatchTheCpu(String model) {
         assumeTrue(TornadoDevices.unavailableReason() == null, "SKIPPED: " + TornadoDevices.unavailableReason());
         ModelWeights weights = Checkpoints.load(golden(model), WeightFormat.F32);
-        String device = System.getProperty("bt.tornado.device", "");
         try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"))) {
             SamplingParams[] sampling = {SamplingParams.sample(0.9, 5, 1, 11), SamplingParams.sample(1.2, 40, 0.9, 12),
                     SamplingParams.sample(0.8, 0, 0.95, 13), SamplingParams.sample(1.0, 1, 1, 14)};
-            List<GenerationRequest> requests = new ArrayList<>();
-            for (int i = 0; i < 4; i++) {
-                requests.add(new GenerationRequest(ints(data, "prompt_" + i), 24, sampling[i], false));
-            }
-            var options = new EngineOptions(4, Batching.CONTINUOUS, 16L << 20, 1);
-            List<int[]> expected = new ArrayList<>();
-            try (var engine = InferenceEngine.open(weights, options.withBackend("cpu", ""))) {
-                engine.generateAll(requests).forEach(r -> expected.add(r.generatedIds()));
-            }
-            try (var engine = InferenceEngine.open(weights, options.withBackend("tornado", device))) {
-                var results = engine.generateAll(requests);
-                for (int i = 0; i < 4; i++) {
-                    assertArrayEquals(expected.get(i), results.get(i).generatedIds(), model + " " + sampling[i]);
-                }
-            }
+            assertDeviceGeneratesAsTheCpu(weights, requests(data, i -> sampling[i]), i -> model + " " + sampling[i]);
         }
     }
 
@@ -142,10 +114,7 @@ class TornadoGoldenParityTest {
         ModelWeights weights = Checkpoints.load(golden(model), WeightFormat.F32);
         String device = System.getProperty("bt.tornado.device", "");
         try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"))) {
-            List<GenerationRequest> requests = new ArrayList<>();
-            for (int i = 0; i < 4; i++) {
-                requests.add(GenerationRequest.greedy(ints(data, "prompt_" + i), 24));
-            }
+            List<GenerationRequest> requests = requests(data, i -> SamplingParams.GREEDY);
             int[] batch = ints(data, "batch_generated");
             // One engine for both: each prompt alone, then all four batched (one model per process suits PTX).
             var options = new EngineOptions(4, Batching.CONTINUOUS, 16L << 20, 1).withBackend("tornado", device);
@@ -160,6 +129,32 @@ class TornadoGoldenParityTest {
                     assertArrayEquals(Arrays.copyOfRange(batch, i * 24, (i + 1) * 24), results.get(i).generatedIds(),
                             model + " prompt " + i + " batched");
                 }
+            }
+        }
+    }
+
+    /** The golden prompts, 24 new tokens each, prompt i chosen by {@code sampling.apply(i)}. */
+    private static List<GenerationRequest> requests(SafetensorsFile data, IntFunction<SamplingParams> sampling) {
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            requests.add(new GenerationRequest(ints(data, "prompt_" + i), 24, sampling.apply(i), false));
+        }
+        return requests;
+    }
+
+    /** {@code requests} generated, batched, on the CPU backend and on the device: every token the same. */
+    private static void assertDeviceGeneratesAsTheCpu(ModelWeights weights, List<GenerationRequest> requests,
+                                                      IntFunction<String> what) {
+        var options = new EngineOptions(requests.size(), Batching.CONTINUOUS, 16L << 20, 1);
+        List<int[]> expected = new ArrayList<>();
+        try (var engine = InferenceEngine.open(weights, options.withBackend("cpu", ""))) {
+            engine.generateAll(requests).forEach(r -> expected.add(r.generatedIds()));
+        }
+        String device = System.getProperty("bt.tornado.device", "");
+        try (var engine = InferenceEngine.open(weights, options.withBackend("tornado", device))) {
+            var results = engine.generateAll(requests);
+            for (int i = 0; i < requests.size(); i++) {
+                assertArrayEquals(expected.get(i), results.get(i).generatedIds(), what.apply(i));
             }
         }
     }
