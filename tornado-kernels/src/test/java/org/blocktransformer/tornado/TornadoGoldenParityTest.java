@@ -126,6 +126,8 @@ class TornadoGoldenParityTest {
                 }
                 var results = engine.generateAll(requests);
                 for (int i = 0; i < 4; i++) {
+                    assertArrayEquals(ints(data, "generated_" + i), results.get(i).generatedIds(),
+                            model + " prompt " + i + " batched, against its own generation");
                     assertArrayEquals(Arrays.copyOfRange(batch, i * 24, (i + 1) * 24), results.get(i).generatedIds(),
                             model + " prompt " + i + " batched");
                 }
