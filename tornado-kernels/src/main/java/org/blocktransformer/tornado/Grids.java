@@ -2,6 +2,7 @@ package org.blocktransformer.tornado;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToIntFunction;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.WorkerGrid;
@@ -10,7 +11,9 @@ import uk.ac.manchester.tornado.api.WorkerGrid2D;
 
 /**
  * The launch geometry of every task of a plan, keyed by "graph.task". Grids that follow the live token count are
- * resized before each execution (a call of 3 tokens must not pay for the 1,024-token maximum).
+ * resized before each execution (a call of 3 tokens must not pay for the 1,024-token maximum), or, in a plan whose
+ * launches are recorded once and replayed (a CUDA graph keeps the geometry it captured), sized once for the most
+ * tokens their graph takes ({@link #fix}); the kernels skip the rows past the live count.
  */
 final class Grids {
     /** Work-group size of the element-wise kernels (copy, rotary). */
@@ -21,18 +24,20 @@ final class Grids {
 
     /** How a grid's size follows the token count. */
     private sealed interface Sizing {
+        String task();
+
         void resize(int tokens);
     }
 
     /** {@code perToken} work items per token, 1D. */
-    private record PerToken(WorkerGrid grid, long perToken) implements Sizing {
+    private record PerToken(String task, WorkerGrid grid, long perToken) implements Sizing {
         public void resize(int tokens) {
             size1D(grid, tokens * perToken);
         }
     }
 
     /** {@link NeoXKernels#matmul}: one work-group per 64 outputs x 64 tokens. */
-    private record Tiles(WorkerGrid grid, long outputs) implements Sizing {
+    private record Tiles(String task, WorkerGrid grid, long outputs) implements Sizing {
         public void resize(int tokens) {
             long lx = grid.getLocalWork()[0];
             long ly = grid.getLocalWork()[1];
@@ -55,7 +60,7 @@ final class Grids {
 
     /** A 1D launch of {@code perToken} work items per live token. */
     void perToken(String task, int local, long perToken) {
-        sized.add(new PerToken(add1D(task, local), perToken));
+        sized.add(new PerToken(task, add1D(task, local), perToken));
     }
 
     /** A {@link NeoXKernels#matmul} launch for {@code outputs} outputs and the live tokens. */
@@ -63,12 +68,19 @@ final class Grids {
         WorkerGrid2D g = new WorkerGrid2D(NeoXKernels.TILE, NeoXKernels.TILE);
         g.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);
         scheduler.addWorkerGrid(task, g);
-        sized.add(new Tiles(g, outputs));
+        sized.add(new Tiles(task, g, outputs));
     }
 
     void resize(int tokens) {
         for (Sizing s : sized) {
             s.resize(tokens);
+        }
+    }
+
+    /** Sizes every token-following grid once, for {@code capacity.applyAsInt(task)} tokens. */
+    void fix(ToIntFunction<String> capacity) {
+        for (Sizing s : sized) {
+            s.resize(capacity.applyAsInt(s.task()));
         }
     }
 

@@ -65,7 +65,7 @@ public class LinearKernelBenchmark {
         F32Matrix w = new F32Matrix(n, k, random(r, n * k));
         Linear layer = new Linear(weights.equals("bf16") ? Bf16Matrix.of(w) : w, random(r, n));
         var chosen = TornadoDevices.choose(device);
-        linear = new TornadoLinearExecutor(layer, chosen, TornadoBackend.MAX_TOKENS);
+        linear = new TornadoLinearExecutor(layer, chosen, TornadoBackend.MAX_TOKENS, false);
         linear.load(random(r, tokens * k), 0, tokens);
         linear.selectTopK(tokens, topK);
         kernels = LayerTasks.Family.valueOf(family);

@@ -56,8 +56,12 @@ final class StackPlan implements AutoCloseable {
     private final int[] scratchRow;
     private final int[] scratchStart;
     private final int[] scratchPages;
+    /** Whether the launches are recorded once and replayed (see {@link Grids#fix}). */
+    private final boolean recorded;
 
-    StackPlan(NeoXConfig config, StackWeights weights, PagePool pool, TornadoDevice device, int maxTokens) {
+    StackPlan(NeoXConfig config, StackWeights weights, PagePool pool, TornadoDevice device, int maxTokens,
+              boolean recorded) {
+        this.recorded = recorded;
         this.config = config;
         this.maxTokens = maxTokens;
         this.deviceName = TornadoDevices.describe(device);
@@ -158,10 +162,16 @@ final class StackPlan implements AutoCloseable {
 
         plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
         plan.withDevice(device);
+        if (recorded) {
+            if (TornadoDevices.isPtx(device)) {
+                plan.withCUDAGraph();
+            }
+            grids.fix(task -> task.startsWith(LayerTasks.Family.FEW.prefix) ? LayerTasks.FEW_TOKENS : maxTokens);
+        }
         // An empty call through both families, each many-token graph right after its twin: the few-token graphs
         // send the weights and KV cache, and the many-token graphs take over their buffers.
         meta.set(0, 0);
-        grids.resize(0);
+        resize(0);
         execute(0, "in");
         for (int g = 0; g < groups; g++) {
             execute(graphOf(LayerTasks.Family.FEW, g), LayerTasks.Family.FEW.prefix + g);
@@ -212,7 +222,7 @@ final class StackPlan implements AutoCloseable {
         DeviceArrays.put(scratchStart, rowStart, rows.size());
         DeviceArrays.put(scratchPages, pages, pageCursor);
         meta.set(0, tokens);
-        grids.resize(tokens);
+        resize(tokens);
         LayerTasks.Family family = LayerTasks.Family.of(tokens);
         execute(0, "in");
         for (int g = 0; g < groups; g++) {
@@ -222,6 +232,12 @@ final class StackPlan implements AutoCloseable {
         execute(1 + LayerTasks.Family.values().length * groups, "out")
                 .transferToHost(new DataRange(out).withSize((long) tokens * d));
         DeviceArrays.get(out, x, xOffset, tokens * d);
+    }
+
+    private void resize(int tokens) {
+        if (!recorded) {
+            grids.resize(tokens);
+        }
     }
 
     /** The plan's index of group {@code g}'s graph in {@code family}: in, then each family's groups, then out. */

@@ -19,10 +19,16 @@ final class TornadoBackend implements ComputeBackend {
     private final String description;
     private final List<TornadoStackExecutor> stacks = new ArrayList<>();
     private final List<TornadoLinearExecutor> linears = new ArrayList<>();
+    /**
+     * Whether plans record their launches once and replay them (CUDA graphs, on PTX): a decode step then costs one
+     * graph launch per task graph instead of a host round trip per kernel.
+     */
+    private final boolean recorded;
 
-    TornadoBackend(TornadoDevice device, String description) {
+    TornadoBackend(TornadoDevice device, String description, boolean recorded) {
         this.device = device;
         this.description = description;
+        this.recorded = recorded;
     }
 
     @Override
@@ -37,14 +43,14 @@ final class TornadoBackend implements ComputeBackend {
 
     @Override
     public synchronized StackExecutor stack(NeoXConfig config, StackWeights weights) {
-        TornadoStackExecutor s = new TornadoStackExecutor(config, weights, device, MAX_TOKENS);
+        TornadoStackExecutor s = new TornadoStackExecutor(config, weights, device, MAX_TOKENS, recorded);
         stacks.add(s);
         return s;
     }
 
     @Override
     public synchronized LinearExecutor linear(Linear layer) {
-        TornadoLinearExecutor l = new TornadoLinearExecutor(layer, device, MAX_TOKENS);
+        TornadoLinearExecutor l = new TornadoLinearExecutor(layer, device, MAX_TOKENS, recorded);
         linears.add(l);
         return l;
     }

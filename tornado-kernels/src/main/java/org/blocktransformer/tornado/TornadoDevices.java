@@ -72,13 +72,21 @@ final class TornadoDevices {
 
     static org.blocktransformer.tornado.TornadoBackend open(String selector) {
         TornadoDevice chosen = choose(selector);
+        return open(chosen, isPtx(chosen));
+    }
+
+    /**
+     * A backend on {@code chosen}; with {@code recorded} its plans record their launches once and replay them: as
+     * CUDA graphs on PTX (TornadoVM's OpenCL backend cannot record), with launch grids sized once (see Grids#fix).
+     */
+    static org.blocktransformer.tornado.TornadoBackend open(TornadoDevice chosen, boolean recorded) {
         if (isPtx(chosen) && ptxBackendClosed) {
             throw new DeviceException("device " + describe(chosen) + ": TornadoVM's PTX backend gives wrong"
                     + " results once a model has been closed in the same process, and one was; run one model per"
                     + " process on PTX, or pick an OpenCL device (--device, see `bt devices`)");
         }
         DeviceCheck.verify(chosen, describe(chosen));
-        return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen));
+        return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen), recorded);
     }
 
     /** The device {@code selector} names: "backend:device", a name match, or (blank) TornadoVM's default. */

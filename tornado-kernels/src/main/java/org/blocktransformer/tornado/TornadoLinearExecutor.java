@@ -38,8 +38,11 @@ final class TornadoLinearExecutor implements LinearExecutor {
     private final Grids grids = new Grids();
     private final TornadoExecutionPlan plan;
     private final String deviceName;
+    /** Whether the launches are recorded once and replayed (see {@link Grids#fix}). */
+    private final boolean recorded;
 
-    TornadoLinearExecutor(Linear linear, TornadoDevice device, int maxRows) {
+    TornadoLinearExecutor(Linear linear, TornadoDevice device, int maxRows, boolean recorded) {
+        this.recorded = recorded;
         this.in = linear.inFeatures();
         this.outFeatures = linear.outFeatures();
         this.maxRows = maxRows;
@@ -86,6 +89,12 @@ final class TornadoLinearExecutor implements LinearExecutor {
         // In family order, so a graph's index in the plan is its family's ordinal.
         plan = new TornadoExecutionPlan(few.snapshot(), many.snapshot());
         plan.withDevice(device);
+        if (recorded) {
+            if (TornadoDevices.isPtx(device)) {
+                plan.withCUDAGraph();
+            }
+            grids.fix(task -> task.startsWith("linear.") ? LayerTasks.FEW_TOKENS : maxRows);
+        }
         // An empty call places the weights, which the many-row graph then finds on the device.
         run(0);
     }
@@ -124,7 +133,9 @@ final class TornadoLinearExecutor implements LinearExecutor {
     /** One execution over the first {@code rows} rows of the input buffer with the given kernel family. */
     TornadoExecutionResult run(int rows, LayerTasks.Family family) {
         meta.set(0, rows);
-        grids.resize(rows);
+        if (!recorded) {
+            grids.resize(rows);
+        }
         try {
             return plan.withGraph(family.ordinal())
                     .withGridScheduler(grids.scheduler()).execute();

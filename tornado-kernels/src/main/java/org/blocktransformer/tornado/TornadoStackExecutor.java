@@ -23,9 +23,11 @@ final class TornadoStackExecutor implements StackExecutor {
     private final StackWeights weights;
     private final TornadoDevice device;
     private final int maxTokens;
+    private final boolean recorded;
     private final Map<PagePool, StackPlan> plans = new IdentityHashMap<>();
 
-    TornadoStackExecutor(NeoXConfig config, StackWeights weights, TornadoDevice device, int maxTokens) {
+    TornadoStackExecutor(NeoXConfig config, StackWeights weights, TornadoDevice device, int maxTokens,
+                         boolean recorded) {
         if (weights.layers().size() != config.numLayers()) {
             throw new IllegalArgumentException("config has " + config.numLayers() + " layers but weights have "
                     + weights.layers().size());
@@ -38,6 +40,7 @@ final class TornadoStackExecutor implements StackExecutor {
         this.weights = weights;
         this.device = device;
         this.maxTokens = maxTokens;
+        this.recorded = recorded;
     }
 
     @Override
@@ -55,7 +58,7 @@ final class TornadoStackExecutor implements StackExecutor {
             throw new IllegalArgumentException("page pool of " + pool.layers() + " layers x " + pool.width()
                     + " does not fit this stack (" + config.numLayers() + " x " + config.hiddenSize() + ")");
         }
-        return plans.computeIfAbsent(pool, p -> new StackPlan(config, weights, p, device, maxTokens));
+        return plans.computeIfAbsent(pool, p -> new StackPlan(config, weights, p, device, maxTokens, recorded));
     }
 
     @Override

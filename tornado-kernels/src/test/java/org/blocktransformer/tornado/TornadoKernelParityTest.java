@@ -26,11 +26,13 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class TornadoKernelParityTest {
     private static TornadoBackend device;
+    private static TornadoBackend recorded;
     private static CpuBackend cpu;
 
     @BeforeAll
     static void open() {
         device = TornadoTestSupport.backend();
+        recorded = TornadoTestSupport.recordedBackend();
         cpu = new CpuBackend(1);
     }
 
@@ -39,22 +41,28 @@ class TornadoKernelParityTest {
         if (device != null) {
             device.close();
         }
+        if (recorded != null) {
+            recorded.close();
+        }
         if (cpu != null) {
             cpu.close();
         }
     }
 
-    @ParameterizedTest(name = "rows={0} out={1} in={2} bias={3}")
+    @ParameterizedTest(name = "rows={0} out={1} in={2} bias={3} recorded={4}")
     // Up to 16 rows run NeoXKernels.linear, more NeoXKernels.matmul (17 and 40 rows here).
-    @CsvSource({"1,1,1,true", "3,70,33,true", "17,129,40,false", "5,512,64,true", "40,300,70,true",
+    @CsvSource({"1,1,1,true,false", "3,70,33,true,false", "17,129,40,false,false", "5,512,64,true,false",
+            "40,300,70,true,false",
             // Several outputs per work-group, the last one partly past the end (1,025 = 512 x 2 + 1; 4,100 = 8k + 4).
-            "9,1025,40,true", "11,4100,24,false"})
-    void linearArgmaxAndTopKMatchTheCpu(int rows, int out, int in, boolean bias) {
+            "9,1025,40,true,false", "11,4100,24,false,false",
+            // Recorded launches: grids sized for the most rows, the rows past the live ones skipped.
+            "3,70,33,true,true", "40,300,70,true,true"})
+    void linearArgmaxAndTopKMatchTheCpu(int rows, int out, int in, boolean bias, boolean recordedLaunches) {
         SplittableRandom r = new SplittableRandom(rows * 31L + out);
         Linear layer = TornadoTestSupport.linear(r, out, in, bias);
         float[] x = TornadoTestSupport.random(r, rows * in, 1);
         var c = cpu.linear(layer);
-        var g = device.linear(layer);
+        var g = (recordedLaunches ? recorded : device).linear(layer);
         float[] y = g.apply(x, rows);
         assertClose("linear", c.apply(x, rows), y, TornadoTestSupport.FP32_TOLERANCE);
         assertArrayEquals(c.argmax(x, rows), g.argmax(x, rows), "argmax");
@@ -77,17 +85,20 @@ class TornadoKernelParityTest {
         assertArrayEquals(c.argmax(x, rows), g.argmax(x, rows), "argmax after a top-k call");
     }
 
-    @ParameterizedTest(name = "d={0} heads={1} inter={2} layers={3} parallel={4}")
-    @CsvSource({"64,2,48,1,false", "48,3,70,2,true", "48,3,64,1,true", "96,3,200,3,true", "64,4,64,1,true",
+    @ParameterizedTest(name = "d={0} heads={1} inter={2} layers={3} parallel={4} recorded={5}")
+    @CsvSource({"64,2,48,1,false,false", "48,3,70,2,true,false", "48,3,64,1,true,false", "96,3,200,3,true,false",
+            "64,4,64,1,true,false",
             // Deeper than one task graph holds (13 parallel-residual layers, 9 sequential ones): the layers are split
             // over two graphs per kernel family.
-            "32,2,40,15,true", "32,2,40,10,false"})
-    void stackMatchesTheCpu(int d, int heads, int inter, int layers, boolean parallel) {
+            "32,2,40,15,true,false", "32,2,40,10,false,false",
+            // Recorded launches (both families, grids sized once).
+            "48,3,70,2,true,true", "64,2,48,1,false,true", "32,2,40,15,true,true"})
+    void stackMatchesTheCpu(int d, int heads, int inter, int layers, boolean parallel, boolean recordedLaunches) {
         SplittableRandom r = new SplittableRandom(d * 7L + inter);
         NeoXConfig config = new NeoXConfig(d, layers, heads, inter, 0.25, 10000, 1e-5, 2048, parallel);
         StackWeights weights = TornadoTestSupport.stack(r, config);
         StackExecutor c = cpu.stack(config, weights);
-        StackExecutor g = device.stack(config, weights);
+        StackExecutor g = (recordedLaunches ? recorded : device).stack(config, weights);
         PagePool cpuPool = new PagePool(layers, d, 16, 12);
         PagePool devPool = new PagePool(layers, d, 16, 12);
         CacheTable[] cpuRows = new CacheTable[3];

@@ -25,8 +25,14 @@ final class TornadoTestSupport {
     static TornadoBackend backend() {
         String reason = TornadoDevices.unavailableReason();
         assumeTrue(reason == null, "SKIPPED: " + reason);
-        String device = System.getProperty("bt.tornado.device", "");
-        return TornadoDevices.open(device);
+        return TornadoDevices.open(System.getProperty("bt.tornado.device", ""));
+    }
+
+    /** The device under test with recorded launches (CUDA graphs on PTX; elsewhere the grids sized once). */
+    static TornadoBackend recordedBackend() {
+        String reason = TornadoDevices.unavailableReason();
+        assumeTrue(reason == null, "SKIPPED: " + reason);
+        return TornadoDevices.open(TornadoDevices.choose(System.getProperty("bt.tornado.device", "")), true);
     }
 
     static float[] random(SplittableRandom r, int n, double std) {

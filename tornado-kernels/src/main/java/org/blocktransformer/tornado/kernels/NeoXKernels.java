@@ -236,7 +236,10 @@ public final class NeoXKernels {
         float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
         float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
         int lin = ty * TILE + tx;
-        for (int c0 = 0; c0 < k; c0 += TILE) {
+        // A tile past the live tokens (a grid sized for the most tokens, see Grids#fix) skips the product; the
+        // whole work-group takes the same branch, so the barriers stay uniform.
+        int kLive = row0 < tokens ? k : 0;
+        for (int c0 = 0; c0 < kLive; c0 += TILE) {
             // 256 items load the 64 x 16 slices of x and W, four elements each, consecutive items along k.
             for (int e = 0; e < 4; e++) {
                 int idx = lin + e * TILE * TILE;
