@@ -63,7 +63,7 @@ public final class InfoCommand implements Callable<Integer> {
     }
 
     @Option(names = "--weights", paramLabel = "DTYPE", defaultValue = "f32",
-            description = "Weight format to size the weight memory for: f32 or bf16. Default: ${DEFAULT-VALUE}.")
+            description = "Weight format to size the weight memory for: f32, bf16 or f16. Default: ${DEFAULT-VALUE}.")
     WeightFormat weights;
 
     @Option(names = "--format", paramLabel = "FMT", defaultValue = "text",

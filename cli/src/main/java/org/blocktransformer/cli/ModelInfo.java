@@ -81,7 +81,7 @@ public final class ModelInfo {
 
     /** Bytes of the weights in memory: matrices in {@code format}, vectors in float32. */
     public static long weightBytes(ModelConfig config, WeightFormat format) {
-        int m = format == WeightFormat.BF16 ? 2 : 4;
+        int m = format.bytesPerWeight();
         return parts(config).stream().mapToLong(p -> p.matrix() * m + p.vector() * 4).sum();
     }
 

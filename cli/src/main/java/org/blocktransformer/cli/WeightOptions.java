@@ -7,8 +7,9 @@ import picocli.CommandLine.Option;
 final class WeightOptions {
 
     @Option(names = "--weights", paramLabel = "DTYPE", defaultValue = "f32",
-            description = "Weights in memory: f32 (exact) or bf16 (half the memory traffic, float32 arithmetic)."
-                    + " Default: ${DEFAULT-VALUE}.")
+            description = "Weights in memory: f32 (exact), bf16 or f16 (half the memory traffic, float32"
+                    + " arithmetic; f16 keeps three more mantissa bits and loads float16 checkpoints such as Pythia's"
+                    + " unrounded, but refuses weights beyond +-65504). Default: ${DEFAULT-VALUE}.")
     WeightFormat weights;
 
     @Option(names = "--init-seed", paramLabel = "S", defaultValue = "0",

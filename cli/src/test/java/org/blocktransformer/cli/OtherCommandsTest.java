@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.io.TempDir;
 
 class OtherCommandsTest {
@@ -102,10 +104,12 @@ class OtherCommandsTest {
         assertEquals("f32", o.get("weights").get("dtype").textValue());
     }
 
-    @Test
-    void infoVanillaAndBf16() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"bf16", "f16"})
+    void infoVanillaAndHalfWeights(String dtype) throws Exception {
         JsonNode o = Json.MAPPER.readTree(bt("info", "--model", "tiny-vanilla", "--format", "json",
-                "--weights", "bf16").out());
+                "--weights", dtype).out());
+        assertEquals(dtype, o.get("weights").get("dtype").textValue());
         assertEquals(2 * 512 * 64, o.get("parameters").get("embedding").longValue());
         assertEquals(2 * 2 * 64 * 4, o.get("kv_cache").get("global_bytes_per_token").doubleValue());
         assertFalse(o.get("kv_cache").has("local_positions"));

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.blocktransformer.loader.assemble.ParameterSource;
 import org.blocktransformer.loader.safetensors.TensorSource;
 import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.Matrix;
 import org.blocktransformer.model.weights.WeightFormat;
@@ -37,10 +38,11 @@ final class CheckpointParameters implements ParameterSource {
     @Override
     public Matrix matrix(String name, int rows, int cols, Role role) {
         require(name, rows, cols);
-        if (format == WeightFormat.BF16) {
-            return new Bf16Matrix(rows, cols, tensors.bf16(name, rows, cols));
-        }
-        return new F32Matrix(rows, cols, tensors.floats(name, rows, cols));
+        return switch (format) {
+            case F32 -> new F32Matrix(rows, cols, tensors.floats(name, rows, cols));
+            case BF16 -> new Bf16Matrix(rows, cols, tensors.bf16(name, rows, cols));
+            case F16 -> new F16Matrix(rows, cols, tensors.f16(name, rows, cols));
+        };
     }
 
     @Override
@@ -63,7 +65,11 @@ final class CheckpointParameters implements ParameterSource {
             }
         }
         F32Matrix m = new F32Matrix(out, in * kernel, linear);
-        return format == WeightFormat.BF16 ? Bf16Matrix.of(m) : m;
+        return switch (format) {
+            case F32 -> m;
+            case BF16 -> Bf16Matrix.of(m);
+            case F16 -> F16Matrix.of(m);
+        };
     }
 
     @Override

@@ -83,7 +83,7 @@ public final class Presets {
 
     /**
      * Seeded random weights for a preset (scheme in {@link RandomParameters}): the same (name, seed) gives the same
-     * weights on every machine and thread count; BF16 gives exactly the F32 weights rounded to bfloat16.
+     * weights on every machine and thread count; BF16 and F16 give exactly the F32 weights rounded to their format.
      */
     public static ModelWeights randomInit(String name, long seed, WeightFormat format) {
         return randomInit(name, config(name), seed, format);

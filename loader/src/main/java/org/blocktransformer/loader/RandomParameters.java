@@ -9,6 +9,7 @@ import java.util.stream.IntStream;
 
 import org.blocktransformer.loader.assemble.ParameterSource;
 import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.Matrix;
 import org.blocktransformer.model.weights.WeightFormat;
@@ -26,9 +27,9 @@ import org.blocktransformer.model.weights.WeightFormat;
  *
  * <p>Deterministic and parallel: each tensor is cut into fixed chunks of {@value #CHUNK} values and every chunk draws
  * from its own {@link SplittableRandom} seeded from (preset name, tensor name, chunk index, seed). The numbers are
- * therefore the same whatever the thread count or scheduling, and the BF16 weights are exactly the F32 weights
- * rounded. Allocation happens while the records are assembled; {@link #fill()} then generates all chunks in parallel,
- * writing bfloat16 directly for BF16 matrices (no float32 copy of a 1.2B-parameter model).
+ * therefore the same whatever the thread count or scheduling, and the BF16 and F16 weights are exactly the F32
+ * weights rounded. Allocation happens while the records are assembled; {@link #fill()} then generates all chunks in
+ * parallel, writing 16-bit values directly for BF16 and F16 matrices (no float32 copy of a 1.2B-parameter model).
  */
 final class RandomParameters implements ParameterSource {
 
@@ -64,6 +65,15 @@ final class RandomParameters implements ParameterSource {
                 }
             });
             return new Bf16Matrix(rows, cols, data);
+        }
+        if (format == WeightFormat.F16) {
+            short[] data = new short[n];
+            schedule(name, n, (random, from, to) -> {
+                for (int i = from; i < to; i++) {
+                    data[i] = F16Matrix.fromFloat((float) (random.nextGaussian() * std));
+                }
+            });
+            return new F16Matrix(rows, cols, data);
         }
         float[] data = new float[n];
         schedule(name, n, gaussian(data, 0, std));

@@ -23,15 +23,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import org.blocktransformer.loader.safetensors.DType;
 import org.blocktransformer.loader.safetensors.SafetensorsFile;
-import org.blocktransformer.loader.safetensors.SafetensorsWriter;
 import org.blocktransformer.loader.safetensors.SafetensorsWriter.Tensor;
+import org.blocktransformer.loader.safetensors.SafetensorsWriter;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.DecodingStrategy;
 import org.blocktransformer.model.config.EmbedderProjection;
 import org.blocktransformer.model.config.VanillaConfig;
 import org.blocktransformer.model.weights.Bf16Matrix;
 import org.blocktransformer.model.weights.BlockWeights;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
+import org.blocktransformer.model.weights.HalfMatrix;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.VanillaWeights;
 import org.blocktransformer.model.weights.WeightFormat;
@@ -102,17 +104,34 @@ class CheckpointsTest {
         }
     }
 
-    @Test
-    void bf16FormatHoldsMatricesRoundedAndVectorsExact() {
+    @ParameterizedTest
+    @EnumSource(value = WeightFormat.class, names = {"BF16", "F16"})
+    void halfFormatsHoldMatricesRoundedAndVectorsExact(WeightFormat format) {
         Path dir = Golden.path("bt-prefix-l4");
         BlockWeights f32 = (BlockWeights) Checkpoints.load(dir, WeightFormat.F32);
-        BlockWeights bf16 = (BlockWeights) Checkpoints.load(dir, WeightFormat.BF16);
-        Bf16Matrix qkv = assertInstanceOf(Bf16Matrix.class, bf16.blockDecoder().layers().get(1).qkv().weight());
-        assertArrayEquals(Bf16Matrix.of((F32Matrix) f32.blockDecoder().layers().get(1).qkv().weight()).data(),
+        BlockWeights half = (BlockWeights) Checkpoints.load(dir, format);
+        HalfMatrix qkv = assertInstanceOf(HalfMatrix.class, half.blockDecoder().layers().get(1).qkv().weight());
+        F32Matrix exact = (F32Matrix) f32.blockDecoder().layers().get(1).qkv().weight();
+        assertEquals(format, qkv.format());
+        assertArrayEquals(format == WeightFormat.BF16 ? Bf16Matrix.of(exact).data() : F16Matrix.of(exact).data(),
                 qkv.data());
-        assertInstanceOf(Bf16Matrix.class, bf16.tokenEmbedOut().weight());
-        assertArrayEquals(f32.tokenDecoder().finalNorm().weight(), bf16.tokenDecoder().finalNorm().weight());
-        assertArrayEquals(f32.expansion().bias(), bf16.expansion().bias());
+        assertInstanceOf(HalfMatrix.class, half.tokenEmbedOut().weight());
+        assertArrayEquals(f32.tokenDecoder().finalNorm().weight(), half.tokenDecoder().finalNorm().weight());
+        assertArrayEquals(f32.expansion().bias(), half.expansion().bias());
+    }
+
+    /** A float16 checkpoint (Pythia's own dtype) loads with f16 weights bit for bit: no rounding at all. */
+    @Test
+    void float16CheckpointsLoadAsTheyAreInF16Format() throws IOException {
+        Path golden = Golden.path("bt-projection-l4");
+        Path dir = copyWith(golden, "f16", t -> t);
+        SafetensorsWriter.write(dir.resolve("model.safetensors"),
+                SafetensorsWriter.readAll(golden.resolve("model.safetensors"), DType.F16));
+        BlockWeights asF32 = (BlockWeights) Checkpoints.load(dir, WeightFormat.F32);
+        BlockWeights asF16 = (BlockWeights) Checkpoints.load(dir, WeightFormat.F16);
+        F16Matrix up = assertInstanceOf(F16Matrix.class, asF16.tokenDecoder().layers().get(0).mlpUp().weight());
+        float[] widened = WeightLists.floats(up);
+        assertArrayEquals(((F32Matrix) asF32.tokenDecoder().layers().get(0).mlpUp().weight()).data(), widened);
     }
 
     /** Each 16-bit encoding loads to exactly the float32 values rounded to that encoding. */

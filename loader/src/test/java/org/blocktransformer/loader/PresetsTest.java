@@ -18,9 +18,12 @@ import org.blocktransformer.model.config.DecodingStrategy;
 import org.blocktransformer.model.config.VanillaConfig;
 import org.blocktransformer.model.weights.Bf16Matrix;
 import org.blocktransformer.model.weights.BlockWeights;
+import org.blocktransformer.model.weights.HalfMatrix;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.VanillaWeights;
 import org.blocktransformer.model.weights.WeightFormat;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class PresetsTest {
 
@@ -92,18 +95,21 @@ class PresetsTest {
                 a.stream().mapToLong(x -> x.length).sum());
     }
 
-    @Test
-    void bf16IsTheF32InitRounded() {
+    @ParameterizedTest
+    @EnumSource(value = WeightFormat.class, names = {"BF16", "F16"})
+    void halfFormatsAreTheF32InitRounded(WeightFormat format) {
         ModelWeights f32 = Presets.randomInit("vanilla-31m", 3, WeightFormat.F32);
-        ModelWeights bf16 = Presets.randomInit("vanilla-31m", 3, WeightFormat.BF16);
-        assertInstanceOf(Bf16Matrix.class, ((VanillaWeights) bf16).embedOut().weight());
-        List<float[]> exact = WeightLists.of(f32), rounded = WeightLists.of(bf16);
+        ModelWeights half = Presets.randomInit("vanilla-31m", 3, format);
+        HalfMatrix out = assertInstanceOf(HalfMatrix.class, ((VanillaWeights) half).embedOut().weight());
+        assertEquals(format, out.format());
+        List<float[]> exact = WeightLists.of(f32), rounded = WeightLists.of(half);
         for (int i = 0; i < exact.size(); i++) {
             float[] e = exact.get(i).clone();
             boolean vector = e.length == 256 || e.length == 768 || e.length == 1024;
             if (!vector) {
                 for (int j = 0; j < e.length; j++) {
-                    e[j] = Bf16Matrix.toFloat(Bf16Matrix.fromFloat(e[j]));
+                    e[j] = format == WeightFormat.BF16 ? Bf16Matrix.toFloat(Bf16Matrix.fromFloat(e[j]))
+                            : Float.float16ToFloat(Float.floatToFloat16(e[j]));
                 }
             }
             assertArrayEquals(e, rounded.get(i), "parameter " + i);

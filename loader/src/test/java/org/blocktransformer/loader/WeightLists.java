@@ -3,7 +3,7 @@ package org.blocktransformer.loader;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.HalfMatrix;
 import org.blocktransformer.model.weights.BlockWeights;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.LayerNormWeights;
@@ -50,10 +50,10 @@ final class WeightLists {
     static float[] floats(Matrix m) {
         return switch (m) {
             case F32Matrix f -> f.data();
-            case Bf16Matrix b -> {
-                float[] out = new float[b.data().length];
+            case HalfMatrix h -> {
+                float[] out = new float[h.data().length];
                 for (int i = 0; i < out.length; i++) {
-                    out[i] = Bf16Matrix.toFloat(b.data()[i]);
+                    out[i] = h.get(i / h.cols(), i % h.cols());
                 }
                 yield out;
             }

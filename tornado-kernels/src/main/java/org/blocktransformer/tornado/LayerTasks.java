@@ -118,14 +118,14 @@ final class LayerTasks {
             linear(tg, s, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.hidden(), li, inter, d,
                     NeoXKernels.GELU);
             if (family == Family.FEW) {
-                tg.task("out" + t, NeoXKernels::linear, ctx, s.att(), g.outW().f32(), g.outW().bf16(), g.outB(),
-                        s.hidden(), g.downW().f32(), g.downW().bf16(), g.downB(), c.x(), c.bf16Scale(), c.meta(), li,
+                tg.task("out" + t, NeoXKernels::linear, ctx, s.att(), g.outW().f32(), g.outW().half(), g.outB(),
+                        s.hidden(), g.downW().f32(), g.downW().half(), g.downB(), c.x(), c.bf16Scale(), c.meta(), li,
                         d, d, inter, 1, linearRows(d), NeoXKernels.ADD_PAIR, g.downW().format());
                 grids.fixed(graph + ".out" + t, NeoXKernels.LINEAR_GROUP, linearItems(d));
             } else {
                 linear(tg, s, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.attOut(), li, d, d,
                         NeoXKernels.PLAIN);
-                tg.task("down" + t, NeoXKernels::matmul, ctx, s.hidden(), g.downW().f32(), g.downW().bf16(),
+                tg.task("down" + t, NeoXKernels::matmul, ctx, s.hidden(), g.downW().f32(), g.downW().half(),
                         g.downB(), s.attOut(), c.x(), c.bf16Scale(), c.meta(), li, d, inter, 1, NeoXKernels.ADD_PAIR,
                         g.downW().format());
                 grids.tiles(graph + ".down" + t, d);
@@ -150,11 +150,11 @@ final class LayerTasks {
     private void linear(TaskGraph tg, Scratch s, String graph, String task, Family family, FloatArray x,
                         DeviceMatrix w, FloatArray b, FloatArray y, IntArray li, int n, int k, int mode) {
         if (family == Family.FEW) {
-            tg.task(task, NeoXKernels::linear, ctx, x, w.f32(), w.bf16(), b, x, w.f32(), w.bf16(), b, y, c.bf16Scale(),
+            tg.task(task, NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y, c.bf16Scale(),
                     c.meta(), li, n, k, 0, 1, linearRows(n), mode, w.format());
             grids.fixed(graph + "." + task, NeoXKernels.LINEAR_GROUP, linearItems(n));
         } else {
-            tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.bf16(), b, s.unused(), y, c.bf16Scale(), c.meta(), li,
+            tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, s.unused(), y, c.bf16Scale(), c.meta(), li,
                     n, k, 1, mode, w.format());
             grids.tiles(graph + "." + task, n);
         }

@@ -3,6 +3,7 @@ package org.blocktransformer.tornado;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.Linear;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -42,7 +43,7 @@ public class LinearKernelBenchmark {
     public String family;
 
     /** Weight storage on the device: float32, or bfloat16 widened in the kernel. */
-    @Param({"f32", "bf16"})
+    @Param({"f32", "bf16", "f16"})
     public String weights;
 
     /** Token selection after the product: 0 = argmax only (greedy), else each row's top-k candidates as well. */
@@ -63,7 +64,11 @@ public class LinearKernelBenchmark {
         int k = Integer.parseInt(nk[1]);
         SplittableRandom r = new SplittableRandom(7);
         F32Matrix w = new F32Matrix(n, k, random(r, n * k));
-        Linear layer = new Linear(weights.equals("bf16") ? Bf16Matrix.of(w) : w, random(r, n));
+        Linear layer = new Linear(switch (weights) {
+            case "bf16" -> Bf16Matrix.of(w);
+            case "f16" -> F16Matrix.of(w);
+            default -> w;
+        }, random(r, n));
         var chosen = TornadoDevices.choose(device);
         linear = new TornadoLinearExecutor(layer, chosen, TornadoBackend.MAX_TOKENS, false);
         linear.load(random(r, tokens * k), 0, tokens);

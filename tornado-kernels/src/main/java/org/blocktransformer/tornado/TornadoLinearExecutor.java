@@ -61,23 +61,23 @@ final class TornadoLinearExecutor implements LinearExecutor {
         KernelContext ctx = new KernelContext();
         // Two graphs as for the stacks: few rows (decoding) and many (prefill); the second uses the first's weights.
         TaskGraph few = new TaskGraph("linear")
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, w.f32(), w.bf16(), scale, b, layer)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, w.f32(), w.half(), scale, b, layer)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta, topK)
-                .task("matmul", NeoXKernels::linear, ctx, x, w.f32(), w.bf16(), b, x, w.f32(), w.bf16(), b, y, scale,
+                .task("matmul", NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y, scale,
                         meta, layer, outFeatures, in, 0, 0, LayerTasks.linearRows(outFeatures), NeoXKernels.PLAIN,
                         w.format())
                 .task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta,
                         outFeatures, TOP_K_CAP)
-                .persistOnDevice(w.f32(), w.bf16(), scale, b, layer)
+                .persistOnDevice(w.f32(), w.half(), scale, b, layer)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y, candIds, candLogits, candCount);
         grids.fixed("linear.matmul", NeoXKernels.LINEAR_GROUP, LayerTasks.linearItems(outFeatures));
         grids.perToken("linear.selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
         FloatArray unused = new FloatArray(1);
         TaskGraph many = new TaskGraph("linearMany")
-                .consumeFromDevice("linear", w.f32(), w.bf16(), scale, b, layer)
+                .consumeFromDevice("linear", w.f32(), w.half(), scale, b, layer)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta, topK)
-                .task("matmul", NeoXKernels::matmul, ctx, x, w.f32(), w.bf16(), b, unused, y, scale, meta, layer,
+                .task("matmul", NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, unused, y, scale, meta, layer,
                         outFeatures, in, 0, NeoXKernels.PLAIN, w.format())
                 .task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta,
                         outFeatures, TOP_K_CAP)

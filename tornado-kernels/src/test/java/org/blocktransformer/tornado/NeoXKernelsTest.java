@@ -15,6 +15,7 @@ import org.blocktransformer.model.neox.LayerNorm;
 import org.blocktransformer.model.neox.Rotary;
 import org.blocktransformer.model.runtime.Sampler;
 import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.LayerNormWeights;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import org.junit.jupiter.api.BeforeAll;
@@ -243,32 +244,38 @@ class NeoXKernelsTest {
 
     /**
      * Both matmul kernels with every epilogue, {@code y = epilogue(a . Wa + ba [, b . Wb + bb | other])}, with
-     * float32 weights and with bfloat16 weights (the reference then uses the widened bfloat16 values, so the
-     * tolerance stays float32's: only the summation order differs).
+     * float32, bfloat16 and float16 weights (the reference then uses the widened 16-bit values, so the tolerance
+     * stays float32's: only the summation order differs).
      */
     @ParameterizedTest(name = "{0} kernel, mode {1}, {2} tokens, {3} weights")
     @CsvSource({"linear,0,3,f32", "linear,1,11,f32", "linear,2,1,f32", "linear,3,9,f32", "matmul,0,70,f32",
             "matmul,1,3,f32", "matmul,2,65,f32", "matmul,3,17,f32", "linear,3,5,bf16", "linear,1,12,bf16",
-            "matmul,3,19,bf16", "matmul,0,66,bf16"})
+            "matmul,3,19,bf16", "matmul,0,66,bf16", "linear,3,7,f16", "linear,0,2,f16", "matmul,3,18,f16",
+            "matmul,1,67,f16"})
     void matmulEpilogues(String kernel, int mode, int tokens, String weights) {
         SplittableRandom r = new SplittableRandom(mode * 31L + tokens);
         int n = 1025;
         int ka = 37;
         int kb = 29;
         int rows = tokens + 2;
-        boolean bf16 = weights.equals("bf16");
-        int format = bf16 ? NeoXKernels.BF16 : NeoXKernels.F32;
+        boolean half = !weights.equals("f32");
+        int format = switch (weights) {
+            case "bf16" -> NeoXKernels.BF16;
+            case "f16" -> NeoXKernels.F16;
+            default -> NeoXKernels.F32;
+        };
         float[] xa = random(r, rows * ka, 1);
         float[] wa = random(r, 2 * n * ka, 0.2);
         float[] ba = random(r, 2 * n, 0.1);
         float[] xb = random(r, rows * kb, 1);
         float[] wb = random(r, 2 * n * kb, 0.2);
-        // Zeros of both signs, a subnormal and magnitudes far from 1 exercise every branch of the widening.
-        float[] special = {0f, -0f, 1e-40f, -3.5e-39f, 1e-30f, -9.5f, 0.001f, 1.5f};
+        // Zeros of both signs, subnormals (of float32, bfloat16 and float16) and magnitudes far from 1 exercise every
+        // branch of the widening.
+        float[] special = {0f, -0f, 1e-40f, -3.5e-39f, 1e-30f, -9.5f, 0.001f, 1.5f, 3e-5f, -6e-8f, 6.1e-5f};
         System.arraycopy(special, 0, wa, (n + 7) * ka, special.length);
         System.arraycopy(special, 0, wb, (n + 9) * kb, special.length);
-        ShortArray wah = bf16 ? bf16(wa) : new ShortArray(1);
-        ShortArray wbh = bf16 ? bf16(wb) : new ShortArray(1);
+        ShortArray wah = half ? bits(wa, format) : new ShortArray(1);
+        ShortArray wbh = half ? bits(wb, format) : new ShortArray(1);
         FloatArray scale = FloatArray.fromArray(NeoXKernels.bf16Scale());
         float[] bb = random(r, 2 * n, 0.1);
         float[] other = random(r, rows * n, 1);
@@ -284,10 +291,10 @@ class NeoXKernelsTest {
         FloatArray dbb = FloatArray.fromArray(bb);
         FloatArray dOther = FloatArray.fromArray(other);
         KernelContext ctx = new KernelContext();
-        if (bf16) {
+        if (half) {
             // The device sees only the bits; the reference uses their exact values.
-            wa = widened(wah);
-            wb = widened(wbh);
+            wa = widened(wah, format);
+            wb = widened(wbh, format);
             dwa = new FloatArray(1);
             dwb = new FloatArray(1);
         }
@@ -387,18 +394,18 @@ class NeoXKernelsTest {
         assertEquals(-7, candCount.get(live));
     }
 
-    private static ShortArray bf16(float[] w) {
+    private static ShortArray bits(float[] w, int format) {
         ShortArray out = new ShortArray(w.length);
         for (int i = 0; i < w.length; i++) {
-            out.set(i, Bf16Matrix.fromFloat(w[i]));
+            out.set(i, format == NeoXKernels.BF16 ? Bf16Matrix.fromFloat(w[i]) : F16Matrix.fromFloat(w[i]));
         }
         return out;
     }
 
-    private static float[] widened(ShortArray bits) {
+    private static float[] widened(ShortArray bits, int format) {
         float[] out = new float[bits.getSize()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = Bf16Matrix.toFloat(bits.get(i));
+            out[i] = format == NeoXKernels.BF16 ? Bf16Matrix.toFloat(bits.get(i)) : F16Matrix.toFloat(bits.get(i));
         }
         return out;
     }

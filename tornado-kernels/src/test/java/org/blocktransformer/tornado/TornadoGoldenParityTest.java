@@ -23,6 +23,7 @@ import org.blocktransformer.model.weights.BlockWeights;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.WeightFormat;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -65,29 +66,32 @@ class TornadoGoldenParityTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"bt-prefix-l4", "bt-projection-l4"})
-    void bf16LogitsMatchTheCpuBf16Path(String model) {
-        BlockWeights weights = (BlockWeights) Checkpoints.load(golden(model), WeightFormat.BF16);
+    /** The 16-bit weight formats on the device against the CPU's path in the same format (same widened values). */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"bt-prefix-l4,BF16", "bt-projection-l4,BF16", "bt-summation-l4,F16"})
+    void halfWeightLogitsMatchTheCpuInTheSameFormat(String model, WeightFormat format) {
+        BlockWeights weights = (BlockWeights) Checkpoints.load(golden(model), format);
         try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"));
              var device = TornadoTestSupport.backend(); var cpu = new CpuBackend(1)) {
             int[] ids = ints(data, "fwd_input_ids");
             int[][] rows = {Arrays.copyOfRange(ids, 0, ids.length / 2), Arrays.copyOfRange(ids, ids.length / 2, ids.length)};
             var expected = new BlockRunner(weights, cpu).teacherForced(rows);
             var actual = new BlockRunner(weights, device).teacherForced(rows);
-            assertClose(model + " bf16 context", expected.contexts(), actual.contexts(), TornadoTestSupport.FP32_TOLERANCE);
-            assertClose(model + " bf16 logits", expected.logits(), actual.logits(), TornadoTestSupport.FP32_TOLERANCE);
+            assertClose(model + " " + format + " context", expected.contexts(), actual.contexts(),
+                    TornadoTestSupport.FP32_TOLERANCE);
+            assertClose(model + " " + format + " logits", expected.logits(), actual.logits(),
+                    TornadoTestSupport.FP32_TOLERANCE);
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"bt-prefix-l4", "vanilla-neox"})
-    void bf16GreedyTokensMatchTheCpuBf16Path(String model) {
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"bt-prefix-l4,BF16", "vanilla-neox,BF16", "vanilla-neox,F16"})
+    void halfWeightGreedyTokensMatchTheCpuInTheSameFormat(String model, WeightFormat format) {
         assumeTrue(TornadoDevices.unavailableReason() == null, "SKIPPED: " + TornadoDevices.unavailableReason());
-        ModelWeights weights = Checkpoints.load(golden(model), WeightFormat.BF16);
+        ModelWeights weights = Checkpoints.load(golden(model), format);
         try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"))) {
             assertDeviceGeneratesAsTheCpu(weights, requests(data, i -> SamplingParams.GREEDY),
-                    i -> model + " bf16 prompt " + i);
+                    i -> model + " " + format + " prompt " + i);
         }
     }
 

@@ -56,7 +56,7 @@ public class MatmulBench {
     /** Bytes one call must move at least: the weights once, the inputs and outputs. */
     public static double bytes(String shape, int batch, String dtype) {
         int[] nk = Shapes.parse(shape);
-        return (double) nk[0] * nk[1] * ("bf16".equals(dtype) ? 2 : 4) + 4.0 * batch * (nk[0] + nk[1]);
+        return (double) nk[0] * nk[1] * ("f32".equals(dtype) ? 4 : 2) + 4.0 * batch * (nk[0] + nk[1]);
     }
 
     @Setup(Level.Trial)

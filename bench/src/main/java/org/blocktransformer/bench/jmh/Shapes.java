@@ -2,6 +2,7 @@ package org.blocktransformer.bench.jmh;
 
 import java.util.SplittableRandom;
 import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.LayerNormWeights;
 import org.blocktransformer.model.weights.LayerWeights;
@@ -26,7 +27,11 @@ final class Shapes {
 
     static Matrix matrix(SplittableRandom r, int rows, int cols, String dtype) {
         F32Matrix m = new F32Matrix(rows, cols, random(r, rows * cols, 1.0 / Math.sqrt(cols)));
-        return "bf16".equals(dtype) ? Bf16Matrix.of(m) : m;
+        return switch (dtype) {
+            case "bf16" -> Bf16Matrix.of(m);
+            case "f16" -> F16Matrix.of(m);
+            default -> m;
+        };
     }
 
     static Linear linear(SplittableRandom r, int out, int in, String dtype) {

@@ -16,6 +16,7 @@ import java.util.TreeSet;
 
 import org.blocktransformer.loader.CheckpointException;
 import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F16Matrix;
 
 /**
  * One safetensors file, memory-mapped read-only through the FFM API. The header is validated when the file is opened
@@ -138,6 +139,32 @@ public final class SafetensorsFile implements TensorSource {
         short[] out = new short[f.length];
         for (int i = 0; i < f.length; i++) {
             out[i] = Bf16Matrix.fromFloat(f[i]);
+        }
+        return out;
+    }
+
+    @Override
+    public short[] f16(String name, int... expectedShape) {
+        TensorInfo info = checked(name, expectedShape);
+        requireFloat(info);
+        short[] out = new short[count(info)];
+        if (info.dtype() == DType.F16) {
+            MemorySegment.copy(data, I16_LE, info.begin(), out, 0, out.length);
+            for (int i = 0; i < out.length; i++) {
+                if ((out[i] & 0x7C00) == 0x7C00) {
+                    throw CheckpointException.inTensor(file, name, "holds " + Float.float16ToFloat(out[i])
+                            + " at index " + i + " (weights must be finite)");
+                }
+            }
+            return out;
+        }
+        float[] f = readFloats(info);
+        for (int i = 0; i < f.length; i++) {
+            try {
+                out[i] = F16Matrix.fromFloat(f[i]);
+            } catch (IllegalArgumentException e) {
+                throw CheckpointException.inTensor(file, name, "index " + i + ": " + e.getMessage());
+            }
         }
         return out;
     }

@@ -153,6 +153,11 @@ public final class ShardedSafetensors implements TensorSource {
     }
 
     @Override
+    public short[] f16(String name, int... expectedShape) {
+        return shard(name).f16(name, expectedShape);
+    }
+
+    @Override
     public long[] longs(String name, int... expectedShape) {
         return shard(name).longs(name, expectedShape);
     }

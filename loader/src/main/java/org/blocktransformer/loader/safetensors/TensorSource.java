@@ -38,6 +38,12 @@ public interface TensorSource extends AutoCloseable {
     /** A float tensor of exactly {@code expectedShape} as bfloat16 bits: copied as is from BF16, rounded otherwise. */
     short[] bf16(String name, int... expectedShape);
 
+    /**
+     * A float tensor of exactly {@code expectedShape} as float16 bits: copied as is from F16, rounded otherwise; a
+     * value beyond float16's range (or an infinity or NaN) is an error naming the tensor.
+     */
+    short[] f16(String name, int... expectedShape);
+
     /** An I64 tensor that must have exactly {@code expectedShape}. */
     long[] longs(String name, int... expectedShape);
 

@@ -58,9 +58,27 @@ class SafetensorsFileTest {
                 assertEquals(Float.float16ToFloat(Float.floatToFloat16(SIX[i])), half[i]);
                 assertEquals(Bf16Matrix.toFloat(Bf16Matrix.fromFloat(SIX[i])), brain[i]);
                 assertEquals(Bf16Matrix.fromFloat(SIX[i]), f.bf16("w", 2, 3)[i]);
+                // float16 bits: F16 copied as is, F32 rounded to nearest.
+                assertEquals(Float.floatToFloat16(SIX[i]), f.f16("h", 6)[i]);
+                assertEquals(Float.floatToFloat16(SIX[i]), f.f16("w", 2, 3)[i]);
             }
             assertArrayEquals(new long[] {7, -1, Long.MAX_VALUE}, f.longs("ids", 3));
             assertEquals(0, f.floats("empty", 0, 4).length);
+        }
+    }
+
+    @Test
+    void float16ReadsRefuseValuesItCannotHold() throws IOException {
+        Map<String, SafetensorsWriter.Tensor> t = new LinkedHashMap<>();
+        t.put("big", SafetensorsWriter.f32(new float[] {1, 70000}, 2));
+        t.put("inf", SafetensorsWriter.f16(new float[] {1, Float.POSITIVE_INFINITY}, 2));
+        Path file = tmp.resolve("range.safetensors");
+        SafetensorsWriter.write(file, t);
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertMessage(assertThrows(CheckpointException.class, () -> f.f16("big", 2)), "'big'", "index 1",
+                    "70000.0 is outside float16's range");
+            assertMessage(assertThrows(CheckpointException.class, () -> f.f16("inf", 2)), "'inf'",
+                    "holds Infinity at index 1");
         }
     }
 

@@ -1,6 +1,7 @@
 package org.blocktransformer.model.cpu;
 
 import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
 
 /**
@@ -28,6 +29,7 @@ final class KernelWarmup {
         }
         PackedMatrix f32 = PackedMatrix.of(new F32Matrix(n, k, w));
         PackedMatrix bf16 = PackedMatrix.of(Bf16Matrix.of(new F32Matrix(n, k, w)));
+        PackedMatrix f16 = PackedMatrix.of(F16Matrix.of(new F32Matrix(n, k, w)));
         float[] bias = PackedLinear.padBias(null, f32);
         float[] x = new float[5 * k];
         float[] y = new float[5 * n];
@@ -39,6 +41,7 @@ final class KernelWarmup {
             kernels.matmulPanels(x, 5, f32, bias, y, 0, f32.panels());
             if (it % 4 == 0) {
                 kernels.matmulPanels(x, 1, bf16, bias, y, 0, bf16.panels());
+                kernels.matmulPanels(x, 1, f16, bias, y, 0, f16.panels());
             }
             kernels.keyScores(q, 0, keys, 0, 64, 16, scores, 0);
             kernels.axpy(0.5f, q, 0, keys, 0, 64);

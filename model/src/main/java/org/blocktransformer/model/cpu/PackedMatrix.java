@@ -1,8 +1,11 @@
 package org.blocktransformer.model.cpu;
 
 import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
+import org.blocktransformer.model.weights.HalfMatrix;
 import org.blocktransformer.model.weights.Matrix;
+import org.blocktransformer.model.weights.WeightFormat;
 
 /**
  * A weight matrix re-laid for the CPU matmul: outputs in panels of {@link #PANEL} columns, each panel stored
@@ -14,7 +17,7 @@ import org.blocktransformer.model.weights.Matrix;
  * batch; with this layout an output is the same sequence of IEEE operations in every tier, in every tile, and in
  * the scalar fallback.
  */
-public record PackedMatrix(int rows, int cols, float[] f32, short[] bf16) {
+public record PackedMatrix(int rows, int cols, float[] f32, short[] half, WeightFormat format) {
 
     /** Outputs per panel: four 512-bit vectors. */
     public static final int PANEL = 64;
@@ -23,12 +26,22 @@ public record PackedMatrix(int rows, int cols, float[] f32, short[] bf16) {
         return (rows + PANEL - 1) / PANEL;
     }
 
-    public boolean isBf16() {
-        return bf16 != null;
+    /** Whether the weights are 16-bit ({@link #half}: bfloat16 or float16 bits) rather than {@link #f32}. */
+    public boolean isHalf() {
+        return half != null;
     }
 
     public long bytes() {
-        return isBf16() ? 2L * bf16.length : 4L * f32.length;
+        return isHalf() ? 2L * half.length : 4L * f32.length;
+    }
+
+    /** Packed weight {@code at} as float32 (exactly: both 16-bit formats widen without rounding). */
+    public float weight(int at) {
+        return switch (format) {
+            case F32 -> f32[at];
+            case BF16 -> Bf16Matrix.toFloat(half[at]);
+            case F16 -> F16Matrix.toFloat(half[at]);
+        };
     }
 
     public static PackedMatrix of(Matrix m) {
@@ -49,10 +62,10 @@ public record PackedMatrix(int rows, int cols, float[] f32, short[] bf16) {
                         dst[base + c * PANEL] = src[r * k + c];
                     }
                 }
-                yield new PackedMatrix(n, k, dst, null);
+                yield new PackedMatrix(n, k, dst, null, WeightFormat.F32);
             }
-            case Bf16Matrix b -> {
-                short[] src = b.data();
+            case HalfMatrix h -> {
+                short[] src = h.data();
                 short[] dst = new short[(int) size];
                 for (int r = 0; r < n; r++) {
                     int base = (r / PANEL) * k * PANEL + r % PANEL;
@@ -60,7 +73,7 @@ public record PackedMatrix(int rows, int cols, float[] f32, short[] bf16) {
                         dst[base + c * PANEL] = src[r * k + c];
                     }
                 }
-                yield new PackedMatrix(n, k, null, dst);
+                yield new PackedMatrix(n, k, null, dst, h.format());
             }
         };
     }

@@ -56,7 +56,7 @@ public final class ScalarKernels implements CpuKernels {
                     float s = 0;
                     for (int c = 0; c < k; c++) {
                         int at = base + c * panel + j;
-                        float wv = w.isBf16() ? Float.intBitsToFloat(w.bf16()[at] << 16) : w.f32()[at];
+                        float wv = w.weight(at);
                         s = Math.fma(x[m * k + c], wv, s);
                     }
                     int col = p * panel + j;

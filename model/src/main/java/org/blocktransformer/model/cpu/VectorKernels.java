@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.blocktransformer.model.neox.Gelu;
+import org.blocktransformer.model.weights.WeightFormat;
 
 /**
  * Vector API kernels (512-bit on AVX-512 machines). Only lanewise IEEE operations, FMAs and exact data movement
@@ -96,16 +97,20 @@ public final class VectorKernels implements CpuKernels {
         for (int m0 = 0; m0 < M; m0 += ROW_BLOCK) {
             int m1 = Math.min(M, m0 + ROW_BLOCK);
             for (int p = p0; p < p1; p++) {
-                if (w.isBf16() && m1 - m0 == 1) {
+                if (w.format() == WeightFormat.BF16 && m1 - m0 == 1) {
                     // One row (a batch-1 decode step): widen in registers, no scratch round trip.
-                    tile1Bf16(x, m0, k, w.bf16(), p * k * PANEL, p, w.rows(), bias, y);
+                    tile1Bf16(x, m0, k, w.half(), p * k * PANEL, p, w.rows(), bias, y);
                     continue;
                 }
                 float[] panel;
                 int base;
-                if (w.isBf16()) {
+                if (w.isHalf()) {
                     panel = widened(k * PANEL);
-                    widenBf16(w.bf16(), p * k * PANEL, panel, k * PANEL);
+                    if (w.format() == WeightFormat.BF16) {
+                        widenBf16(w.half(), p * k * PANEL, panel, k * PANEL);
+                    } else {
+                        widenF16(w.half(), p * k * PANEL, panel, k * PANEL);
+                    }
                     base = 0;
                 } else {
                     panel = w.f32();
@@ -139,6 +144,21 @@ public final class VectorKernels implements CpuKernels {
                     .reinterpretAsInts()
                     .lanewise(VectorOperators.LSHL, 16)
                     .reinterpretAsFloats()
+                    .intoArray(dst, k);
+        }
+    }
+
+    /**
+     * float16 bits to float32, exactly: exponent and mantissa shifted into float32's fields read as a float32 that
+     * is 2^112 too small (subnormals included), scaled back by 2^112, then the sign. Finite values only (exponent 31
+     * would widen to a finite number): {@link org.blocktransformer.model.weights.F16Matrix} holds no others.
+     */
+    static void widenF16(short[] src, int so, float[] dst, int len) {
+        for (int k = 0; k < len; k += L) {
+            IntVector h = (IntVector) ShortVector.fromArray(S, src, so + k).convertShape(VectorOperators.S2I, I, 0);
+            FloatVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats()
+                    .mul(0x1p112f);
+            magnitude.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
                     .intoArray(dst, k);
         }
     }

@@ -6,13 +6,11 @@ import java.util.Objects;
  * A bfloat16 matrix: half the memory traffic of float32, widened to float32 in registers with float32
  * accumulation. Used on the CPU where a decode step is bound by reading the weights.
  */
-public record Bf16Matrix(int rows, int cols, short[] data) implements Matrix {
+public record Bf16Matrix(int rows, int cols, short[] data) implements HalfMatrix {
 
     public Bf16Matrix {
         Objects.requireNonNull(data, "data");
-        if (rows <= 0 || cols <= 0 || (long) rows * cols != data.length) {
-            throw new IllegalArgumentException("matrix " + rows + "x" + cols + " does not match " + data.length + " values");
-        }
+        HalfMatrix.checkShape(rows, cols, data);
     }
 
     /** Rounds a float32 matrix to bfloat16 (round to nearest even). */
@@ -36,6 +34,11 @@ public record Bf16Matrix(int rows, int cols, short[] data) implements Matrix {
 
     public static float toFloat(short s) {
         return Float.intBitsToFloat((s & 0xFFFF) << 16);
+    }
+
+    @Override
+    public WeightFormat format() {
+        return WeightFormat.BF16;
     }
 
     @Override

@@ -4,7 +4,7 @@ package org.blocktransformer.model.weights;
  * A weight matrix in PyTorch Linear layout: {@code rows} outputs by {@code cols} inputs, row-major, so that
  * {@code y[r] = sum_c W[r][c] * x[c]}. Embedding tables use the same type (one row per token).
  */
-public sealed interface Matrix permits F32Matrix, Bf16Matrix {
+public sealed interface Matrix permits F32Matrix, HalfMatrix {
 
     int rows();
 

@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.util.SplittableRandom;
 import org.blocktransformer.model.neox.Gelu;
 import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -39,13 +41,14 @@ class CpuKernelsTest {
         float[] x = random(r, m * k);
         F32Matrix w = new F32Matrix(n, k, random(r, n * k));
         float[] rawBias = random(r, n);
-        for (var packed : new PackedMatrix[] {PackedMatrix.of(w), PackedMatrix.of(Bf16Matrix.of(w))}) {
+        for (var packed : new PackedMatrix[] {PackedMatrix.of(w), PackedMatrix.of(Bf16Matrix.of(w)),
+                PackedMatrix.of(F16Matrix.of(w))}) {
             float[] bias = PackedLinear.padBias(rawBias, packed);
             float[] expected = new float[m * n];
             float[] actual = new float[m * n];
             scalar.matmulPanels(x, m, packed, bias, expected, 0, packed.panels());
             vector.matmulPanels(x, m, packed, bias, actual, 0, packed.panels());
-            assertArrayEquals(expected, actual, "vector matmul differs from scalar (" + (packed.isBf16() ? "bf16" : "f32") + ")");
+            assertArrayEquals(expected, actual, "vector matmul differs from scalar (" + packed.format() + ")");
             // And each row alone gives the same bits as in the batch.
             for (int row = 0; row < m; row++) {
                 float[] single = new float[n];
@@ -120,6 +123,21 @@ class CpuKernelsTest {
             double g = Gelu.apply((float) (c[0] * Math.sqrt(2)));
             double expected = 0.5 * (c[0] * Math.sqrt(2)) * (1 + c[1]);
             assertTrue(Math.abs(g - expected) < 1e-6 * Math.max(1, Math.abs(expected)), "gelu at erf(" + c[0] + ")");
+        }
+    }
+
+    @Test
+    void float16WideningIsExactForEveryFiniteValue() {
+        // Every finite float16 bit pattern (exponent below 31), both signs: 63,488 values, a multiple of 16 lanes.
+        short[] bits = new short[2 * 31 * 1024];
+        for (int i = 0; i < bits.length; i++) {
+            bits[i] = (short) (i < 31 * 1024 ? i : 0x8000 | (i - 31 * 1024));
+        }
+        float[] widened = new float[bits.length];
+        VectorKernels.widenF16(bits, 0, widened, bits.length);
+        for (int i = 0; i < bits.length; i++) {
+            assertEquals(Float.floatToRawIntBits(Float.float16ToFloat(bits[i])), Float.floatToRawIntBits(widened[i]),
+                    "float16 bits " + Integer.toHexString(bits[i] & 0xFFFF));
         }
     }
 }

@@ -32,9 +32,10 @@ public final class NeoXKernels {
     public static final int GELU = 1;
     public static final int ADD = 2;
     public static final int ADD_PAIR = 3;
-    /** Weight storage of the matmul kernels: float32, or bfloat16 bits widened in the kernel. */
+    /** Weight storage of the matmul kernels: float32, or bfloat16 or float16 bits widened in the kernel. */
     public static final int F32 = 0;
     public static final int BF16 = 1;
+    public static final int F16 = 2;
     /** Longest attention span a work-group holds in local memory. */
     public static final int MAX_SPAN = 2048;
 
@@ -309,10 +310,12 @@ public final class NeoXKernels {
     }
 
     /**
-     * Weight {@code i} of a matrix stored as float32 in {@code wf} or, with {@code format} = {@link #BF16}, as
-     * bfloat16 bits in {@code wh}, widened exactly: {@code (1.m) * 2^(e - 127)} as the integer {@code 128 + m}
-     * times {@code bf16Scale[e] = 2^(e - 134)} (see {@link #bf16Scale()}). Bit reinterpretation (as_float) is not
-     * available in TornadoVM kernels; the table and two multiplies are.
+     * Weight {@code i} of a matrix stored as float32 in {@code wf} or, with {@code format} = {@link #BF16} or
+     * {@link #F16}, as 16-bit bits in {@code wh}, widened exactly: {@code (1.m) * 2^(e - bias)} as the integer
+     * {@code 2^mbits + m} times a power of two from {@code bf16Scale} (see {@link #bf16Scale()}), subnormals as
+     * {@code m} times the smallest exponent's power. Bit reinterpretation (as_float) is not available in TornadoVM
+     * kernels; the table and two multiplies are. bfloat16: 8 exponent, 7 mantissa bits, {@code bf16Scale[e] =
+     * 2^(e - 134)}; float16: 5 and 10, {@code 2^(e - 25) = bf16Scale[e + 109]} (the same table, shifted).
      */
     private static float weight(FloatArray wf, ShortArray wh, FloatArray bf16Scale, int format, int i) {
         if (format == BF16) {
@@ -322,13 +325,21 @@ public final class NeoXKernels {
             float v = m * bf16Scale.get(e);
             return u >= 0x8000 ? -v : v;
         }
+        if (format == F16) {
+            int u = wh.get(i) & 0xFFFF;
+            int e = (u >> 10) & 0x1F;
+            int m = e == 0 ? u & 0x3FF : (u & 0x3FF) + 1024;
+            float v = m * bf16Scale.get(e == 0 ? 110 : e + 109);
+            return u >= 0x8000 ? -v : v;
+        }
         return wf.get(i);
     }
 
     /**
      * The table {@link #weight} multiplies by: {@code 2^(e - 134)} for exponent bits e, and {@code 2^-133} for
-     * e = 0 (subnormals: {@code 0.m * 2^-126}). Exponent 255 (infinities, NaN) is not representable this way;
-     * the loader's weights never hold one.
+     * e = 0 (subnormals: {@code 0.m * 2^-126}); float16 uses entries 110 to 139. The all-ones exponents
+     * (infinities, NaN) are not representable this way; the loader's weights never hold one (F16Matrix refuses
+     * them).
      */
     public static float[] bf16Scale() {
         float[] s = new float[256];
