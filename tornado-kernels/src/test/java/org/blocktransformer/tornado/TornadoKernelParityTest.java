@@ -2,6 +2,7 @@ package org.blocktransformer.tornado;
 
 import static org.blocktransformer.tornado.TornadoTestSupport.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.SplittableRandom;
@@ -12,8 +13,12 @@ import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.cpu.CpuBackend;
+import org.blocktransformer.model.weights.Bf16Matrix;
+import org.blocktransformer.model.weights.F16Matrix;
+import org.blocktransformer.model.weights.HalfMatrix;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.model.weights.StackWeights;
+import org.blocktransformer.model.weights.WeightFormat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -83,6 +88,34 @@ class TornadoKernelParityTest {
             }
         }
         assertArrayEquals(c.argmax(x, rows), g.argmax(x, rows), "argmax after a top-k call");
+    }
+
+    /**
+     * Every finite bfloat16 and float16 value widens exactly on the device: a Linear layer of one input whose
+     * weights are all those bit patterns, times 1, gives them back (both kernel families: 1 and 17 rows).
+     */
+    @ParameterizedTest(name = "{0}, {1} rows")
+    @CsvSource({"BF16,1", "BF16,17", "F16,1", "F16,17"})
+    void everyFinite16BitWeightWidensExactly(WeightFormat format, int rows) {
+        int exponents = format == WeightFormat.BF16 ? 255 : 31;
+        int mantissas = format == WeightFormat.BF16 ? 128 : 1024;
+        short[] bits = new short[2 * exponents * mantissas];
+        for (int i = 0; i < bits.length; i++) {
+            int magnitude = i % (exponents * mantissas);
+            bits[i] = (short) (i < exponents * mantissas ? magnitude : 0x8000 | magnitude);
+        }
+        HalfMatrix w = format == WeightFormat.BF16 ? new Bf16Matrix(bits.length, 1, bits)
+                : new F16Matrix(bits.length, 1, bits);
+        float[] x = new float[rows];
+        java.util.Arrays.fill(x, 1f);
+        float[] y = device.linear(new Linear(w, null)).apply(x, rows);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < bits.length; j++) {
+                String what = format + " bits 0x" + Integer.toHexString(bits[j] & 0xFFFF);
+                // Zeros of either sign come back as +0 (0 + -0); assertEquals with a delta treats them as equal.
+                assertEquals(w.get(j, 0), y[r * bits.length + j], 0f, what);
+            }
+        }
     }
 
     @ParameterizedTest(name = "d={0} heads={1} inter={2} layers={3} parallel={4} recorded={5}")
