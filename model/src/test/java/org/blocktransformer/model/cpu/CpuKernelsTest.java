@@ -134,7 +134,7 @@ class CpuKernelsTest {
             bits[i] = (short) (i < 31 * 1024 ? i : 0x8000 | (i - 31 * 1024));
         }
         float[] widened = new float[bits.length];
-        VectorKernels.widenF16(bits, 0, widened, bits.length);
+        VectorKernels.widen(bits, 0, widened, bits.length, true);
         for (int i = 0; i < bits.length; i++) {
             assertEquals(Float.floatToRawIntBits(Float.float16ToFloat(bits[i])), Float.floatToRawIntBits(widened[i]),
                     "float16 bits " + Integer.toHexString(bits[i] & 0xFFFF));
