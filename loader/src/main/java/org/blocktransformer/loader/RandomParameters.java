@@ -8,9 +8,8 @@ import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
 import org.blocktransformer.loader.assemble.ParameterSource;
-import org.blocktransformer.model.weights.Bf16Matrix;
-import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
+import org.blocktransformer.model.weights.HalfMatrix;
 import org.blocktransformer.model.weights.Matrix;
 import org.blocktransformer.model.weights.WeightFormat;
 
@@ -57,23 +56,14 @@ final class RandomParameters implements ParameterSource {
             case NORM_WEIGHT, BIAS -> throw new IllegalArgumentException(role + " is not a matrix: " + name);
         };
         int n = Math.multiplyExact(rows, cols);
-        if (format == WeightFormat.BF16) {
+        if (format != WeightFormat.F32) {
             short[] data = new short[n];
             schedule(name, n, (random, from, to) -> {
                 for (int i = from; i < to; i++) {
-                    data[i] = Bf16Matrix.fromFloat((float) (random.nextGaussian() * std));
+                    data[i] = HalfMatrix.round(format, (float) (random.nextGaussian() * std));
                 }
             });
-            return new Bf16Matrix(rows, cols, data);
-        }
-        if (format == WeightFormat.F16) {
-            short[] data = new short[n];
-            schedule(name, n, (random, from, to) -> {
-                for (int i = from; i < to; i++) {
-                    data[i] = F16Matrix.fromFloat((float) (random.nextGaussian() * std));
-                }
-            });
-            return new F16Matrix(rows, cols, data);
+            return HalfMatrix.of(format, rows, cols, data);
         }
         float[] data = new float[n];
         schedule(name, n, gaussian(data, 0, std));

@@ -42,21 +42,8 @@ public record Bf16Matrix(int rows, int cols, short[] data) implements HalfMatrix
     }
 
     @Override
-    public float get(int r, int c) {
-        return toFloat(data[r * cols + c]);
-    }
-
-    @Override
-    public void copyRow(int r, float[] dst, int offset) {
-        int base = r * cols;
-        for (int c = 0; c < cols; c++) {
-            dst[offset + c] = toFloat(data[base + c]);
-        }
-    }
-
-    @Override
-    public long bytes() {
-        return 2L * data.length;
+    public float widen(short bits) {
+        return toFloat(bits);
     }
 
     @Override
