@@ -42,7 +42,7 @@ public class LinearKernelBenchmark {
     @Param({"FEW", "MANY"})
     public String family;
 
-    /** Weight storage on the device: float32, or bfloat16 widened in the kernel. */
+    /** Weight storage on the device: float32, or bfloat16 or float16 widened in the kernel. */
     @Param({"f32", "bf16", "f16"})
     public String weights;
 

@@ -31,7 +31,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *   <li>{@code out}: the final LayerNorm, the hidden states back to the host.</li>
  * </ol>
  * Layers are grouped because TornadoVM arrays are int-indexed (a group's stacked KV cache must stay under 2^31
- * floats) and a graph's task list and bytecode have size limits; each group is one submission per call.
+ * floats) and a graph's task list and bytecode have size limits; each group is one submission per call. A recorded
+ * plan (PTX) captures each graph's launches as a CUDA graph on its first execution and replays them after.
  */
 final class StackPlan implements AutoCloseable {
     private final NeoXConfig config;
