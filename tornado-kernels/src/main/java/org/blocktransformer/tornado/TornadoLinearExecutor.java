@@ -174,21 +174,27 @@ final class TornadoLinearExecutor implements LinearExecutor {
         Candidates[] result = new Candidates[rows];
         for (int r0 = 0; r0 < rows; r0 += maxRows) {
             int n = Math.min(maxRows, rows - r0);
+            // Rows the device selects for: a top-k that leaves outputs out and whose k fits the buffer.
+            boolean[] selected = new boolean[n];
             for (int i = 0; i < n; i++) {
                 int kk = k[r0 + i];
-                topK.set(i, kk > 0 && kk < outFeatures && kk <= TOP_K_CAP ? kk : 0);
+                selected[i] = Candidates.restricts(kk, outFeatures) && kk <= TOP_K_CAP;
+                topK.set(i, selected[i] ? kk : 0);
             }
             try {
-                execute(input, r0, n).transferToHost(candIds, candLogits, candCount);
+                // Only the call's rows come back (the buffers hold maxRows rows of TOP_K_CAP candidates).
+                execute(input, r0, n)
+                        .transferToHost(new DataRange(candIds).withSize((long) n * TOP_K_CAP))
+                        .transferToHost(new DataRange(candLogits).withSize((long) n * TOP_K_CAP))
+                        .transferToHost(new DataRange(candCount).withSize(n));
             } finally {
                 for (int i = 0; i < n; i++) {
                     topK.set(i, 0);
                 }
             }
             for (int i = 0; i < n; i++) {
-                int kk = k[r0 + i];
                 int count = candCount.get(i);
-                if (kk > 0 && kk < outFeatures && kk <= TOP_K_CAP && count >= 0) {
+                if (selected[i] && count >= 0) {
                     int[] cIds = new int[count];
                     float[] cLogits = new float[count];
                     for (int j = 0; j < count; j++) {

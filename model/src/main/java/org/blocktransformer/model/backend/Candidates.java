@@ -15,9 +15,14 @@ public record Candidates(int[] ids, float[] logits) {
         }
     }
 
+    /** Whether top-{@code k} leaves out any of {@code n} outputs (0 < k < n); otherwise every output is drawable. */
+    public static boolean restricts(int k, int n) {
+        return k > 0 && k < n;
+    }
+
     /** The candidates of {@code row[offset .. offset + n)} for top-{@code k}, 0 < k < n. */
     public static Candidates of(float[] row, int offset, int n, int k) {
-        if (k <= 0 || k >= n) {
+        if (!restricts(k, n)) {
             throw new IllegalArgumentException("top-k needs 0 < k < " + n + ", got " + k);
         }
         float kth = kthLargest(row, offset, n, k);

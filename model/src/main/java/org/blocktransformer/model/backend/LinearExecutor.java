@@ -41,7 +41,7 @@ public interface LinearExecutor {
         int n = outFeatures();
         Candidates[] out = new Candidates[rows];
         for (int r = 0; r < rows; r++) {
-            if (k[r] > 0 && k[r] < n) {
+            if (Candidates.restricts(k[r], n)) {
                 out[r] = Candidates.of(y, r * n, n, k[r]);
             }
         }

@@ -36,8 +36,7 @@ final class Heads {
         List<Integer> limited = new ArrayList<>();
         List<Integer> whole = new ArrayList<>();
         for (int i : sampled) {
-            int k = seqs.get(i).request.sampling().topK();
-            (k > 0 && k < vocab ? limited : whole).add(i);
+            (Candidates.restricts(seqs.get(i).request.sampling().topK(), vocab) ? limited : whole).add(i);
         }
         if (!limited.isEmpty()) {
             int[] ks = new int[limited.size()];

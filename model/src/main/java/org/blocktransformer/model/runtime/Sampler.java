@@ -39,7 +39,7 @@ public final class Sampler {
         if (params.isGreedy()) {
             return argmax(logits, offset, vocab);
         }
-        if (params.topK() > 0 && params.topK() < vocab) {
+        if (Candidates.restricts(params.topK(), vocab)) {
             return next(Candidates.of(logits, offset, vocab, params.topK()));
         }
         if (every.length < vocab) {

@@ -565,16 +565,16 @@ public final class NeoXKernels {
         ctx.localBarrier();
 
         int k = live ? topK.get(r) : 0;
-        float below = 0;
+        // The value reached so far: after the last pass, the k-th largest.
+        float kth = 0;
         int first = 1;
         int taken = 0;
-        float kth = 0;
         // Each pass takes at least one value, so at most k passes reach the k-th largest (k < n is the caller's).
         for (int step = 0; step < k && taken < k; step++) {
             float m = -3.4e38f;
             for (int i = lid; i < width; i += GROUP) {
                 float v = y.get(base + i);
-                if ((first == 1 || v < below) && v > m) {
+                if ((first == 1 || v < kth) && v > m) {
                     m = v;
                 }
             }
@@ -603,7 +603,6 @@ public final class NeoXKernels {
             }
             taken += at[0];
             ctx.localBarrier();
-            below = v;
             kth = v;
             first = 0;
         }
