@@ -30,7 +30,7 @@ final class DeviceCheck {
         Linear layer = new Linear(new F32Matrix(OUT, IN, w), b);
         TornadoLinearExecutor exec;
         try {
-            exec = new TornadoLinearExecutor(layer, device, 32, false);
+            exec = new TornadoLinearExecutor(layer, device, 32, false, false);
         } catch (RuntimeException e) {
             throw refused(description, "could not set up a Linear layer: " + e.getMessage(), e);
         }

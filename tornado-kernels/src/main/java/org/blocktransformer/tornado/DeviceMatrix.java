@@ -5,8 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 import org.blocktransformer.model.weights.HalfMatrix;
 import org.blocktransformer.model.weights.Matrix;
+import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.LongArray;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
@@ -14,12 +16,19 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * bfloat16 or float16 bits of a model loaded with 16-bit weights, which the kernels widen exactly (half the memory
  * and the memory traffic). The array of the other storage is a one-element placeholder: kernels take both.
  *
+ * <p>A float16 matrix on a device with tensor cores also has {@code tensor}: the same bits packed as the
+ * tensor-core kernel reads them ({@link MmaKernels#packWeights}), a second copy, since the few-token kernel reads
+ * the row-major one; else {@code tensor} is a one-element placeholder.
+ *
  * @param format {@link NeoXKernels#F32}, {@link NeoXKernels#BF16} or {@link NeoXKernels#F16}
  */
-record DeviceMatrix(FloatArray f32, ShortArray half, int format) {
+record DeviceMatrix(FloatArray f32, ShortArray half, int format, LongArray tensor) {
 
-    /** The matrices stacked row-major [layer][rows][cols], in their own storage format (all must share one). */
-    static DeviceMatrix stack(List<Matrix> layers) {
+    /**
+     * The matrices stacked row-major [layer][rows][cols], in their own storage format (all must share one); with
+     * {@code tensor}, float16 matrices also packed for the tensor-core kernel.
+     */
+    static DeviceMatrix stack(List<Matrix> layers, boolean tensor) {
         Matrix first = layers.getFirst();
         for (Matrix m : layers) {
             if (!m.dtype().equals(first.dtype())) {
@@ -28,7 +37,7 @@ record DeviceMatrix(FloatArray f32, ShortArray half, int format) {
             }
         }
         if (!(first instanceof HalfMatrix h)) {
-            return new DeviceMatrix(DeviceArrays.stack(layers), new ShortArray(1), NeoXKernels.F32);
+            return new DeviceMatrix(DeviceArrays.stack(layers), new ShortArray(1), NeoXKernels.F32, new LongArray(1));
         }
         long size = 0;
         for (Matrix m : layers) {
@@ -46,14 +55,27 @@ record DeviceMatrix(FloatArray f32, ShortArray half, int format) {
             case F16 -> NeoXKernels.F16;
             case F32 -> throw new IllegalStateException("a 16-bit matrix says it is float32");
         };
-        return new DeviceMatrix(new FloatArray(1), out, format);
+        LongArray packed = new LongArray(1);
+        if (tensor && format == NeoXKernels.F16) {
+            short[][] bits = new short[layers.size()][];
+            for (int l = 0; l < bits.length; l++) {
+                bits[l] = ((HalfMatrix) layers.get(l)).data();
+            }
+            packed = LongArray.fromArray(MmaKernels.packWeights(bits, first.rows(), first.cols()));
+        }
+        return new DeviceMatrix(new FloatArray(1), out, format, packed);
     }
 
-    static DeviceMatrix of(Matrix m) {
-        return stack(List.of(m));
+    static DeviceMatrix of(Matrix m, boolean tensor) {
+        return stack(List.of(m), tensor);
     }
 
-    /** Both arrays, for transfers. */
+    /** Whether {@link #tensor} holds the packed weights. */
+    boolean hasTensor() {
+        return tensor.getSize() > 1;
+    }
+
+    /** The arrays the float32 and 16-bit kernels read, for transfers. */
     Object[] arrays() {
         return new Object[] {f32, half};
     }

@@ -3,6 +3,7 @@ package org.blocktransformer.tornado;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToIntFunction;
+import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.WorkerGrid;
@@ -49,6 +50,18 @@ final class Grids {
         }
     }
 
+    /** {@link MmaKernels#linear}: one work-group of 128 items per 128 outputs x 128 tokens. */
+    private record TensorTiles(String task, WorkerGrid grid, long outputs) implements Sizing {
+        public void resize(int tokens) {
+            grid.setGlobalWork(blocks(outputs, MmaKernels.TILE_N) * MmaKernels.THREADS,
+                    blocks(tokens, MmaKernels.TILE_T), 1);
+        }
+
+        private static long blocks(long size, int tile) {
+            return Math.max(1, (size + tile - 1) / tile);
+        }
+    }
+
     GridScheduler scheduler() {
         return scheduler;
     }
@@ -69,6 +82,14 @@ final class Grids {
         g.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);
         scheduler.addWorkerGrid(task, g);
         sized.add(new Tiles(task, g, outputs));
+    }
+
+    /** A {@link MmaKernels#linear} launch for {@code outputs} outputs and the live tokens. */
+    void tensorTiles(String task, long outputs) {
+        WorkerGrid2D g = new WorkerGrid2D(MmaKernels.THREADS, 1);
+        g.setLocalWork(MmaKernels.THREADS, 1, 1);
+        scheduler.addWorkerGrid(task, g);
+        sized.add(new TensorTiles(task, g, outputs));
     }
 
     void resize(int tokens) {

@@ -15,7 +15,8 @@ record LayerGroup(FloatArray ln1w, FloatArray ln1b, FloatArray ln2w, FloatArray 
                   FloatArray qkvB, DeviceMatrix outW, FloatArray outB, DeviceMatrix upW, FloatArray upB,
                   DeviceMatrix downW, FloatArray downB, FloatArray keys, FloatArray values, IntArray[] layerOf) {
 
-    static LayerGroup of(List<LayerWeights> ls, int d, int inter, int slots) {
+    /** With {@code tensor}, float16 weights are also packed for the tensor-core kernel (see {@link DeviceMatrix}). */
+    static LayerGroup of(List<LayerWeights> ls, int d, int inter, int slots, boolean tensor) {
         IntArray[] layerOf = new IntArray[ls.size()];
         for (int l = 0; l < layerOf.length; l++) {
             layerOf[l] = IntArray.fromElements(l);
@@ -25,13 +26,13 @@ record LayerGroup(FloatArray ln1w, FloatArray ln1b, FloatArray ln2w, FloatArray 
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.inputNorm().bias()).toList(), d),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.postAttentionNorm().weight()).toList(), d),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.postAttentionNorm().bias()).toList(), d),
-                DeviceMatrix.stack(ls.stream().map(l -> l.qkv().weight()).toList()),
+                DeviceMatrix.stack(ls.stream().map(l -> l.qkv().weight()).toList(), tensor),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.qkv().bias()).toList(), 3 * d),
-                DeviceMatrix.stack(ls.stream().map(l -> l.attentionOut().weight()).toList()),
+                DeviceMatrix.stack(ls.stream().map(l -> l.attentionOut().weight()).toList(), tensor),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.attentionOut().bias()).toList(), d),
-                DeviceMatrix.stack(ls.stream().map(l -> l.mlpUp().weight()).toList()),
+                DeviceMatrix.stack(ls.stream().map(l -> l.mlpUp().weight()).toList(), tensor),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.mlpUp().bias()).toList(), inter),
-                DeviceMatrix.stack(ls.stream().map(l -> l.mlpDown().weight()).toList()),
+                DeviceMatrix.stack(ls.stream().map(l -> l.mlpDown().weight()).toList(), tensor),
                 DeviceArrays.stackVectors(ls.stream().map(l -> l.mlpDown().bias()).toList(), d),
                 new FloatArray(DeviceArrays.checkedSize((long) ls.size() * slots * d)),
                 new FloatArray(DeviceArrays.checkedSize((long) ls.size() * slots * d)),
@@ -42,7 +43,17 @@ record LayerGroup(FloatArray ln1w, FloatArray ln1b, FloatArray ln2w, FloatArray 
         return layerOf.length;
     }
 
-    /** Everything that is sent once and stays on the device (the per-layer indices included). */
+    /** Whether every matrix has its packed copy for the tensor-core kernel. */
+    boolean tensorReady() {
+        return qkvW.hasTensor() && outW.hasTensor() && upW.hasTensor() && downW.hasTensor();
+    }
+
+    /** The packed copies the tensor-core graphs send and keep (see {@link DeviceMatrix}). */
+    Object[] tensorArrays() {
+        return new Object[] {qkvW.tensor(), outW.tensor(), upW.tensor(), downW.tensor()};
+    }
+
+    /** Everything the few-token graphs send once and keep (the per-layer indices included). */
     Object[] resident() {
         List<Object> all = new ArrayList<>(List.of(ln1w, ln1b, ln2w, ln2b, qkvB, outB, upB, downB, keys, values));
         for (DeviceMatrix m : List.of(qkvW, outW, upW, downW)) {

@@ -1,6 +1,7 @@
 package org.blocktransformer.tornado;
 
 import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -28,7 +29,12 @@ final class LayerTasks {
          * Prefill and large batches: {@link NeoXKernels#matmul}'s register tiles do 16 multiply-adds per load
          * where {@link NeoXKernels#linear} does about one; seven launches.
          */
-        MANY("p");
+        MANY("p"),
+        /**
+         * Prefill and large batches on NVIDIA tensor cores ({@link MmaKernels#linear}: float16 weights, the
+         * activations rounded to float16 as they are staged); the layout of {@link #MANY}. PTX devices only.
+         */
+        TENSOR("t");
 
         final String prefix;
 
@@ -36,8 +42,9 @@ final class LayerTasks {
             this.prefix = prefix;
         }
 
-        static Family of(int tokens) {
-            return tokens <= FEW_TOKENS ? FEW : MANY;
+        /** The family for a call of {@code tokens}: few tokens, else {@code many} (MANY or TENSOR). */
+        static Family of(int tokens, Family many) {
+            return tokens <= FEW_TOKENS ? FEW : many;
         }
     }
 
@@ -51,15 +58,27 @@ final class LayerTasks {
      * a buffer reused by two unrelated tasks (a write-after-read) would be a race.
      */
     private record Scratch(FloatArray normed, FloatArray normed2, FloatArray qkv, FloatArray qrot, FloatArray att,
-                           FloatArray attOut, FloatArray hidden, FloatArray unused) {
-        Scratch(int maxTokens, int d, int inter) {
+                           FloatArray attOut, FloatArray hidden, FloatArray unused, FloatArray products,
+                           FloatArray mlpProducts) {
+        /**
+         * With {@code tensor}, also the tensor-core kernel's fragment buffers (see {@link MmaKernels}): one for
+         * the attention path's products (QKV, output projection), one for the MLP's, whose tasks are unrelated.
+         */
+        Scratch(int maxTokens, int d, int inter, boolean tensor) {
             this(new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * 3 * d),
                     new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * d),
-                    new FloatArray(maxTokens * inter), new FloatArray(1));
+                    new FloatArray(maxTokens * inter), new FloatArray(1),
+                    tensor ? fragments(maxTokens, 3 * d) : new FloatArray(1),
+                    tensor ? fragments(maxTokens, Math.max(inter, d)) : new FloatArray(1));
+        }
+
+        private static FloatArray fragments(int maxTokens, int outputs) {
+            return new FloatArray(DeviceArrays.checkedSize((long) MmaKernels.roundUp(maxTokens, MmaKernels.TILE_T)
+                    * MmaKernels.roundUp(outputs, MmaKernels.TILE_N)));
         }
 
         Object[] all() {
-            return new Object[] {normed, normed2, qkv, qrot, att, attOut, hidden, unused};
+            return new Object[] {normed, normed2, qkv, qrot, att, attOut, hidden, unused, products, mlpProducts};
         }
     }
 
@@ -83,7 +102,7 @@ final class LayerTasks {
 
     /** Adds every layer of {@code g} to {@code tg} (named {@code graph}) with the kernels of {@code family}. */
     void addLayers(TaskGraph tg, String graph, Family family, LayerGroup g) {
-        Scratch s = new Scratch(maxTokens, config.hiddenSize(), config.intermediateSize());
+        Scratch s = new Scratch(maxTokens, config.hiddenSize(), config.intermediateSize(), family == Family.TENSOR);
         for (int l = 0; l < g.layers(); l++) {
             addLayer(tg, graph, "_" + l, family, g, g.layerOf()[l], s);
         }
@@ -105,7 +124,8 @@ final class LayerTasks {
                     s.unused(), c.meta(), li, d, eps, 1, 0);
         }
         grids.perToken(graph + ".ln" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
-        linear(tg, s, graph, "qkv" + t, family, s.normed(), g.qkvW(), g.qkvB(), s.qkv(), li, 3 * d, d, NeoXKernels.PLAIN);
+        linear(tg, graph, "qkv" + t, family, s.normed(), g.qkvW(), g.qkvB(), s.unused(), s.qkv(), s.products(), li,
+                3 * d, d, NeoXKernels.PLAIN);
         tg.task("rope" + t, NeoXKernels::rotaryStore, ctx, s.qkv(), s.qrot(), g.keys(), g.values(), c.cos(), c.sin(),
                         c.meta(), li, c.tokenPos(), c.tokenSlot(), heads, hd, config.rotaryDims(), slots)
                 .task("attn" + t, NeoXKernels::attention, ctx, s.qrot(), g.keys(), g.values(), s.att(), c.meta(), li,
@@ -115,48 +135,58 @@ final class LayerTasks {
         grids.perToken(graph + ".attn" + t, NeoXKernels.GROUP, (long) heads * NeoXKernels.GROUP);
         if (parallel) {
             // x = (mlp + attention) + x, the MLP reading the second LayerNorm of the same x.
-            linear(tg, s, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.hidden(), li, inter, d,
-                    NeoXKernels.GELU);
+            linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(), s.mlpProducts(),
+                    li, inter, d, NeoXKernels.GELU);
             if (family == Family.FEW) {
                 tg.task("out" + t, NeoXKernels::linear, ctx, s.att(), g.outW().f32(), g.outW().half(), g.outB(),
                         s.hidden(), g.downW().f32(), g.downW().half(), g.downB(), c.x(), c.bf16Scale(), c.meta(), li,
                         d, d, inter, 1, linearRows(d), NeoXKernels.ADD_PAIR, g.downW().format());
                 grids.fixed(graph + ".out" + t, NeoXKernels.LINEAR_GROUP, linearItems(d));
             } else {
-                linear(tg, s, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.attOut(), li, d, d,
-                        NeoXKernels.PLAIN);
-                tg.task("down" + t, NeoXKernels::matmul, ctx, s.hidden(), g.downW().f32(), g.downW().half(),
-                        g.downB(), s.attOut(), c.x(), c.bf16Scale(), c.meta(), li, d, inter, 1, NeoXKernels.ADD_PAIR,
-                        g.downW().format());
-                grids.tiles(graph + ".down" + t, d);
+                linear(tg, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.unused(), s.attOut(),
+                        s.products(), li, d, d, NeoXKernels.PLAIN);
+                linear(tg, graph, "down" + t, family, s.hidden(), g.downW(), g.downB(), s.attOut(), c.x(),
+                        s.mlpProducts(), li, d, inter, NeoXKernels.ADD_PAIR);
             }
         } else {
-            linear(tg, s, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), c.x(), li, d, d, NeoXKernels.ADD);
+            linear(tg, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.unused(), c.x(), s.products(), li,
+                    d, d, NeoXKernels.ADD);
             tg.task("ln2" + t, NeoXKernels::layerNorm, ctx, c.x(), g.ln2w(), g.ln2b(), s.normed2(), g.ln2w(), g.ln2b(),
                     s.unused(), c.meta(), li, d, eps, 1, 0);
             grids.perToken(graph + ".ln2" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
-            linear(tg, s, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.hidden(), li, inter, d,
-                    NeoXKernels.GELU);
-            linear(tg, s, graph, "down" + t, family, s.hidden(), g.downW(), g.downB(), c.x(), li, d, inter,
-                    NeoXKernels.ADD);
+            linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(),
+                    s.mlpProducts(), li, inter, d, NeoXKernels.GELU);
+            linear(tg, graph, "down" + t, family, s.hidden(), g.downW(), g.downB(), s.unused(), c.x(),
+                    s.mlpProducts(), li, d, inter, NeoXKernels.ADD);
         }
     }
 
     /**
-     * {@code y = epilogue(x . W^T + b)} of one layer with the family's kernel. Arguments a kernel does not use
-     * repeat read-only ones, or name {@code unused}: TornadoVM waits forever on a task that names an array it
-     * writes twice.
+     * {@code y = epilogue(x . W^T + b)} of one layer with the family's kernel ({@code other}: the finished second
+     * product of {@link NeoXKernels#ADD_PAIR} in the many-token families; {@code fragments}: the tensor-core
+     * kernel's buffer). Arguments a kernel does not use repeat read-only ones, or name {@code unused}: TornadoVM
+     * waits forever on a task that names an array it writes twice. The few-token family has its own fused
+     * ADD_PAIR task (above).
      */
-    private void linear(TaskGraph tg, Scratch s, String graph, String task, Family family, FloatArray x,
-                        DeviceMatrix w, FloatArray b, FloatArray y, IntArray li, int n, int k, int mode) {
-        if (family == Family.FEW) {
-            tg.task(task, NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y, c.bf16Scale(),
-                    c.meta(), li, n, k, 0, 1, linearRows(n), mode, w.format());
-            grids.fixed(graph + "." + task, NeoXKernels.LINEAR_GROUP, linearItems(n));
-        } else {
-            tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, s.unused(), y, c.bf16Scale(), c.meta(), li,
-                    n, k, 1, mode, w.format());
-            grids.tiles(graph + "." + task, n);
+    private void linear(TaskGraph tg, String graph, String task, Family family, FloatArray x, DeviceMatrix w,
+                        FloatArray b, FloatArray other, FloatArray y, FloatArray fragments, IntArray li, int n, int k,
+                        int mode) {
+        switch (family) {
+            case FEW -> {
+                tg.task(task, NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y,
+                        c.bf16Scale(), c.meta(), li, n, k, 0, 1, linearRows(n), mode, w.format());
+                grids.fixed(graph + "." + task, NeoXKernels.LINEAR_GROUP, linearItems(n));
+            }
+            case MANY -> {
+                tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, other, y, c.bf16Scale(), c.meta(),
+                        li, n, k, 1, mode, w.format());
+                grids.tiles(graph + "." + task, n);
+            }
+            case TENSOR -> {
+                tg.task(task, MmaKernels::linear, ctx, x, w.tensor(), b, other, y, fragments, c.meta(), li, n, k,
+                        MmaKernels.kSteps(k), MmaKernels.roundUp(n, MmaKernels.TILE_N), 1, mode);
+                grids.tensorTiles(graph + "." + task, n);
+            }
         }
     }
 

@@ -70,7 +70,8 @@ public class LinearKernelBenchmark {
             default -> w;
         }, random(r, n));
         var chosen = TornadoDevices.choose(device);
-        linear = new TornadoLinearExecutor(layer, chosen, TornadoBackend.MAX_TOKENS, false);
+        linear = new TornadoLinearExecutor(layer, chosen, TornadoBackend.MAX_TOKENS, false,
+                TornadoDevices.isPtx(chosen));
         linear.load(random(r, tokens * k), 0, tokens);
         linear.selectTopK(tokens, topK);
         kernels = LayerTasks.Family.valueOf(family);

@@ -7,6 +7,7 @@ import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.neox.Rotary;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.StackWeights;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.DataRange;
@@ -59,9 +60,15 @@ final class StackPlan implements AutoCloseable {
     private final int[] scratchPages;
     /** Whether the launches are recorded once and replayed (see {@link Grids#fix}). */
     private final boolean recorded;
+    /** The family of calls above {@link LayerTasks#FEW_TOKENS}: {@code MANY}, or {@code TENSOR} on tensor cores. */
+    private final LayerTasks.Family many;
 
+    /**
+     * With {@code tensorCores} (a PTX device) and float16 weights, calls of many tokens run on the tensor cores
+     * ({@link LayerTasks.Family#TENSOR}); otherwise with the float32 tiles ({@link LayerTasks.Family#MANY}).
+     */
     StackPlan(NeoXConfig config, StackWeights weights, PagePool pool, TornadoDevice device, int maxTokens,
-              boolean recorded) {
+              boolean recorded, boolean tensorCores) {
         this.recorded = recorded;
         this.config = config;
         this.maxTokens = maxTokens;
@@ -113,11 +120,14 @@ final class StackPlan implements AutoCloseable {
                 nonEmpty(rotary.cosTable()), nonEmpty(rotary.sinTable()), FloatArray.fromArray(NeoXKernels.bf16Scale()));
         LayerTasks tasks = new LayerTasks(config, ctx, call, grids, maxTokens, pageSize, slots);
         Object[] perCall = {x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages};
+        boolean f16 = weights.layers().getFirst().qkv().weight() instanceof F16Matrix;
         LayerGroup[] layerGroups = new LayerGroup[groups];
         for (int g = 0; g < groups; g++) {
             layerGroups[g] = LayerGroup.of(weights.layers().subList(groupStart[g], groupStart[g + 1]), d,
-                    config.intermediateSize(), slots);
+                    config.intermediateSize(), slots, tensorCores && f16);
         }
+        this.many = tensorCores && f16 && layerGroups[0].tensorReady() ? LayerTasks.Family.TENSOR
+                : LayerTasks.Family.MANY;
         // Every layer of a group is in one graph, each with its own constant layer index, so a forward call is a
         // few submissions whatever the depth. The few-token graphs own the resident arrays; the many-token graphs
         // use the same device buffers. TornadoVM hands a graph the buffers of the graph executed just before it:
@@ -135,16 +145,23 @@ final class StackPlan implements AutoCloseable {
             graphs.add(tg.snapshot());
         }
         for (int g = 0; g < groups; g++) {
-            String name = LayerTasks.Family.MANY.prefix + g;
+            String name = many.prefix + g;
             String twin = LayerTasks.Family.FEW.prefix + g;
+            if (many == LayerTasks.Family.TENSOR) {
+                TornadoDevices.sketchOn(name, device);
+            }
             TaskGraph tg = new TaskGraph(name)
-                    .consumeFromDevice(g == 0 ? "in" : LayerTasks.Family.MANY.prefix + (g - 1), perCall)
+                    .consumeFromDevice(g == 0 ? "in" : many.prefix + (g - 1), perCall)
                     .consumeFromDevice(twin, perCall)
                     .consumeFromDevice(twin, call.cos(), call.sin(), call.bf16Scale())
                     .consumeFromDevice(twin, layerGroups[g].resident());
-            tasks.addLayers(tg, name, LayerTasks.Family.MANY, layerGroups[g]);
+            if (many == LayerTasks.Family.TENSOR) {
+                tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, layerGroups[g].tensorArrays());
+            }
+            tasks.addLayers(tg, name, many, layerGroups[g]);
             tg.persistOnDevice(perCall);
             graphs.add(tg.snapshot());
+            TornadoDevices.sketchDone(name);
         }
 
         FloatArray finalW = FloatArray.fromArray(weights.finalNorm().weight());
@@ -176,7 +193,7 @@ final class StackPlan implements AutoCloseable {
         execute(0, "in");
         for (int g = 0; g < groups; g++) {
             execute(graphOf(LayerTasks.Family.FEW, g), LayerTasks.Family.FEW.prefix + g);
-            execute(graphOf(LayerTasks.Family.MANY, g), LayerTasks.Family.MANY.prefix + g);
+            execute(graphOf(many, g), many.prefix + g);
         }
     }
 
@@ -224,13 +241,13 @@ final class StackPlan implements AutoCloseable {
         DeviceArrays.put(scratchPages, pages, pageCursor);
         meta.set(0, tokens);
         resize(tokens);
-        LayerTasks.Family family = LayerTasks.Family.of(tokens);
+        LayerTasks.Family family = LayerTasks.Family.of(tokens, many);
         execute(0, "in");
         for (int g = 0; g < groups; g++) {
             execute(graphOf(family, g), family.prefix + g);
         }
         // Only the live rows come back (the buffer holds the largest call's).
-        execute(1 + LayerTasks.Family.values().length * groups, "out")
+        execute(1 + 2 * groups, "out")
                 .transferToHost(new DataRange(out).withSize((long) tokens * d));
         DeviceArrays.get(out, x, xOffset, tokens * d);
     }
@@ -241,9 +258,14 @@ final class StackPlan implements AutoCloseable {
         }
     }
 
-    /** The plan's index of group {@code g}'s graph in {@code family}: in, then each family's groups, then out. */
+    /** The plan's index of group {@code g}'s graph in {@code family}: in, the few-token groups, the others, out. */
     private int graphOf(LayerTasks.Family family, int g) {
-        return 1 + family.ordinal() * groups + g;
+        return 1 + (family == LayerTasks.Family.FEW ? 0 : groups) + g;
+    }
+
+    /** The kernel family of calls above {@link LayerTasks#FEW_TOKENS}. */
+    LayerTasks.Family manyTokenFamily() {
+        return many;
     }
 
     private TornadoExecutionResult execute(int graph, String name) {

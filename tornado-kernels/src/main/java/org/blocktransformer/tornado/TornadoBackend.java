@@ -24,11 +24,17 @@ final class TornadoBackend implements ComputeBackend {
      * graph launch per task graph instead of a host round trip per kernel.
      */
     private final boolean recorded;
+    /**
+     * Whether many-token calls of float16 models run on the tensor cores (PTX devices; TornadoVM lowers its MMA
+     * intrinsics there only).
+     */
+    private final boolean tensorCores;
 
-    TornadoBackend(TornadoDevice device, String description, boolean recorded) {
+    TornadoBackend(TornadoDevice device, String description, boolean recorded, boolean tensorCores) {
         this.device = device;
         this.description = description;
         this.recorded = recorded;
+        this.tensorCores = tensorCores;
     }
 
     @Override
@@ -43,14 +49,15 @@ final class TornadoBackend implements ComputeBackend {
 
     @Override
     public synchronized StackExecutor stack(NeoXConfig config, StackWeights weights) {
-        TornadoStackExecutor s = new TornadoStackExecutor(config, weights, device, MAX_TOKENS, recorded);
+        TornadoStackExecutor s = new TornadoStackExecutor(config, weights, device, MAX_TOKENS, recorded,
+                tensorCores);
         stacks.add(s);
         return s;
     }
 
     @Override
     public synchronized LinearExecutor linear(Linear layer) {
-        TornadoLinearExecutor l = new TornadoLinearExecutor(layer, device, MAX_TOKENS, recorded);
+        TornadoLinearExecutor l = new TornadoLinearExecutor(layer, device, MAX_TOKENS, recorded, tensorCores);
         linears.add(l);
         return l;
     }

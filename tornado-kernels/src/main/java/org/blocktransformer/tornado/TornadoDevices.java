@@ -86,7 +86,37 @@ final class TornadoDevices {
                     + " process on PTX, or pick an OpenCL device (--device, see `bt devices`)");
         }
         DeviceCheck.verify(chosen, describe(chosen));
-        return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen), recorded);
+        return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen), recorded, isPtx(chosen));
+    }
+
+    /**
+     * Makes the tasks of graph {@code graph}, created next, be parsed for {@code device}. TornadoVM builds a task's
+     * intermediate form ("sketch") when the task is added, for the graph's device, which is TornadoVM's default
+     * unless the property {@code <graph>.device} names another; a kernel using PTX-only intrinsics (tensor cores)
+     * fails to parse for an OpenCL default device, so graphs holding one name their device this way.
+     */
+    static void sketchOn(String graph, TornadoDevice device) {
+        System.setProperty(graph + ".device", indexOf(device));
+    }
+
+    /** Undoes {@link #sketchOn} once the graph's tasks are added (graphs of other plans may share the name). */
+    static void sketchDone(String graph) {
+        System.clearProperty(graph + ".device");
+    }
+
+    /** "backend:device" of {@code device}. */
+    static String indexOf(TornadoDevice device) {
+        List<TornadoBackend> backends = TornadoExecutionPlan.getTornadoDeviceMap().getAllBackends();
+        for (int b = 0; b < backends.size(); b++) {
+            for (int d = 0; d < backends.get(b).getNumDevices(); d++) {
+                if (backends.get(b).getDevice(d) == device
+                        || describe(backends.get(b).getDevice(d)).equals(describe(device))
+                        && backends.get(b).getDevice(d).getTornadoVMBackend() == device.getTornadoVMBackend()) {
+                    return b + ":" + d;
+                }
+            }
+        }
+        throw new IllegalArgumentException("device " + describe(device) + " is not in TornadoVM's device map");
     }
 
     /** The device {@code selector} names: "backend:device", a name match, or (blank) TornadoVM's default. */

@@ -3,6 +3,7 @@ package org.blocktransformer.tornado;
 import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.backend.LinearExecutor;
 import org.blocktransformer.model.weights.Linear;
+import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -40,8 +41,14 @@ final class TornadoLinearExecutor implements LinearExecutor {
     private final String deviceName;
     /** Whether the launches are recorded once and replayed (see {@link Grids#fix}). */
     private final boolean recorded;
+    /** The family of calls above {@link LayerTasks#FEW_TOKENS}: {@code MANY}, or {@code TENSOR} on tensor cores. */
+    private final LayerTasks.Family many;
 
-    TornadoLinearExecutor(Linear linear, TornadoDevice device, int maxRows, boolean recorded) {
+    /**
+     * With {@code tensorCores} (a PTX device) and float16 weights, calls of many rows run on the tensor cores
+     * ({@link MmaKernels#linear}); otherwise with the float32 tiles.
+     */
+    TornadoLinearExecutor(Linear linear, TornadoDevice device, int maxRows, boolean recorded, boolean tensorCores) {
         this.recorded = recorded;
         this.in = linear.inFeatures();
         this.outFeatures = linear.outFeatures();
@@ -54,7 +61,8 @@ final class TornadoLinearExecutor implements LinearExecutor {
         candIds = new IntArray(maxRows * TOP_K_CAP);
         candLogits = new FloatArray(maxRows * TOP_K_CAP);
         candCount = new IntArray(maxRows);
-        DeviceMatrix w = DeviceMatrix.of(linear.weight());
+        DeviceMatrix w = DeviceMatrix.of(linear.weight(), tensorCores);
+        many = w.hasTensor() ? LayerTasks.Family.TENSOR : LayerTasks.Family.MANY;
         FloatArray scale = FloatArray.fromArray(NeoXKernels.bf16Scale());
         FloatArray b = DeviceArrays.bias(linear);
         IntArray layer = new IntArray(1);
@@ -74,20 +82,36 @@ final class TornadoLinearExecutor implements LinearExecutor {
         grids.fixed("linear.matmul", NeoXKernels.LINEAR_GROUP, LayerTasks.linearItems(outFeatures));
         grids.perToken("linear.selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
         FloatArray unused = new FloatArray(1);
-        TaskGraph many = new TaskGraph("linearMany")
+        String name = many == LayerTasks.Family.TENSOR ? "linearTensor" : "linearMany";
+        if (many == LayerTasks.Family.TENSOR) {
+            TornadoDevices.sketchOn(name, device);
+        }
+        TaskGraph tg = new TaskGraph(name)
                 .consumeFromDevice("linear", w.f32(), w.half(), scale, b, layer)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta, topK)
-                .task("matmul", NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, unused, y, scale, meta, layer,
-                        outFeatures, in, 0, NeoXKernels.PLAIN, w.format())
-                .task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta,
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta, topK);
+        if (many == LayerTasks.Family.TENSOR) {
+            FloatArray fragments = new FloatArray(DeviceArrays.checkedSize((long) MmaKernels.roundUp(maxRows,
+                    MmaKernels.TILE_T) * MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N)));
+            tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.tensor())
+                    .task("matmul", MmaKernels::linear, ctx, x, w.tensor(), b, unused, y, fragments, meta, layer,
+                            outFeatures, in, MmaKernels.kSteps(in), MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N),
+                            0, NeoXKernels.PLAIN);
+            DeviceArrays.freedWithPlan(tg, fragments);
+            grids.tensorTiles(name + ".matmul", outFeatures);
+        } else {
+            tg.task("matmul", NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, unused, y, scale, meta, layer,
+                    outFeatures, in, 0, NeoXKernels.PLAIN, w.format());
+            grids.tiles(name + ".matmul", outFeatures);
+        }
+        tg.task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta,
                         outFeatures, TOP_K_CAP)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y, candIds, candLogits, candCount);
-        DeviceArrays.freedWithPlan(many, unused);
-        grids.tiles("linearMany.matmul", outFeatures);
-        grids.perToken("linearMany.selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
-        // In family order, so a graph's index in the plan is its family's ordinal.
-        plan = new TornadoExecutionPlan(few.snapshot(), many.snapshot());
+        DeviceArrays.freedWithPlan(tg, unused);
+        grids.perToken(name + ".selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
+        // The few-row graph first, then the many-row one (see graphIndex).
+        plan = new TornadoExecutionPlan(few.snapshot(), tg.snapshot());
+        TornadoDevices.sketchDone(name);
         plan.withDevice(device);
         if (recorded) {
             if (TornadoDevices.isPtx(device)) {
@@ -127,17 +151,25 @@ final class TornadoLinearExecutor implements LinearExecutor {
     }
 
     private TornadoExecutionResult run(int rows) {
-        return run(rows, LayerTasks.Family.of(rows));
+        return run(rows, LayerTasks.Family.of(rows, many));
     }
 
-    /** One execution over the first {@code rows} rows of the input buffer with the given kernel family. */
+    /** The family of calls above {@link LayerTasks#FEW_TOKENS} (MANY, or TENSOR on tensor cores). */
+    LayerTasks.Family manyRowFamily() {
+        return many;
+    }
+
+    /**
+     * One execution over the first {@code rows} rows of the input buffer with the given kernel family: FEW, or
+     * this executor's {@link #manyRowFamily}.
+     */
     TornadoExecutionResult run(int rows, LayerTasks.Family family) {
         meta.set(0, rows);
         if (!recorded) {
             grids.resize(rows);
         }
         try {
-            return plan.withGraph(family.ordinal())
+            return plan.withGraph(family == LayerTasks.Family.FEW ? 0 : 1)
                     .withGridScheduler(grids.scheduler()).execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, "linear " + outFeatures + "x" + in, e);

@@ -24,10 +24,11 @@ final class TornadoStackExecutor implements StackExecutor {
     private final TornadoDevice device;
     private final int maxTokens;
     private final boolean recorded;
+    private final boolean tensorCores;
     private final Map<PagePool, StackPlan> plans = new IdentityHashMap<>();
 
     TornadoStackExecutor(NeoXConfig config, StackWeights weights, TornadoDevice device, int maxTokens,
-                         boolean recorded) {
+                         boolean recorded, boolean tensorCores) {
         if (weights.layers().size() != config.numLayers()) {
             throw new IllegalArgumentException("config has " + config.numLayers() + " layers but weights have "
                     + weights.layers().size());
@@ -41,6 +42,7 @@ final class TornadoStackExecutor implements StackExecutor {
         this.device = device;
         this.maxTokens = maxTokens;
         this.recorded = recorded;
+        this.tensorCores = tensorCores;
     }
 
     @Override
@@ -58,7 +60,8 @@ final class TornadoStackExecutor implements StackExecutor {
             throw new IllegalArgumentException("page pool of " + pool.layers() + " layers x " + pool.width()
                     + " does not fit this stack (" + config.numLayers() + " x " + config.hiddenSize() + ")");
         }
-        return plans.computeIfAbsent(pool, p -> new StackPlan(config, weights, p, device, maxTokens, recorded));
+        return plans.computeIfAbsent(pool, p -> new StackPlan(config, weights, p, device, maxTokens, recorded,
+                tensorCores));
     }
 
     @Override

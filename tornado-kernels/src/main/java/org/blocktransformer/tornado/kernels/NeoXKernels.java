@@ -351,7 +351,7 @@ public final class NeoXKernels {
     }
 
     /** Output (t, j) of {@link #matmul}, if it exists: bias, then the epilogue. */
-    private static void finish(FloatArray y, FloatArray bias, FloatArray other, int bOff, int n, int tokens, int t,
+    static void finish(FloatArray y, FloatArray bias, FloatArray other, int bOff, int n, int tokens, int t,
                                int j, float v, int mode) {
         if (t < tokens && j < n) {
             float a = v + bias.get(bOff + j);
