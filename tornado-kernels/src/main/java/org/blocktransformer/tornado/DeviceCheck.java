@@ -4,13 +4,15 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.backend.DeviceException;
+import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.Linear;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
 /**
  * A short self-test run when a device is opened: a small Linear layer through both kernel families, the argmax and
- * the top-k selection, against the same arithmetic in plain Java. A device or TornadoVM backend that builds kernels
+ * the top-k selection, against the same arithmetic in plain Java; on a PTX device also a float16 layer through the
+ * tensor-core family (against the float16-rounded activations). A device or TornadoVM backend that builds kernels
  * but computes wrong results (seen with TornadoVM's PTX backend) is refused with a clear message instead of
  * generating wrong tokens.
  */
@@ -27,10 +29,22 @@ final class DeviceCheck {
         SplittableRandom r = new SplittableRandom(20261127);
         float[] w = random(r, OUT * IN);
         float[] b = random(r, OUT);
-        Linear layer = new Linear(new F32Matrix(OUT, IN, w), b);
+        check(device, description, new Linear(new F32Matrix(OUT, IN, w), b), w, b, false, r);
+        if (TornadoDevices.isPtx(device)) {
+            F16Matrix half = F16Matrix.of(new F32Matrix(OUT, IN, w));
+            float[] widened = new float[w.length];
+            for (int i = 0; i < w.length; i++) {
+                widened[i] = F16Matrix.toFloat(half.data()[i]);
+            }
+            check(device, description, new Linear(half, b), widened, b, true, r);
+        }
+    }
+
+    private static void check(TornadoDevice device, String description, Linear layer, float[] w, float[] b,
+                              boolean tensorCores, SplittableRandom r) {
         TornadoLinearExecutor exec;
         try {
-            exec = new TornadoLinearExecutor(layer, device, 32, false, false);
+            exec = new TornadoLinearExecutor(layer, device, 32, false, tensorCores);
         } catch (RuntimeException e) {
             throw refused(description, "could not set up a Linear layer: " + e.getMessage(), e);
         }
@@ -45,13 +59,17 @@ final class DeviceCheck {
             exec.close();
         }
         if (problem != null) {
-            throw refused(description, problem, cause);
+            throw refused(description, (tensorCores ? "(tensor cores) " : "") + problem, cause);
         }
     }
 
-    /** What the device got wrong, or null. 3 rows run the few-token kernel, 20 the many-token one. */
+    /**
+     * What the device got wrong, or null. 3 rows run the few-token kernel, 20 the many-token one, which on the
+     * tensor cores sees the activations rounded to float16 (so does the reference then).
+     */
     private static String mismatch(TornadoLinearExecutor exec, SplittableRandom r, float[] w, float[] b) {
         for (int rows : new int[] {3, LayerTasks.FEW_TOKENS + 4}) {
+            boolean rounded = rows > LayerTasks.FEW_TOKENS && exec.manyRowFamily() == LayerTasks.Family.TENSOR;
             float[] x = random(r, rows * IN);
             float[] got = exec.apply(x, rows);
             int[] ids = exec.argmax(x, rows);
@@ -71,7 +89,8 @@ final class DeviceCheck {
                 for (int j = 0; j < OUT; j++) {
                     double want = b[j];
                     for (int c = 0; c < IN; c++) {
-                        want += (double) x[t * IN + c] * w[j * IN + c];
+                        float xv = rounded ? Float.float16ToFloat(Float.floatToFloat16(x[t * IN + c])) : x[t * IN + c];
+                        want += (double) xv * w[j * IN + c];
                     }
                     double have = got[t * OUT + j];
                     if (!(Math.abs(have - want) <= TOLERANCE * (1 + Math.abs(want)))) {

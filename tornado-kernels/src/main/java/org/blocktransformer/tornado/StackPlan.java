@@ -195,6 +195,8 @@ final class StackPlan implements AutoCloseable {
             execute(graphOf(LayerTasks.Family.FEW, g), LayerTasks.Family.FEW.prefix + g);
             execute(graphOf(many, g), many.prefix + g);
         }
+        // The final graph too, so that a recorded plan captures every graph here rather than in the first call.
+        execute(1 + 2 * groups, "out");
     }
 
     /**

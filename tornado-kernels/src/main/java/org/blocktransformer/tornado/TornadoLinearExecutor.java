@@ -119,8 +119,12 @@ final class TornadoLinearExecutor implements LinearExecutor {
             }
             grids.fix(task -> task.startsWith("linear.") ? LayerTasks.FEW_TOKENS : maxRows);
         }
-        // An empty call places the weights, which the many-row graph then finds on the device.
-        run(0);
+        // Empty calls through both graphs, the few-row one first: it places the weights, which the many-row graph
+        // then finds on the device. A recorded plan (PTX) captures each graph on its first execution; capturing both
+        // here, in a fixed order, keeps captures out of the decode loop (a block model's first 256-row expansion
+        // call on the H200 logged a failed capture and CUDA_ERROR_INVALID_VALUE for every later replay).
+        run(0, LayerTasks.Family.FEW);
+        run(0, many);
     }
 
     @Override
