@@ -179,7 +179,7 @@ final class StackPlan implements AutoCloseable {
         graphs.add(fin.snapshot());
 
         plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
-        plan.withDevice(device);
+        plan.withDevice(device).withGridScheduler(grids.scheduler());
         if (recorded) {
             if (TornadoDevices.isPtx(device)) {
                 plan.withCUDAGraph();
@@ -272,7 +272,10 @@ final class StackPlan implements AutoCloseable {
 
     private TornadoExecutionResult execute(int graph, String name) {
         try {
-            return plan.withGraph(graph).withGridScheduler(grids.scheduler()).execute();
+            // The grid scheduler is the plan's since construction (its grids are resized in place): naming it again
+            // per call would make TornadoVM print every grid into the call's trace string, a fifth of the host
+            // time of a batch-256 decode step.
+            return plan.withGraph(graph).execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, name, e);
         }

@@ -109,10 +109,10 @@ final class TornadoLinearExecutor implements LinearExecutor {
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y, candIds, candLogits, candCount);
         DeviceArrays.freedWithPlan(tg, unused);
         grids.perToken(name + ".selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
-        // The few-row graph first, then the many-row one (see graphIndex).
+        // The few-row graph first, then the many-row one (see run).
         plan = new TornadoExecutionPlan(few.snapshot(), tg.snapshot());
         TornadoDevices.sketchDone(name);
-        plan.withDevice(device);
+        plan.withDevice(device).withGridScheduler(grids.scheduler());
         if (recorded) {
             if (TornadoDevices.isPtx(device)) {
                 plan.withCUDAGraph();
@@ -173,8 +173,8 @@ final class TornadoLinearExecutor implements LinearExecutor {
             grids.resize(rows);
         }
         try {
-            return plan.withGraph(family == LayerTasks.Family.FEW ? 0 : 1)
-                    .withGridScheduler(grids.scheduler()).execute();
+            // The grid scheduler was set once (see StackPlan#execute).
+            return plan.withGraph(family == LayerTasks.Family.FEW ? 0 : 1).execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, "linear " + outFeatures + "x" + in, e);
         }
