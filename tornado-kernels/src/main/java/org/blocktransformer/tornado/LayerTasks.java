@@ -126,11 +126,12 @@ final class LayerTasks {
         grids.perToken(graph + ".ln" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
         linear(tg, graph, "qkv" + t, family, s.normed(), g.qkvW(), g.qkvB(), s.unused(), s.qkv(), s.products(), li,
                 3 * d, d, NeoXKernels.PLAIN);
-        tg.task("rope" + t, NeoXKernels::rotaryStore, ctx, s.qkv(), s.qrot(), g.keys(), g.values(), c.cos(), c.sin(),
-                        c.meta(), li, c.tokenPos(), c.tokenSlot(), heads, hd, config.rotaryDims(), slots)
-                .task("attn" + t, NeoXKernels::attention, ctx, s.qrot(), g.keys(), g.values(), s.att(), c.meta(), li,
-                        c.tokenPos(), c.tokenRow(), c.rowStart(), c.pages(), heads, hd, pageSize, slots,
-                        (float) (1.0 / Math.sqrt(hd)));
+        tg.task("rope" + t, NeoXKernels::rotaryStore, ctx, s.qkv(), s.qrot(), g.keys(), g.values(), g.keysHalf(),
+                        g.valuesHalf(), c.bf16Scale(), c.cos(), c.sin(), c.meta(), li, c.tokenPos(), c.tokenSlot(),
+                        heads, hd, config.rotaryDims(), slots, g.kvFormat())
+                .task("attn" + t, NeoXKernels::attention, ctx, s.qrot(), g.keys(), g.values(), g.keysHalf(),
+                        g.valuesHalf(), c.bf16Scale(), s.att(), c.meta(), li, c.tokenPos(), c.tokenRow(), c.rowStart(),
+                        c.pages(), heads, hd, pageSize, slots, (float) (1.0 / Math.sqrt(hd)), g.kvFormat());
         grids.perToken(graph + ".rope" + t, Grids.ELEMENTWISE, d);
         grids.perToken(graph + ".attn" + t, NeoXKernels.GROUP, (long) heads * NeoXKernels.GROUP);
         if (parallel) {

@@ -124,7 +124,7 @@ final class StackPlan implements AutoCloseable {
         LayerGroup[] layerGroups = new LayerGroup[groups];
         for (int g = 0; g < groups; g++) {
             layerGroups[g] = LayerGroup.of(weights.layers().subList(groupStart[g], groupStart[g + 1]), d,
-                    config.intermediateSize(), slots, tensorCores && f16);
+                    config.intermediateSize(), slots, pool.kv(), tensorCores && f16);
         }
         this.many = tensorCores && f16 && layerGroups[0].tensorReady() ? LayerTasks.Family.TENSOR
                 : LayerTasks.Family.MANY;

@@ -3,6 +3,7 @@ package org.blocktransformer.tornado;
 import java.util.ArrayList;
 import java.util.List;
 import org.blocktransformer.model.backend.BackendInfo;
+import org.blocktransformer.model.backend.BackendOptions;
 import org.blocktransformer.model.backend.BackendProvider;
 import org.blocktransformer.model.backend.ComputeBackend;
 
@@ -41,11 +42,11 @@ public final class TornadoBackendProvider implements BackendProvider {
     }
 
     @Override
-    public ComputeBackend open(String device, int threads) {
+    public ComputeBackend open(BackendOptions options) {
         String missing = TornadoDevices.unavailableReason();
         if (missing != null) {
             throw new IllegalArgumentException("backend 'tornado' is unavailable: " + missing);
         }
-        return TornadoDevices.open(device);
+        return TornadoDevices.open(options.device(), options.tensorCores());
     }
 }

@@ -71,8 +71,16 @@ final class TornadoDevices {
     }
 
     static org.blocktransformer.tornado.TornadoBackend open(String selector) {
+        return open(selector, true);
+    }
+
+    /**
+     * A backend on the device {@code selector} names; on PTX its plans are recorded (CUDA graphs) and, with
+     * {@code tensorCores}, the many-token calls of float16 models run on the tensor cores.
+     */
+    static org.blocktransformer.tornado.TornadoBackend open(String selector, boolean tensorCores) {
         TornadoDevice chosen = choose(selector);
-        return open(chosen, isPtx(chosen));
+        return open(chosen, isPtx(chosen), tensorCores);
     }
 
     /**
@@ -80,13 +88,20 @@ final class TornadoDevices {
      * CUDA graphs on PTX (TornadoVM's OpenCL backend cannot record), with launch grids sized once (see Grids#fix).
      */
     static org.blocktransformer.tornado.TornadoBackend open(TornadoDevice chosen, boolean recorded) {
+        return open(chosen, recorded, true);
+    }
+
+    /** As {@link #open(TornadoDevice, boolean)}; tensor cores (PTX only) only with {@code tensorCores}. */
+    static org.blocktransformer.tornado.TornadoBackend open(TornadoDevice chosen, boolean recorded,
+                                                           boolean tensorCores) {
         if (isPtx(chosen) && ptxBackendClosed) {
             throw new DeviceException("device " + describe(chosen) + ": TornadoVM's PTX backend gives wrong"
                     + " results once a model has been closed in the same process, and one was; run one model per"
                     + " process on PTX, or pick an OpenCL device (--device, see `bt devices`)");
         }
         DeviceCheck.verify(chosen, describe(chosen));
-        return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen), recorded, isPtx(chosen));
+        return new org.blocktransformer.tornado.TornadoBackend(chosen, describe(chosen), recorded,
+                tensorCores && isPtx(chosen));
     }
 
     /**

@@ -110,8 +110,10 @@ class NeoXKernelsTest {
         }
     }
 
-    @Test
-    void rotaryRotatesQueriesAndStoresKeysAndValuesInTheirSlots() {
+    @ParameterizedTest(name = "{0} cache")
+    @CsvSource({"f32", "f16"})
+    void rotaryRotatesQueriesAndStoresKeysAndValuesInTheirSlots(String cache) {
+        boolean half = cache.equals("f16");
         SplittableRandom r = new SplittableRandom(5);
         int heads = 3;
         int hd = 10;
@@ -126,18 +128,21 @@ class NeoXKernelsTest {
         int[] pos = {17, 0, 63, 5};
         int[] slot = {4, 8, 0, 2};
         FloatArray qrot = new FloatArray(rows * d);
-        FloatArray keys = new FloatArray(2 * slots * d);
-        FloatArray values = new FloatArray(2 * slots * d);
+        FloatArray keys = new FloatArray(half ? 1 : 2 * slots * d);
+        FloatArray values = new FloatArray(half ? 1 : 2 * slots * d);
+        ShortArray keysHalf = new ShortArray(half ? 2 * slots * d : 1);
+        ShortArray valuesHalf = new ShortArray(half ? 2 * slots * d : 1);
         Object[] in = {FloatArray.fromArray(qkv), FloatArray.fromArray(rotary.cosTable()),
                 FloatArray.fromArray(rotary.sinTable()), IntArray.fromElements(live), IntArray.fromElements(1),
-                IntArray.fromArray(pos), IntArray.fromArray(slot)};
+                IntArray.fromArray(pos), IntArray.fromArray(slot), FloatArray.fromArray(NeoXKernels.bf16Scale())};
         TaskGraph g = new TaskGraph("t")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, in)
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, qrot, keys, values)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, qrot, keys, values, keysHalf, valuesHalf)
                 .task("k", NeoXKernels::rotaryStore, new KernelContext(), (FloatArray) in[0], qrot, keys, values,
-                        (FloatArray) in[1], (FloatArray) in[2], (IntArray) in[3], (IntArray) in[4], (IntArray) in[5],
-                        (IntArray) in[6], heads, hd, rot, slots)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, qrot, keys, values);
+                        keysHalf, valuesHalf, (FloatArray) in[7], (FloatArray) in[1], (FloatArray) in[2],
+                        (IntArray) in[3], (IntArray) in[4], (IntArray) in[5], (IntArray) in[6], heads, hd, rot, slots,
+                        half ? NeoXKernels.F16 : NeoXKernels.F32)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, qrot, keys, values, keysHalf, valuesHalf);
         run(g, "k", grid((long) rows * d, 32));
 
         float[] wantQ = new float[rows * d];
@@ -157,20 +162,32 @@ class NeoXKernelsTest {
             }
         }
         assertClose("rotary q", live(wantQ, live * d), live(qrot.toHeapArray(), live * d), FP32_TOLERANCE);
-        float[] gotK = keys.toHeapArray();
-        float[] gotV = values.toHeapArray();
+        float[] gotK = half ? widened(keysHalf, NeoXKernels.F16) : keys.toHeapArray();
+        float[] gotV = half ? widened(valuesHalf, NeoXKernels.F16) : values.toHeapArray();
+        if (half) {
+            // The device's float16 keys and values are the float32 ones rounded to float16; the rounding of the
+            // device's (float32) rotary result may differ by its last bits, so compare at float16's step.
+            for (float[] want : new float[][] {wantK, wantV}) {
+                for (int i = 0; i < want.length; i++) {
+                    want[i] = Float.float16ToFloat(Float.floatToFloat16(want[i]));
+                }
+            }
+        }
         for (int t = 0; t < live; t++) {
             int at = (slots + slot[t]) * d;
+            // float16 keys: a rotated value next to a rounding boundary may round the other way (one float16 step:
+            // below 0.004 for values under 8); values are copied, so their rounding must be exact.
             assertClose("rotary keys, token " + t, Arrays.copyOfRange(wantK, at, at + d),
-                    Arrays.copyOfRange(gotK, at, at + d), FP32_TOLERANCE);
+                    Arrays.copyOfRange(gotK, at, at + d), half ? 4e-3 : FP32_TOLERANCE);
             assertClose("rotary values, token " + t, Arrays.copyOfRange(wantV, at, at + d),
-                    Arrays.copyOfRange(gotV, at, at + d), FP32_TOLERANCE);
+                    Arrays.copyOfRange(gotV, at, at + d), half ? 0 : FP32_TOLERANCE);
         }
     }
 
-    @ParameterizedTest(name = "head size {0}")
-    @CsvSource({"10", "64", "128"})
-    void attentionOverPagedRows(int hd) {
+    @ParameterizedTest(name = "head size {0}, {1} cache")
+    @CsvSource({"10,f32", "64,f32", "128,f32", "10,f16", "64,f16"})
+    void attentionOverPagedRows(int hd, String cache) {
+        boolean half = cache.equals("f16");
         SplittableRandom r = new SplittableRandom(hd);
         int heads = 2;
         int d = heads * hd;
@@ -193,17 +210,27 @@ class NeoXKernelsTest {
         float[] q = random(r, rows * d, 1);
         float[] keys = random(r, 2 * slots * d, 1);
         float[] values = random(r, 2 * slots * d, 1);
+        // A float16 cache: the device holds the bits, the reference uses their exact values.
+        ShortArray keysHalf = half ? bits(keys, NeoXKernels.F16) : new ShortArray(1);
+        ShortArray valuesHalf = half ? bits(values, NeoXKernels.F16) : new ShortArray(1);
+        if (half) {
+            keys = widened(keysHalf, NeoXKernels.F16);
+            values = widened(valuesHalf, NeoXKernels.F16);
+        }
         float scale = (float) (1 / Math.sqrt(hd));
         FloatArray out = new FloatArray(rows * d);
-        Object[] in = {FloatArray.fromArray(q), FloatArray.fromArray(keys), FloatArray.fromArray(values),
-                IntArray.fromElements(live), IntArray.fromElements(1), IntArray.fromArray(tokenPos),
-                IntArray.fromArray(tokenRow), IntArray.fromArray(rowStart), IntArray.fromArray(pages)};
+        Object[] in = {FloatArray.fromArray(q), half ? new FloatArray(1) : FloatArray.fromArray(keys),
+                half ? new FloatArray(1) : FloatArray.fromArray(values), IntArray.fromElements(live),
+                IntArray.fromElements(1), IntArray.fromArray(tokenPos), IntArray.fromArray(tokenRow),
+                IntArray.fromArray(rowStart), IntArray.fromArray(pages), keysHalf, valuesHalf,
+                FloatArray.fromArray(NeoXKernels.bf16Scale())};
         TaskGraph g = new TaskGraph("t")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, in)
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, out)
                 .task("k", NeoXKernels::attention, new KernelContext(), (FloatArray) in[0], (FloatArray) in[1],
-                        (FloatArray) in[2], out, (IntArray) in[3], (IntArray) in[4], (IntArray) in[5], (IntArray) in[6],
-                        (IntArray) in[7], (IntArray) in[8], heads, hd, pageSize, slots, scale)
+                        (FloatArray) in[2], keysHalf, valuesHalf, (FloatArray) in[11], out, (IntArray) in[3],
+                        (IntArray) in[4], (IntArray) in[5], (IntArray) in[6], (IntArray) in[7], (IntArray) in[8],
+                        heads, hd, pageSize, slots, scale, half ? NeoXKernels.F16 : NeoXKernels.F32)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
         run(g, "k", grid((long) rows * heads * NeoXKernels.GROUP, NeoXKernels.GROUP));
 
@@ -332,6 +359,47 @@ class NeoXKernelsTest {
         }
         assertClose(kernel + " mode " + mode, want, y.toHeapArray(), FP32_TOLERANCE);
         assertEquals(want.length, y.getSize());
+    }
+
+    /** {@code out[i]} = the float16 bits of {@code in[i]} as the KV-cache store computes them. */
+    public static void toHalf(KernelContext ctx, FloatArray in, ShortArray out, FloatArray scale) {
+        int i = ctx.globalIdx;
+        if (i < in.getSize()) {
+            out.set(i, (short) NeoXKernels.halfBits(in.get(i), scale));
+        }
+    }
+
+    /**
+     * The float16 store of a float16 KV cache rounds exactly as {@code Float.floatToFloat16} (nearest even), bit for
+     * bit: zeros of both signs, subnormals and their ties, the normal range's edges and ties, values that round up
+     * into the next power of two, the largest finite value and what rounds past it, and random values of every
+     * magnitude.
+     */
+    @Test
+    void float16StoreRoundsToNearestEven() {
+        SplittableRandom r = new SplittableRandom(16);
+        float[] special = {0f, -0f, 5.96e-8f, 2.98e-8f, 2.99e-8f, 8.9e-8f, 6.0975e-5f, 6.1035156e-5f, 6.1e-5f,
+                1f, -1f, 1.00048828125f, 1.0009765625f, 1.00146484375f, 2047.5f, 2048f, 2049f, 2050f, 65504f, 65519.99f,
+                65520f, 1e6f, -1e-6f, 0.1f, 3.14159f, Float.MIN_VALUE, Float.MAX_VALUE, -65504f, 1.99951171875f,
+                1.999755859375f, 32767.5f, 0.000030517578125f};
+        int n = special.length + 4000;
+        float[] v = Arrays.copyOf(special, n);
+        for (int i = special.length; i < n; i++) {
+            v[i] = (float) (r.nextGaussian() * Math.pow(2, r.nextInt(-30, 18)));
+        }
+        FloatArray in = FloatArray.fromArray(v);
+        ShortArray out = new ShortArray(n);
+        FloatArray scale = FloatArray.fromArray(NeoXKernels.bf16Scale());
+        TaskGraph g = new TaskGraph("t")
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, in, scale)
+                .task("k", NeoXKernelsTest::toHalf, new KernelContext(), in, out, scale)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
+        run(g, "k", grid(n, 64));
+        for (int i = 0; i < n; i++) {
+            short want = Float.floatToFloat16(v[i]);
+            assertEquals(want, out.get(i), "float16 bits of " + v[i] + " (0x" + Integer.toHexString(want & 0xFFFF)
+                    + " expected, device 0x" + Integer.toHexString(out.get(i) & 0xFFFF) + ")");
+        }
     }
 
     /**

@@ -13,12 +13,15 @@ public interface BackendProvider {
     BackendInfo probe();
 
     /**
-     * Opens the backend on a device.
-     *
-     * @param device  a device index or name fragment as {@link #probe()} lists them; null or empty = the default
-     * @param threads host threads to use, 0 = all
+     * Opens the backend on a device: {@code options.device()} is a device index or name fragment as {@link #probe()}
+     * lists them (empty = the default).
      */
-    ComputeBackend open(String device, int threads);
+    ComputeBackend open(BackendOptions options);
+
+    /** {@link #open(BackendOptions)} with tensor cores where they apply. */
+    default ComputeBackend open(String device, int threads) {
+        return open(BackendOptions.defaults().withDevice(device).withThreads(threads));
+    }
 
     /** Preference when the user asks for "auto": higher wins among available providers. */
     default int priority() {

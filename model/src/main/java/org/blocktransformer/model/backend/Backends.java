@@ -70,6 +70,11 @@ public final class Backends {
      * @throws IllegalArgumentException naming the backend and why it cannot be used
      */
     public static ComputeBackend open(String name, String device, int threads) {
+        return open(name, BackendOptions.defaults().withDevice(device).withThreads(threads));
+    }
+
+    /** As {@link #open(String, String, int)}, with every option of the backend. */
+    public static ComputeBackend open(String name, BackendOptions options) {
         String wanted = name == null || name.isBlank() ? "auto" : name.toLowerCase();
         List<BackendProvider> providers = providers();
         if (wanted.equals("auto")) {
@@ -79,7 +84,7 @@ public final class Backends {
             for (BackendProvider p : providers) {
                 if (safeProbe(p).available()) {
                     try {
-                        ComputeBackend opened = p.open(device, threads);
+                        ComputeBackend opened = p.open(options);
                         if (!failures.isEmpty()) {
                             System.err.println("bt: " + String.join("; ", failures) + "; using backend '" + p.name()
                                     + "'");
@@ -99,7 +104,7 @@ public final class Backends {
                 if (!info.available()) {
                     throw new IllegalArgumentException("backend '" + wanted + "' is unavailable: " + info.reason());
                 }
-                return p.open(device, threads);
+                return p.open(options);
             }
         }
         throw unknown(wanted, providers);

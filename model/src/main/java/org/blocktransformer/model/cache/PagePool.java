@@ -3,6 +3,7 @@ package org.blocktransformer.model.cache;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.blocktransformer.model.backend.KvFormat;
 
 /**
  * The pages of one decoder stack's KV cache: which are free, which belong to whom. A sequence owns a
@@ -17,11 +18,18 @@ public final class PagePool {
     private final int width;
     private final int pageSize;
     private final int pageCount;
+    private final KvFormat kv;
     private final int[] free;
     private int freeCount;
     private final Map<Object, Object> attachments = new IdentityHashMap<>();
 
+    /** A pool whose backends store keys and values as float32. */
     public PagePool(int layers, int width, int pageSize, int pageCount) {
+        this(layers, width, pageSize, pageCount, KvFormat.F32);
+    }
+
+    /** A pool whose backends store keys and values as {@code kv}. */
+    public PagePool(int layers, int width, int pageSize, int pageCount, KvFormat kv) {
         if (layers <= 0 || width <= 0 || pageSize <= 0 || pageCount <= 0) {
             throw new IllegalArgumentException("KV pool needs positive sizes: layers " + layers + ", width " + width
                     + ", page size " + pageSize + ", pages " + pageCount);
@@ -34,6 +42,7 @@ public final class PagePool {
         this.width = width;
         this.pageSize = pageSize;
         this.pageCount = pageCount;
+        this.kv = java.util.Objects.requireNonNull(kv, "kv");
         this.free = new int[pageCount];
         for (int i = 0; i < pageCount; i++) {
             free[i] = pageCount - 1 - i;
@@ -43,7 +52,12 @@ public final class PagePool {
 
     /** Bytes one page takes in every layer, keys and values, in float32. */
     public static long pageBytes(int layers, int width, int pageSize) {
-        return 2L * layers * width * pageSize * Float.BYTES;
+        return pageBytes(layers, width, pageSize, KvFormat.F32);
+    }
+
+    /** Bytes one page takes in every layer, keys and values, stored as {@code kv}. */
+    public static long pageBytes(int layers, int width, int pageSize, KvFormat kv) {
+        return 2L * layers * width * pageSize * kv.bytes();
     }
 
     public int layers() {
@@ -72,7 +86,12 @@ public final class PagePool {
     }
 
     public long bytes() {
-        return pageBytes(layers, width, pageSize) * pageCount;
+        return pageBytes(layers, width, pageSize, kv) * pageCount;
+    }
+
+    /** How the backends store this pool's keys and values. */
+    public KvFormat kv() {
+        return kv;
     }
 
     /** The storage {@code owner} keeps for this pool, made on first use. */

@@ -2,6 +2,7 @@ package org.blocktransformer.model.cpu;
 
 import java.util.List;
 import org.blocktransformer.model.backend.BackendInfo;
+import org.blocktransformer.model.backend.BackendOptions;
 import org.blocktransformer.model.backend.BackendProvider;
 import org.blocktransformer.model.backend.ComputeBackend;
 
@@ -20,11 +21,12 @@ public final class CpuBackendProvider implements BackendProvider {
     }
 
     @Override
-    public ComputeBackend open(String device, int threads) {
-        if (device != null && !device.isBlank() && !device.equals("0") && !device.equalsIgnoreCase("cpu")) {
+    public ComputeBackend open(BackendOptions options) {
+        String device = options.device();
+        if (!device.isBlank() && !device.equals("0") && !device.equalsIgnoreCase("cpu")) {
             throw new IllegalArgumentException("the cpu backend has one device (0), not '" + device + "'");
         }
-        return new CpuBackend(threads);
+        return new CpuBackend(options.threads());
     }
 
     @Override

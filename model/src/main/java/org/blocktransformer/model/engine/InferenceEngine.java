@@ -9,6 +9,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.blocktransformer.model.backend.Backends;
 import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.backend.KvFormat;
+import org.blocktransformer.model.cache.CacheGeometry;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.generate.GenerationRequest;
@@ -34,7 +36,7 @@ import org.blocktransformer.model.weights.VanillaWeights;
 public final class InferenceEngine implements AutoCloseable {
 
     /** Global-cache positions per page. */
-    static final int PAGE_SIZE = 16;
+    static final int PAGE_SIZE = CacheGeometry.PAGE_SIZE;
 
     private final ModelWeights weights;
     private final EngineOptions options;
@@ -50,16 +52,17 @@ public final class InferenceEngine implements AutoCloseable {
     private InferenceEngine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
         this.options = options;
-        this.backend = Backends.open(options.backend(), options.device(), options.threads());
+        this.backend = Backends.open(options.backend(), options.backendOptions());
+        KvFormat kv = options.kvCache();
         long budget = options.cacheMemoryBytes() > 0 ? options.cacheMemoryBytes() : defaultCacheBytes();
         int prefillBudget;
         switch (weights) {
             case VanillaWeights v -> {
                 VanillaRunner runner = new VanillaRunner(v, backend);
                 var s = v.config().stack();
-                int pages = pagesFor(budget, PagePool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE),
+                int pages = pagesFor(budget, PagePool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE, kv),
                         options.maxBatchSize(), s.maxPositions());
-                PagePool pool = runner.newPool(PAGE_SIZE, pages);
+                PagePool pool = runner.newPool(PAGE_SIZE, pages, kv);
                 runner.attach(pool);
                 this.stepper = new VanillaStepper(runner, pool);
                 prefillBudget = 512;
@@ -67,10 +70,10 @@ public final class InferenceEngine implements AutoCloseable {
             case BlockWeights b -> {
                 BlockRunner runner = new BlockRunner(b, backend);
                 var s = b.config().blockDecoder();
-                int pages = pagesFor(budget, PagePool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE),
+                int pages = pagesFor(budget, PagePool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE, kv),
                         options.maxBatchSize(), s.maxPositions());
-                PagePool global = runner.newGlobalPool(PAGE_SIZE, pages);
-                PagePool local = runner.newLocalPool(options.maxBatchSize());
+                PagePool global = runner.newGlobalPool(PAGE_SIZE, pages, kv);
+                PagePool local = runner.newLocalPool(options.maxBatchSize(), kv);
                 runner.attach(global, local);
                 this.stepper = new BlockStepper(runner, global, local);
                 prefillBudget = 512 / b.config().blockLength();
@@ -89,14 +92,12 @@ public final class InferenceEngine implements AutoCloseable {
      * a budget to pass as {@link EngineOptions#cacheMemoryBytes()} when the workload is known.
      */
     public static long cacheBytesFor(ModelConfig config, int sequences, int tokens) {
-        var stack = switch (config) {
-            case org.blocktransformer.model.config.VanillaConfig v -> v.stack();
-            case org.blocktransformer.model.config.BlockConfig b -> b.blockDecoder();
-        };
-        int perPosition = config instanceof org.blocktransformer.model.config.BlockConfig b ? b.blockLength() : 1;
-        int positions = (tokens + perPosition - 1) / perPosition + 1;
-        long pages = (long) sequences * ((positions + PAGE_SIZE - 1) / PAGE_SIZE);
-        return pages * PagePool.pageBytes(stack.numLayers(), stack.hiddenSize(), PAGE_SIZE);
+        return new CacheGeometry(config, KvFormat.F32).globalBytesFor(sequences, tokens);
+    }
+
+    /** {@link #cacheBytesFor(ModelConfig, int, int)} for a KV cache stored as {@code kv}. */
+    public static long cacheBytesFor(ModelConfig config, KvFormat kv, int sequences, int tokens) {
+        return new CacheGeometry(config, kv).globalBytesFor(sequences, tokens);
     }
 
     /** Half of the heap that is free now, so weights and activations keep their room. */

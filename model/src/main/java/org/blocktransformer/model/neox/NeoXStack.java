@@ -1,6 +1,7 @@
 package org.blocktransformer.model.neox;
 
 import java.util.Arrays;
+import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.cache.CacheTable;
@@ -141,6 +142,11 @@ public final class NeoXStack implements StackExecutor {
                 int v = k + hd;
                 rotary.apply(ws.qkv, q, p);
                 rotary.apply(ws.qkv, k, p);
+                if (kv.float16()) {
+                    for (int i = 0; i < 2 * hd; i++) {
+                        ws.qkv[k + i] = Float.float16ToFloat(Float.floatToFloat16(ws.qkv[k + i]));
+                    }
+                }
                 // Keys transposed in blocks of 16 positions ([block][hidden][lane]) so 16 scores come from
                 // lanewise FMAs; values stay [slot][hidden] for the weighted sum.
                 int ko = (block * d + h * hd) * KEY_LANES + lane;
@@ -204,11 +210,17 @@ public final class NeoXStack implements StackExecutor {
         }
     }
 
-    /** Keys and values of every layer for the slots of one page pool, laid out {@code [slot][hidden]}. */
-    private record KvStorage(float[][] keys, float[][] values) {
+    /**
+     * Keys and values of every layer for the slots of one page pool (keys transposed in blocks of 16 positions,
+     * values {@code [slot][hidden]}). A pool of {@link KvFormat#F16} has every key and
+     * value rounded to float16 (nearest even) as it is stored, so attention sees exactly what a float16 cache holds;
+     * they are kept in float arrays, so this backend's cache memory is not halved (the GPU backend stores the bits).
+     */
+    private record KvStorage(float[][] keys, float[][] values, boolean float16) {
         static KvStorage of(PagePool pool) {
             int size = pool.slots() * pool.width();
-            return new KvStorage(new float[pool.layers()][size], new float[pool.layers()][size]);
+            return new KvStorage(new float[pool.layers()][size], new float[pool.layers()][size],
+                    pool.kv() == KvFormat.F16);
         }
     }
 

@@ -1,6 +1,7 @@
 package org.blocktransformer.model.runtime;
 
 import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.backend.LinearExecutor;
 import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.backend.StackRow;
@@ -49,8 +50,13 @@ public final class BlockRunner {
 
     /** A pool for the global cache: one position per block. */
     public PagePool newGlobalPool(int pageSize, int pages) {
+        return newGlobalPool(pageSize, pages, KvFormat.F32);
+    }
+
+    /** As {@link #newGlobalPool(int, int)}, the keys and values stored as {@code kv}. */
+    public PagePool newGlobalPool(int pageSize, int pages, KvFormat kv) {
         var c = config.blockDecoder();
-        return new PagePool(c.numLayers(), c.hiddenSize(), VanillaRunner.roundedPageSize(pageSize), pages);
+        return new PagePool(c.numLayers(), c.hiddenSize(), VanillaRunner.roundedPageSize(pageSize), pages, kv);
     }
 
     /**
@@ -58,9 +64,14 @@ public final class BlockRunner {
      * to a multiple of 16 positions, the granularity backends vectorise over).
      */
     public PagePool newLocalPool(int slots) {
+        return newLocalPool(slots, KvFormat.F32);
+    }
+
+    /** As {@link #newLocalPool(int)}, the keys and values stored as {@code kv}. */
+    public PagePool newLocalPool(int slots, KvFormat kv) {
         var c = config.tokenDecoder();
         int size = (config.localCacheLength() + 15) / 16 * 16;
-        return new PagePool(c.numLayers(), c.hiddenSize(), size, slots);
+        return new PagePool(c.numLayers(), c.hiddenSize(), size, slots, kv);
     }
 
     /** Block embeddings [nBlocks, D] of {@code nBlocks * L_B} ids starting at {@code ids[offset]}. */
@@ -143,6 +154,11 @@ public final class BlockRunner {
      * @param ids {@code [B][NB * L_B]} token ids, whole blocks
      */
     public BlockTrace teacherForced(int[][] ids) {
+        return teacherForced(ids, KvFormat.F32);
+    }
+
+    /** As {@link #teacherForced(int[][])}, with the KV caches stored as {@code kv}. */
+    public BlockTrace teacherForced(int[][] ids, KvFormat kv) {
         int lb = config.blockLength();
         int d = config.blockDecoder().hiddenSize();
         int dt = config.tokenDecoder().hiddenSize();
@@ -155,7 +171,7 @@ public final class BlockRunner {
                 throw new IllegalArgumentException("every sequence needs " + nb * lb + " ids (whole blocks)");
             }
         }
-        PagePool global = newGlobalPool(nb, b);
+        PagePool global = newGlobalPool(nb, b, kv);
         StackRow[] rows = new StackRow[b];
         float[] embeddings = new float[b * nb * d];
         for (int i = 0; i < b; i++) {
@@ -175,7 +191,7 @@ public final class BlockRunner {
         float[] expanded = expand(sources, m);
         int positions = config.localCacheLength();
         float[] inputs = new float[m * positions * dt];
-        PagePool local = newLocalPool(m);
+        PagePool local = newLocalPool(m, kv);
         StackRow[] localRows = new StackRow[m];
         for (int i = 0; i < b; i++) {
             for (int n = 1; n < nb; n++) {

@@ -1,6 +1,7 @@
 package org.blocktransformer.model.runtime;
 
 import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.backend.LinearExecutor;
 import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.backend.StackRow;
@@ -40,8 +41,13 @@ public final class VanillaRunner {
 
     /** A pool for the global cache: one position per token; {@code pageSize} is rounded up to a multiple of 16. */
     public PagePool newPool(int pageSize, int pages) {
+        return newPool(pageSize, pages, KvFormat.F32);
+    }
+
+    /** As {@link #newPool(int, int)}, the keys and values stored as {@code kv}. */
+    public PagePool newPool(int pageSize, int pages, KvFormat kv) {
         var c = config().stack();
-        return new PagePool(c.numLayers(), c.hiddenSize(), roundedPageSize(pageSize), pages);
+        return new PagePool(c.numLayers(), c.hiddenSize(), roundedPageSize(pageSize), pages, kv);
     }
 
     /**

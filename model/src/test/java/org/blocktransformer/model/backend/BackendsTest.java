@@ -27,7 +27,7 @@ class BackendsTest {
         }
 
         @Override
-        public ComputeBackend open(String device, int threads) {
+        public ComputeBackend open(BackendOptions options) {
             throw new IllegalStateException("device 0:0 failed its self-test");
         }
     }

@@ -326,13 +326,62 @@ public final class NeoXKernels {
             return u >= 0x8000 ? -v : v;
         }
         if (format == F16) {
-            int u = wh.get(i) & 0xFFFF;
-            int e = (u >> 10) & 0x1F;
-            int m = e == 0 ? u & 0x3FF : (u & 0x3FF) + 1024;
-            float v = m * bf16Scale.get(e == 0 ? 110 : e + 109);
-            return u >= 0x8000 ? -v : v;
+            return half(wh.get(i), bf16Scale);
         }
         return wf.get(i);
+    }
+
+    /** The float16 value of {@code bits}, exactly (see {@link #weight}; {@code scale} is {@link #bf16Scale()}). */
+    public static float half(int bits, FloatArray scale) {
+        int u = bits & 0xFFFF;
+        int e = (u >> 10) & 0x1F;
+        int m = e == 0 ? u & 0x3FF : (u & 0x3FF) + 1024;
+        float v = m * scale.get(e == 0 ? 110 : e + 109);
+        return u >= 0x8000 ? -v : v;
+    }
+
+    /**
+     * The float16 bits of {@code v} rounded to nearest even, as {@code Float.floatToFloat16} gives them, by float
+     * arithmetic alone (TornadoVM kernels cannot read a float's bits, and OpenCL devices without cl_khr_fp16, PoCL
+     * among them, have no half type): the exponent from log2, corrected against exact powers of two from
+     * {@code scale} ({@link #bf16Scale()}: {@code 2^E = scale[E + 134]}), then the mantissa scaled to an integer
+     * range, where scaling by a power of two and the remainder after floor are exact. Values from 65,520 up round
+     * to infinity; NaN gives the canonical quiet NaN.
+     */
+    public static int halfBits(float v, FloatArray scale) {
+        int sign = v < 0.0f || 1.0f / v < 0.0f ? 0x8000 : 0;
+        float a = TornadoMath.abs(v);
+        int bits;
+        if (a != a) {
+            bits = 0x7E00;
+        } else if (a >= 65520.0f) {
+            bits = 0x7C00;
+        } else if (a < 6.1035156e-5f) {
+            // Subnormals (and zero): units of 2^-24; 1,024 of them is the smallest normal, 0x0400.
+            bits = nearestEven(a * 16777216.0f);
+        } else {
+            int e = (int) TornadoMath.floor(TornadoMath.log2(a));
+            e = TornadoMath.max(-14, TornadoMath.min(15, e));
+            if (a < scale.get(e + 134)) {
+                e = e - 1;
+            } else if (a >= scale.get(e + 135)) {
+                e = e + 1;
+            }
+            // a * 2^(10 - e) lies in [1024, 2048); a rounding up to 2048 carries into the exponent by itself.
+            bits = ((e + 15) << 10) + nearestEven(a * scale.get(144 - e)) - 1024;
+        }
+        return sign | bits;
+    }
+
+    /** {@code q} rounded to the nearest integer, ties to even; q is non-negative. */
+    private static int nearestEven(float q) {
+        float f = TornadoMath.floor(q);
+        float d = q - f;
+        int r = (int) f;
+        if (d > 0.5f || d == 0.5f && r % 2 == 1) {
+            r = r + 1;
+        }
+        return r;
     }
 
     /**
@@ -371,11 +420,13 @@ public final class NeoXKernels {
     /**
      * Rotary embedding (rotate-half form, first {@code rot} dims of each head) of one element of q and k per work
      * item: q into {@code qrot} (not in place, so no item reads what another writes), k and v into the token's
-     * cache slot.
+     * cache slot: float32 ({@code keys}, {@code values}), or with {@code kvFormat} = {@link #F16} their float16
+     * bits ({@code keysHalf}, {@code valuesHalf}; {@code scale} is {@link #bf16Scale()}).
      */
     public static void rotaryStore(KernelContext ctx, FloatArray qkv, FloatArray qrot, FloatArray keys,
-                                   FloatArray values, FloatArray cos, FloatArray sin, IntArray meta, IntArray layer,
-                                   IntArray tokenPos, IntArray tokenSlot, int heads, int hd, int rot, int slots) {
+                                   FloatArray values, ShortArray keysHalf, ShortArray valuesHalf, FloatArray scale,
+                                   FloatArray cos, FloatArray sin, IntArray meta, IntArray layer, IntArray tokenPos,
+                                   IntArray tokenSlot, int heads, int hd, int rot, int slots, int kvFormat) {
         int idx = ctx.globalIdx;
         int d = heads * hd;
         int t = idx / d;
@@ -402,8 +453,13 @@ public final class NeoXKernels {
             }
             qrot.set(t * d + h * hd + i, qo);
             int base = (layer.get(0) * slots + tokenSlot.get(t)) * d + h * hd + i;
-            keys.set(base, ko);
-            values.set(base, qkv.get(k + hd + i));
+            if (kvFormat == F16) {
+                keysHalf.set(base, (short) halfBits(ko, scale));
+                valuesHalf.set(base, (short) halfBits(qkv.get(k + hd + i), scale));
+            } else {
+                keys.set(base, ko);
+                values.set(base, qkv.get(k + hd + i));
+            }
         }
     }
 
@@ -411,12 +467,14 @@ public final class NeoXKernels {
      * Softmax attention of one (token, head) per work-group over the token's row, positions 0..p, through the row's
      * page table ({@code pages[rowStart[row] + j / pageSize]}): scores in local memory, max and sum by tree
      * reduction, then the weighted values with every work item busy: each output dimension is summed by
-     * {@code GROUP / hd} items over interleaved positions, whose partial sums are then added.
+     * {@code GROUP / hd} items over interleaved positions, whose partial sums are then added. The cache is float32,
+     * or with {@code kvFormat} = {@link #F16} float16 bits widened exactly ({@link #half}).
      */
     public static void attention(KernelContext ctx, FloatArray qrot, FloatArray keys, FloatArray values,
-                                 FloatArray out, IntArray meta, IntArray layer, IntArray tokenPos, IntArray tokenRow,
+                                 ShortArray keysHalf, ShortArray valuesHalf, FloatArray halfScale, FloatArray out,
+                                 IntArray meta, IntArray layer, IntArray tokenPos, IntArray tokenRow,
                                  IntArray rowStart, IntArray pages, int heads, int hd, int pageSize, int slots,
-                                 float scale) {
+                                 float scale, int kvFormat) {
         int g = ctx.groupIdx;
         int lid = ctx.localIdx;
         int t = g / heads;
@@ -435,8 +493,14 @@ public final class NeoXKernels {
             int slot = pages.get(start + j / pageSize) * pageSize + j % pageSize;
             int kb = layerBase + slot * d + h * hd;
             float s = 0;
-            for (int i = 0; i < hd; i++) {
-                s += qrot.get(q + i) * keys.get(kb + i);
+            if (kvFormat == F16) {
+                for (int i = 0; i < hd; i++) {
+                    s += qrot.get(q + i) * half(keysHalf.get(kb + i), halfScale);
+                }
+            } else {
+                for (int i = 0; i < hd; i++) {
+                    s += qrot.get(q + i) * keys.get(kb + i);
+                }
             }
             s = s * scale;
             scores[j] = s;
@@ -479,7 +543,8 @@ public final class NeoXKernels {
             acc = 0;
             for (int j = part; j < n; j += split) {
                 int slot = pages.get(start + j / pageSize) * pageSize + j % pageSize;
-                acc += scores[j] * values.get(layerBase + slot * d + h * hd + i);
+                int at = layerBase + slot * d + h * hd + i;
+                acc += scores[j] * (kvFormat == F16 ? half(valuesHalf.get(at), halfScale) : values.get(at));
             }
             if (split == 1) {
                 out.set(t * d + h * hd + i, acc * inv);
