@@ -96,9 +96,10 @@ public final class BenchRunner {
             ModelWeights weights = loader.load(model, plan.weights(), plan.initSeed());
             listener.modelLoaded(model, (System.nanoTime() - t0) / 1e9);
             long budget = plan.run().memoryBudget() > 0 ? plan.run().memoryBudget() : CacheSizing.defaultBudget();
-            ThroughputHarness.Options options = new ThroughputHarness.Options(plan.run().batching(),
-                    plan.run().rounds(), plan.run().backend(), plan.run().device(), plan.run().threads(),
-                    plan.run().warmupTokens(), plan.run().promptSeed(), budget, plan.run().topK());
+            ThroughputHarness.Options run = plan.run();
+            ThroughputHarness.Options options = new ThroughputHarness.Options(run.batching(), run.rounds(),
+                    run.backend(), run.device(), run.threads(), run.warmupTokens(), run.promptSeed(), budget,
+                    run.topK(), run.kvCache(), run.tensorCores());
             for (Scenario scenario : plan.scenarios()) {
                 for (int batch : batchSizes(plan, weights.config(), scenario, budget, model)) {
                     index++;
@@ -117,7 +118,7 @@ public final class BenchRunner {
     static List<Integer> batchSizes(BenchPlan plan, ModelConfig config, Scenario s, long budget, String model) {
         List<Integer> sizes = new ArrayList<>(plan.batchSizes());
         if (plan.maxBatch()) {
-            int fits = CacheSizing.maxBatch(config, s.promptLength(), s.newTokens(), budget);
+            int fits = plan.run().cacheGeometry(config).maxBatch(s.promptLength(), s.newTokens(), budget);
             if (fits < 1) {
                 throw new IllegalArgumentException(model + ": not even one sequence of " + s + " fits the memory"
                         + " budget of " + budget + " bytes");

@@ -9,6 +9,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.blocktransformer.model.backend.KvFormat;
+import org.blocktransformer.model.cache.CacheGeometry;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.engine.Batching;
@@ -42,9 +44,17 @@ public final class ThroughputHarness {
      * @param warmupTokens new tokens per request of the warm-up batch (0 = no warm-up)
      * @param promptSeed   seed of the random prompt ids (the same prompts for every model of a vocabulary)
      * @param memoryBudget bytes against which the largest batch that fits is reported (0 = half the free heap)
+     * @param kvCache      KV-cache storage
+     * @param tensorCores  whether a GPU backend may use its matrix units (see EngineOptions)
      */
     public record Options(Batching batching, int rounds, String backend, String device, int threads, int warmupTokens,
-                          long promptSeed, long memoryBudget, int topK) {
+                          long promptSeed, long memoryBudget, int topK, KvFormat kvCache, boolean tensorCores) {
+        public Options(Batching batching, int rounds, String backend, String device, int threads, int warmupTokens,
+                       long promptSeed, long memoryBudget, int topK) {
+            this(batching, rounds, backend, device, threads, warmupTokens, promptSeed, memoryBudget, topK, KvFormat.F32,
+                    true);
+        }
+
         public Options {
             if (rounds < 1) {
                 throw new IllegalArgumentException("rounds must be >= 1, got " + rounds);
@@ -62,15 +72,33 @@ public final class ThroughputHarness {
         }
 
         public Options withBatching(Batching b) {
-            return new Options(b, rounds, backend, device, threads, warmupTokens, promptSeed, memoryBudget, topK);
+            return new Options(b, rounds, backend, device, threads, warmupTokens, promptSeed, memoryBudget, topK,
+                    kvCache, tensorCores);
         }
 
         public Options withWarmupTokens(int n) {
-            return new Options(batching, rounds, backend, device, threads, n, promptSeed, memoryBudget, topK);
+            return new Options(batching, rounds, backend, device, threads, n, promptSeed, memoryBudget, topK, kvCache,
+                    tensorCores);
         }
 
         public Options withThreads(int n) {
-            return new Options(batching, rounds, backend, device, n, warmupTokens, promptSeed, memoryBudget, topK);
+            return new Options(batching, rounds, backend, device, n, warmupTokens, promptSeed, memoryBudget, topK,
+                    kvCache, tensorCores);
+        }
+
+        public Options withKvCache(KvFormat f) {
+            return new Options(batching, rounds, backend, device, threads, warmupTokens, promptSeed, memoryBudget, topK,
+                    f, tensorCores);
+        }
+
+        public Options withTensorCores(boolean on) {
+            return new Options(batching, rounds, backend, device, threads, warmupTokens, promptSeed, memoryBudget, topK,
+                    kvCache, on);
+        }
+
+        /** The run's cache geometry for {@code config}. */
+        public CacheGeometry cacheGeometry(ModelConfig config) {
+            return new CacheGeometry(config, kvCache);
         }
 
         /** How request {@code i} chooses its tokens: greedy, or top-k at temperature 1 with its own seed. */
@@ -186,31 +214,33 @@ public final class ThroughputHarness {
             int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
             long budget = options.memoryBudget() > 0 ? options.memoryBudget() : CacheSizing.defaultBudget();
             return new ThroughputResult(modelName, config instanceof BlockConfig ? "block" : "vanilla", weightFormat,
-                    backend, device(engine), scenario.name(), prompt, fresh, batchSize,
+                    options.kvCache().label(), backend, device(engine), scenario.name(), prompt, fresh, batchSize,
                     options.batching().name().toLowerCase(java.util.Locale.ROOT), options.samplingName(), requestCount,
                     tokens, seconds,
                     tokens / seconds, Arrays.stream(ttft).average().orElse(0), percentile(ttft, 0.99),
                     percentile(gapArray, 0.5), percentile(gapArray, 0.99), engine.cacheBytes(),
                     WeightMemory.of(weights).heldBy(backend), heap,
-                    CacheSizing.maxBatch(config, prompt, fresh, budget), threads);
+                    options.cacheGeometry(config).maxBatch(prompt, fresh, budget), threads);
         }
     }
 
     /** An engine whose global cache holds exactly {@code batch} sequences of the scenario's shape. */
     static InferenceEngine openSized(ModelWeights weights, Scenario scenario, int batch, Options options) {
         ModelConfig config = weights.config();
-        long perSequence = CacheSizing.globalBytesPerSequence(config, scenario.promptLength(), scenario.newTokens());
+        CacheGeometry geometry = options.cacheGeometry(config);
+        long perSequence = geometry.globalBytesPerSequence(scenario.promptLength(), scenario.newTokens());
         long budget = perSequence * batch;
         for (int attempt = 0; ; attempt++) {
             EngineOptions engineOptions = new EngineOptions(batch, options.batching(), budget, options.threads())
-                    .withBackend(options.backend(), options.device());
+                    .withBackend(options.backend(), options.device()).withKvCache(options.kvCache())
+                    .withTensorCores(options.tensorCores());
             InferenceEngine engine = InferenceEngine.open(weights, engineOptions);
             if (engine.maxBatchFor(scenario.promptLength(), scenario.newTokens()) >= batch || attempt == 3) {
                 return engine;
             }
             // The engine counts pages differently from CacheSizing: give it one more page per sequence and retry.
             engine.close();
-            budget += batch * CacheSizing.globalPageBytes(config);
+            budget += batch * geometry.globalPageBytes();
         }
     }
 

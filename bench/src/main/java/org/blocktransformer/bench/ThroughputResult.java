@@ -8,7 +8,8 @@ import java.util.Map;
  *
  * @param model              preset name or checkpoint directory
  * @param kind               "vanilla" or "block"
- * @param weights            weight format in memory (f32, bf16)
+ * @param weights            weight format in memory (f32, bf16, f16)
+ * @param kvCache            KV-cache storage (f32, f16)
  * @param backend            compute backend ("cpu", ...)
  * @param device             the device in words (processor, threads, kernels)
  * @param scenario           scenario name
@@ -34,6 +35,7 @@ public record ThroughputResult(
         String model,
         String kind,
         String weights,
+        String kvCache,
         String backend,
         String device,
         String scenario,
@@ -67,6 +69,7 @@ public record ThroughputResult(
         m.put("model", model);
         m.put("kind", kind);
         m.put("weights", weights);
+        m.put("kv_cache", kvCache);
         m.put("backend", backend);
         m.put("device", device);
         m.put("scenario", scenario);
@@ -94,7 +97,8 @@ public record ThroughputResult(
 
     /** The inverse of {@link #fields()} (e.g. read back from a results.json). */
     public static ThroughputResult fromFields(Map<String, ?> m) {
-        return new ThroughputResult(str(m, "model"), str(m, "kind"), str(m, "weights"), str(m, "backend"),
+        return new ThroughputResult(str(m, "model"), str(m, "kind"), str(m, "weights"),
+                m.containsKey("kv_cache") ? str(m, "kv_cache") : "f32", str(m, "backend"),
                 str(m, "device"), str(m, "scenario"), num(m, "prompt_len").intValue(), num(m, "new_tokens").intValue(),
                 num(m, "batch_size").intValue(), str(m, "batching"),
                 m.containsKey("sampling") ? str(m, "sampling") : "greedy", num(m, "requests").intValue(),

@@ -33,7 +33,7 @@ class ResultFilesTest {
 
         List<String> csv = Files.readAllLines(dir.resolve("results.csv"));
         assertEquals(7, csv.size());
-        assertTrue(csv.get(0).startsWith("model,kind,weights,backend,device,scenario,prompt_len,new_tokens,batch_size,"),
+        assertTrue(csv.get(0).startsWith("model,kind,weights,kv_cache,backend,device,scenario,prompt_len,new_tokens,"),
                 csv.get(0));
         for (String field : new String[] {"tokens_per_s", "ttft_ms", "peak_memory_bytes", "latency_p99_ms"}) {
             assertTrue(csv.get(0).contains(field), field);

@@ -95,7 +95,7 @@ class ScenarioAndPlanTest {
     }
 
     static ThroughputResult run(String model, String kind, String scenario, int batch, double tps) {
-        return new ThroughputResult(model, kind, "f32", "cpu", "test CPU", scenario, 16, 16, batch, "static", "greedy", batch,
+        return new ThroughputResult(model, kind, "f32", "f32", "cpu", "test CPU", scenario, 16, 16, batch, "static", "greedy", batch,
                 16L * batch, 16.0 * batch / tps, tps, 12.5, 20.0, 3.0, 7.5, 1 << 20, 1 << 24, 1 << 26, 99, 2);
     }
 }

@@ -215,8 +215,8 @@ public final class BenchCommand implements Callable<Integer> {
         named.addAll(models);
         Map<String, ModelConfig> configs = BenchRunner.checkedConfigs(named.stream().distinct().toList(), scenarioList);
         BenchPlan.Resolved resolved = BenchPlan.resolve(pairList, models, configs);
-        var runOptions = new ThroughputHarness.Options(batching, rounds, compute.backend, compute.device, compute.threads, warmupTokens,
-                promptSeed, memory, topK);
+        var runOptions = new ThroughputHarness.Options(batching, rounds, compute.backend, compute.device, compute.threads,
+                warmupTokens, promptSeed, memory, topK, compute.kvCache(), compute.tensorCores());
         BenchPlan plan = new BenchPlan(resolved.models(), resolved.pairs(), scenarioList, sizes, max, maxBatchCap,
                 weightOptions.weights, weightOptions.initSeed, runOptions);
 

@@ -188,7 +188,9 @@ public final class GenerateCommand implements Callable<Integer> {
                     .withBatching(batching)
                     .withThreads(compute.threads)
                     .withCacheMemoryBytes(cacheMemory > 0 ? cacheMemory : cacheFor(w.config(), promptIds))
-                    .withBackend(compute.backend, compute.device);
+                    .withBackend(compute.backend, compute.device)
+                    .withKvCache(compute.kvCache())
+                    .withTensorCores(compute.tensorCores());
             List<GenerationResult> results;
             long genNanos;
             try (CliServices.Generator gen = services.openGenerator(w, options)) {
@@ -223,7 +225,8 @@ public final class GenerateCommand implements Callable<Integer> {
     private long cacheFor(ModelConfig config, List<int[]> promptIds) {
         int longest = promptIds.stream().mapToInt(p -> p.length).max().orElse(1);
         int rows = Math.min(batchSize, promptIds.size());
-        return org.blocktransformer.model.engine.InferenceEngine.cacheBytesFor(config, rows, longest + maxNewTokens);
+        return new org.blocktransformer.model.cache.CacheGeometry(config, compute.kvCache())
+                .globalBytesFor(rows, longest + maxNewTokens);
     }
 
     private SamplingParams samplingParams() {
