@@ -236,6 +236,39 @@ class TextApiTest {
     }
 
     @Test
+    void badChatRequestsAreClear400s() throws Exception {
+        String hi = "[{\"role\": \"user\", \"content\": \"Hi\"}]";
+        List<String[]> cases = List.of(
+                new String[] {"{}", "'messages' must be a non-empty list"},
+                new String[] {"{\"messages\": []}", "'messages' must be a non-empty list"},
+                new String[] {"{\"messages\": [5]}", "'messages[0]' must be an object"},
+                new String[] {"{\"messages\": [{\"role\": \"robot\", \"content\": \"x\"}]}",
+                        "'messages[0].role' must be one of"},
+                new String[] {"{\"messages\": [{\"role\": \"user\", \"content\": 5}]}",
+                        "'messages[0].content' must be a string"},
+                new String[] {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\", \"mood\": 1}]}",
+                        "unknown field 'messages[0].mood'"},
+                new String[] {"{\"messages\": " + hi + ", \"top_logprobs\": 2}", "'top_logprobs' needs 'logprobs'"},
+                new String[] {"{\"messages\": " + hi + ", \"logprobs\": 3}", "'logprobs' must be true or false"},
+                new String[] {"{\"messages\": " + hi + ", \"max_tokens\": 3, \"max_completion_tokens\": 4}",
+                        "disagree"},
+                new String[] {"{\"messages\": " + hi + ", \"tools\": [{\"type\": \"function\"}]}",
+                        "'tools' is not supported"},
+                new String[] {"{\"messages\": " + hi + ", \"response_format\": {\"type\": \"json_object\"}}",
+                        "'response_format' is not supported"},
+                new String[] {"{\"messages\": " + hi + ", \"prompt\": \"x\"}", "unknown field 'prompt'"});
+        for (String[] c : cases) {
+            Http.Reply r = http.postText("/v1/chat/completions", c[0]);
+            assertEquals(400, r.status(), () -> c[0] + " -> " + r.raw().body());
+            assertTrue(r.errorMessage().contains(c[1]), () -> c[0] + " says " + r.errorMessage());
+        }
+        Http.Reply ok = http.postText("/v1/chat/completions", "{\"messages\": " + hi
+                + ", \"max_completion_tokens\": 3, \"response_format\": {\"type\": \"text\"}}");
+        assertEquals(200, ok.status(), ok.raw().body());
+        assertTrue(ok.body().path("usage").path("completion_tokens").asInt() <= 3);
+    }
+
+    @Test
     void chatWithoutATemplateIsAClear400() throws Exception {
         ObjectNode b = Json.object();
         b.putArray("messages").addObject().put("role", "user").put("content", "Hi");
