@@ -280,6 +280,7 @@ public final class BtServer implements AutoCloseable {
         m.put("created", created);
         m.put("owned_by", "block-transformer-java");
         m.put("max_model_len", model.maxModelLength());
+        m.put("vocab_size", model.config().vocabSize());
         m.put("kind", model.config().kind());
         m.put("chat_template", model.chatTemplate() != null);
         m.put("tokenizer", model.hasTokenizer());
