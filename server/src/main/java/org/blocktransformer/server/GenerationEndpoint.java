@@ -140,13 +140,14 @@ final class GenerationEndpoint {
         } catch (Exchange.ClientGone e) {
             metrics.request(endpoint, Metrics.Outcome.CANCELLED);
         } catch (ApiError e) {
-            metrics.request(endpoint, e.status == 503 ? Metrics.Outcome.UNAVAILABLE : Metrics.Outcome.ERROR);
             if (g.wasClientGone()) {
+                metrics.request(endpoint, Metrics.Outcome.CANCELLED);
                 return;
             }
             if (!x.streaming()) {
-                throw e; // the handler writes the error response
+                throw e; // the handler counts it and writes the error response
             }
+            metrics.request(endpoint, e.status == 503 ? Metrics.Outcome.UNAVAILABLE : Metrics.Outcome.ERROR);
             try {
                 x.event(Json.error(e));
                 x.endEvents();
