@@ -28,6 +28,8 @@ import picocli.CommandLine.Spec;
                 DevicesCommand.class,
                 BenchCommand.class,
                 PerplexityCommand.class,
+                ServeCommand.class,
+                BenchServeCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%n",
         footer = {

@@ -174,8 +174,9 @@ final class BlockStepper implements Stepper {
                 hiddenRows.add(k);
             }
             int[] next = Heads.choose(runner.head(), hidden, dt, liveSeqs, hiddenRows);
+            var logprobs = Heads.logprobs(runner.head(), hidden, dt, liveSeqs, hiddenRows, next);
             for (int k = 0; k < liveSeqs.size(); k++) {
-                liveSeqs.get(k).accept(next[k], config.eosTokenId());
+                liveSeqs.get(k).accept(next[k], logprobs[k], config.eosTokenId());
             }
         }
         for (int i = 0; i < n; i++) {

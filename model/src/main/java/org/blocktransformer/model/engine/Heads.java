@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.backend.LinearExecutor;
+import org.blocktransformer.model.generate.TokenLogprobs;
 
 /**
  * Turns final hidden states into next tokens through the output head: greedy rows by the backend's argmax (on a
@@ -59,6 +60,32 @@ final class Heads {
                 int i = whole.get(k);
                 out[i] = seqs.get(i).sampler.next(logits, k * vocab, vocab);
             }
+        }
+        return out;
+    }
+
+    /**
+     * Log-probabilities of the chosen tokens for the sequences that asked for them (null for the others). Their rows'
+     * whole logits come from {@link LinearExecutor#apply} a second time, after the choice, so asking for
+     * log-probabilities never changes which token is chosen; only those rows pay for it.
+     */
+    static TokenLogprobs[] logprobs(LinearExecutor head, float[] hidden, int d, List<Sequence> seqs,
+                                    List<Integer> rowOf, int[] chosen) {
+        TokenLogprobs[] out = new TokenLogprobs[seqs.size()];
+        List<Integer> wanted = new ArrayList<>();
+        for (int i = 0; i < seqs.size(); i++) {
+            if (seqs.get(i).request.wantsLogprobs()) {
+                wanted.add(i);
+            }
+        }
+        if (wanted.isEmpty()) {
+            return out;
+        }
+        int vocab = head.outFeatures();
+        float[] logits = head.apply(gather(hidden, d, wanted, rowOf), wanted.size());
+        for (int k = 0; k < wanted.size(); k++) {
+            int i = wanted.get(k);
+            out[i] = TokenLogprobs.of(logits, k * vocab, vocab, chosen[i], seqs.get(i).request.logprobs());
         }
         return out;
     }

@@ -272,6 +272,24 @@ public final class InferenceEngine implements AutoCloseable {
         return new SchedulerStats(scheduler.waitsForPages(), scheduler.peakActive());
     }
 
+    /**
+     * Requests submitted and not yet running: queued for admission (for batch rows or cache pages) or not yet seen
+     * by the engine thread. A snapshot for monitoring.
+     */
+    public int waitingCount() {
+        // The scheduler first: a request moving from the arrivals to it meanwhile is then missed, never counted twice.
+        int queued = scheduler.waitingNow();
+        for (List<Sequence> batch : submissions) {
+            queued += batch.size();
+        }
+        return queued;
+    }
+
+    /** Requests in the running batch now (a snapshot for monitoring). */
+    public int runningCount() {
+        return scheduler.activeNow();
+    }
+
     public String describeBackend() {
         return backend.name() + ": " + backend.device();
     }

@@ -22,6 +22,9 @@ final class Scheduler {
     private final List<Sequence> active = new ArrayList<>();
     private volatile long waitsForPages;
     private volatile int peakActive;
+    /** Sizes of the two lists as of the last change, for other threads (monitoring); the lists are the engine thread's. */
+    private volatile int waitingNow;
+    private volatile int activeNow;
 
     Scheduler(Stepper stepper, Batching batching, int maxBatch, int prefillBudget) {
         this.stepper = stepper;
@@ -32,6 +35,22 @@ final class Scheduler {
 
     void enqueue(Sequence s) {
         waiting.addLast(s);
+        publishCounts();
+    }
+
+    private void publishCounts() {
+        waitingNow = waiting.size();
+        activeNow = active.size();
+    }
+
+    /** Requests waiting for admission, as last seen by the engine thread (any thread may ask). */
+    int waitingNow() {
+        return waitingNow;
+    }
+
+    /** Requests running (the batch), as last seen by the engine thread (any thread may ask). */
+    int activeNow() {
+        return activeNow;
     }
 
     boolean idle() {
@@ -48,6 +67,14 @@ final class Scheduler {
 
     /** Admits, runs one unit, retires finished sequences. */
     void runOnce() {
+        try {
+            runUnit();
+        } finally {
+            publishCounts();
+        }
+    }
+
+    private void runUnit() {
         dropCancelledWaiting();
         if (batching == Batching.CONTINUOUS || active.isEmpty()) {
             admit();
@@ -158,5 +185,6 @@ final class Scheduler {
             s.future.completeExceptionally(reason);
         }
         waiting.clear();
+        publishCounts();
     }
 }

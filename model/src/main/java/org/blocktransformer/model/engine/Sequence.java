@@ -7,6 +7,7 @@ import org.blocktransformer.model.generate.FinishReason;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.generate.GenerationResult;
 import org.blocktransformer.model.generate.TokenListener;
+import org.blocktransformer.model.generate.TokenLogprobs;
 import org.blocktransformer.model.runtime.Sampler;
 
 /** One request while the engine works on it: its caches, what it still has to feed, and what it produced. */
@@ -58,8 +59,8 @@ final class Sequence {
         return generated[generatedCount - 1];
     }
 
-    /** Records a new token and decides whether the sequence stops here. */
-    void accept(int token, int eosId) {
+    /** Records a new token (with its log-probabilities, or null) and decides whether the sequence stops here. */
+    void accept(int token, TokenLogprobs logprobs, int eosId) {
         if (generatedCount == 0) {
             firstTokenNanos = System.nanoTime();
         }
@@ -67,7 +68,7 @@ final class Sequence {
             generated = Arrays.copyOf(generated, generated.length * 2);
         }
         generated[generatedCount++] = token;
-        listener.onToken(token);
+        listener.onToken(token, logprobs);
         if (request.stopAtEos() && token == eosId) {
             finish = FinishReason.EOS;
         } else if (generatedCount >= request.maxNewTokens()) {

@@ -87,10 +87,12 @@ final class VanillaStepper implements Stepper {
                 readyRows.add(r);
             }
         }
-        int[] next = Heads.choose(runner.head(), hidden, runner.config().stack().hiddenSize(), ready, readyRows);
+        int d = runner.config().stack().hiddenSize();
+        int[] next = Heads.choose(runner.head(), hidden, d, ready, readyRows);
+        var logprobs = Heads.logprobs(runner.head(), hidden, d, ready, readyRows, next);
         for (int i = 0; i < ready.size(); i++) {
             Sequence s = ready.get(i);
-            s.accept(next[i], runner.config().eosTokenId());
+            s.accept(next[i], logprobs[i], runner.config().eosTokenId());
             s.input = new int[] {next[i]};
             s.fed = 0;
         }

@@ -9,8 +9,14 @@ import java.util.Objects;
  * @param maxNewTokens how many tokens to generate at most
  * @param sampling     greedy or seeded sampling
  * @param stopAtEos    stop after the model's EOS id is generated (it is included in the output)
+ * @param logprobs     -1: no log-probabilities; k >= 0: each token's {@link TokenLogprobs} with the k most probable
+ *                     alternatives, handed to the {@link TokenListener} (at most {@link #MAX_LOGPROBS})
  */
-public record GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParams sampling, boolean stopAtEos) {
+public record GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParams sampling, boolean stopAtEos,
+                                int logprobs) {
+
+    /** Most alternatives a request may ask log-probabilities for. */
+    public static final int MAX_LOGPROBS = 20;
 
     public GenerationRequest {
         Objects.requireNonNull(promptIds, "promptIds");
@@ -21,7 +27,24 @@ public record GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParam
         if (maxNewTokens < 0) {
             throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
         }
+        if (logprobs < -1 || logprobs > MAX_LOGPROBS) {
+            throw new IllegalArgumentException("logprobs must be -1 (none) or 0.." + MAX_LOGPROBS + ", got " + logprobs);
+        }
         promptIds = promptIds.clone();
+    }
+
+    /** A request without log-probabilities. */
+    public GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParams sampling, boolean stopAtEos) {
+        this(promptIds, maxNewTokens, sampling, stopAtEos, -1);
+    }
+
+    /** This request, with each token's log-probability and its {@code top} most probable alternatives. */
+    public GenerationRequest withLogprobs(int top) {
+        return new GenerationRequest(promptIds, maxNewTokens, sampling, stopAtEos, top);
+    }
+
+    public boolean wantsLogprobs() {
+        return logprobs >= 0;
     }
 
     public static GenerationRequest greedy(int[] promptIds, int maxNewTokens) {
