@@ -1,6 +1,7 @@
 package org.blocktransformer.tornado;
 
 import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.tornado.kernels.AttentionKernels;
 import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -59,17 +60,18 @@ final class LayerTasks {
      */
     private record Scratch(FloatArray normed, FloatArray normed2, FloatArray qkv, FloatArray qrot, FloatArray att,
                            FloatArray attOut, FloatArray hidden, FloatArray unused, FloatArray products,
-                           FloatArray mlpProducts) {
+                           FloatArray mlpProducts, FloatArray chunks) {
         /**
          * With {@code tensor}, also the tensor-core kernel's fragment buffers (see {@link MmaKernels}): one for
          * the attention path's products (QKV, output projection), one for the MLP's, whose tasks are unrelated.
          */
-        Scratch(int maxTokens, int d, int inter, boolean tensor) {
+        Scratch(int maxTokens, int d, int inter, boolean tensor, long chunkFloats) {
             this(new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * 3 * d),
                     new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * d),
                     new FloatArray(maxTokens * inter), new FloatArray(1),
                     tensor ? fragments(maxTokens, 3 * d) : new FloatArray(1),
-                    tensor ? fragments(maxTokens, Math.max(inter, d)) : new FloatArray(1));
+                    tensor ? fragments(maxTokens, Math.max(inter, d)) : new FloatArray(1),
+                    new FloatArray(DeviceArrays.checkedSize(Math.max(1, chunkFloats))));
         }
 
         private static FloatArray fragments(int maxTokens, int outputs) {
@@ -78,7 +80,8 @@ final class LayerTasks {
         }
 
         Object[] all() {
-            return new Object[] {normed, normed2, qkv, qrot, att, attOut, hidden, unused, products, mlpProducts};
+            return new Object[] {normed, normed2, qkv, qrot, att, attOut, hidden, unused, products, mlpProducts,
+                    chunks};
         }
     }
 
@@ -102,7 +105,8 @@ final class LayerTasks {
 
     /** Adds every layer of {@code g} to {@code tg} (named {@code graph}) with the kernels of {@code family}. */
     void addLayers(TaskGraph tg, String graph, Family family, LayerGroup g) {
-        Scratch s = new Scratch(maxTokens, config.hiddenSize(), config.intermediateSize(), family == Family.TENSOR);
+        Scratch s = new Scratch(maxTokens, config.hiddenSize(), config.intermediateSize(), family == Family.TENSOR,
+                chunked() ? (long) maxTokens * config.numHeads() * chunks() * (config.headSize() + 2) : 0);
         for (int l = 0; l < g.layers(); l++) {
             addLayer(tg, graph, "_" + l, family, g, g.layerOf()[l], s);
         }
@@ -128,12 +132,22 @@ final class LayerTasks {
                 3 * d, d, NeoXKernels.PLAIN);
         tg.task("rope" + t, NeoXKernels::rotaryStore, ctx, s.qkv(), s.qrot(), g.keys(), g.values(), g.keysHalf(),
                         g.valuesHalf(), c.bf16Scale(), c.cos(), c.sin(), c.meta(), li, c.tokenPos(), c.tokenSlot(),
-                        heads, hd, config.rotaryDims(), slots, g.kvFormat())
-                .task("attn" + t, NeoXKernels::attention, ctx, s.qrot(), g.keys(), g.values(), g.keysHalf(),
-                        g.valuesHalf(), c.bf16Scale(), s.att(), c.meta(), li, c.tokenPos(), c.tokenRow(), c.rowStart(),
-                        c.pages(), heads, hd, pageSize, slots, (float) (1.0 / Math.sqrt(hd)), g.kvFormat());
+                heads, hd, config.rotaryDims(), slots, g.kvFormat());
         grids.perToken(graph + ".rope" + t, Grids.ELEMENTWISE, d);
-        grids.perToken(graph + ".attn" + t, NeoXKernels.GROUP, (long) heads * NeoXKernels.GROUP);
+        if (chunked()) {
+            tg.task("attn" + t, AttentionKernels::attentionChunks, ctx, s.qrot(), g.keys(), g.values(), g.keysHalf(),
+                            g.valuesHalf(), c.bf16Scale(), s.chunks(), c.meta(), li, c.tokenPos(), c.tokenRow(),
+                            c.rowStart(), c.pages(), heads, hd, pageSize, slots, chunks(), g.kvFormat())
+                    .task("comb" + t, AttentionKernels::combineChunks, ctx, s.chunks(), s.att(), c.meta(),
+                            c.tokenPos(), heads, hd, chunks());
+            grids.perToken(graph + ".attn" + t, NeoXKernels.GROUP, (long) heads * chunks() * NeoXKernels.GROUP);
+            grids.perToken(graph + ".comb" + t, NeoXKernels.GROUP, (long) heads * NeoXKernels.GROUP);
+        } else {
+            tg.task("attn" + t, NeoXKernels::attention, ctx, s.qrot(), g.keys(), g.values(), g.keysHalf(),
+                    g.valuesHalf(), c.bf16Scale(), s.att(), c.meta(), li, c.tokenPos(), c.tokenRow(), c.rowStart(),
+                    c.pages(), heads, hd, pageSize, slots, (float) (1.0 / Math.sqrt(hd)), g.kvFormat());
+            grids.perToken(graph + ".attn" + t, NeoXKernels.GROUP, (long) heads * NeoXKernels.GROUP);
+        }
         if (parallel) {
             // x = (mlp + attention) + x, the MLP reading the second LayerNorm of the same x.
             linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(), s.mlpProducts(),
@@ -197,6 +211,20 @@ final class LayerTasks {
      */
     static int linearRows(int outputs) {
         return Math.max(1, Math.min(8, Integer.highestOneBit(Math.max(1, outputs / 512))));
+    }
+
+    /**
+     * Whether attention is split along the context ({@link AttentionKernels}): for stacks whose positions exceed
+     * one chunk (the global caches; a block model's token decoder attends over a few local positions and keeps the
+     * one-pass kernel).
+     */
+    boolean chunked() {
+        return config.maxPositions() > AttentionKernels.CHUNK;
+    }
+
+    /** Chunks of {@link AttentionKernels#CHUNK} positions that cover the stack's longest context. */
+    int chunks() {
+        return (config.maxPositions() + AttentionKernels.CHUNK - 1) / AttentionKernels.CHUNK;
     }
 
     /** Work items of a {@link NeoXKernels#linear} launch for {@code outputs} outputs (any token count). */

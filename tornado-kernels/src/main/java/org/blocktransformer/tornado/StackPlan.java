@@ -201,14 +201,14 @@ final class StackPlan implements AutoCloseable {
 
     /**
      * How many layers' tasks fit one graph. Two TornadoVM buffers bound it: the graph's high-level description
-     * (a fixed 8 KiB, {@code 15 + 5 * arguments} bytes per task: 565 bytes for a parallel-residual layer's six
-     * tasks, 745 for a sequential one's eight) and the
+     * (a fixed 8 KiB, {@code 15 + 5 * arguments} bytes per task: about 630 bytes for a parallel-residual layer's
+     * six or seven tasks, 820 for a sequential one's nine, with split attention's combine step) and the
      * compiled bytecode ({@code tornado.tvm.maxbytecodesize} bytes, 4096 by default, about two layers), which
      * scripts/bt-tornado raises.
      */
     private static int layersPerGraph(boolean parallelResidual) {
         int bytecode = Integer.getInteger("tornado.tvm.maxbytecodesize", 4096) / BYTECODE_PER_LAYER;
-        int highLevel = HIGH_LEVEL_BYTES / (parallelResidual ? 600 : 820);
+        int highLevel = HIGH_LEVEL_BYTES / (parallelResidual ? 700 : 920);
         return Math.max(1, Math.min(bytecode, highLevel));
     }
 

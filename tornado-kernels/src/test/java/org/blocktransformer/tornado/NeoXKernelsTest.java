@@ -17,6 +17,7 @@ import org.blocktransformer.model.runtime.Sampler;
 import org.blocktransformer.model.weights.Bf16Matrix;
 import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.LayerNormWeights;
+import org.blocktransformer.tornado.kernels.AttentionKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -359,6 +360,114 @@ class NeoXKernelsTest {
         }
         assertClose(kernel + " mode " + mode, want, y.toHeapArray(), FP32_TOLERANCE);
         assertEquals(want.length, y.getSize());
+    }
+
+    /**
+     * Attention split along the context ({@link AttentionKernels}: chunks of 256 positions, then the combine step)
+     * against float64 softmax attention: contexts of one position, of exactly one and two chunks, one past a chunk,
+     * and several chunks, through scattered pages; float32 and float16 caches.
+     */
+    @ParameterizedTest(name = "head size {0}, {1} cache")
+    @CsvSource({"10,f32", "64,f32", "128,f32", "64,f16"})
+    void chunkedAttentionMatchesSoftmax(int hd, String cache) {
+        boolean half = cache.equals("f16");
+        SplittableRandom r = new SplittableRandom(hd * 7L);
+        int heads = 3;
+        int d = heads * hd;
+        int pageSize = 16;
+        int maxPositions = 900;
+        int chunks = (maxPositions + AttentionKernels.CHUNK - 1) / AttentionKernels.CHUNK;
+        int[] tokenPos = {0, 255, 256, 511, 890, 600, 17};
+        int[] tokenRow = {0, 1, 1, 2, 3, 3, 4};
+        int rows = 5;
+        int live = 6;
+        int pagesPerRow = (maxPositions + pageSize - 1) / pageSize;
+        int pagesTotal = rows * pagesPerRow + 3;
+        int slots = pagesTotal * pageSize;
+        // Row r's pages: a permutation, so consecutive positions live far apart.
+        int[] pages = new int[rows * pagesPerRow];
+        int[] rowStart = new int[rows];
+        for (int i = 0; i < pages.length; i++) {
+            pages[i] = (i * 37 + 5) % pagesTotal;
+        }
+        for (int i = 0; i < rows; i++) {
+            rowStart[i] = i * pagesPerRow;
+        }
+        float[] q = random(r, tokenPos.length * d, 1);
+        float[] keys = random(r, 2 * slots * d, 1);
+        float[] values = random(r, 2 * slots * d, 1);
+        ShortArray keysHalf = half ? bits(keys, NeoXKernels.F16) : new ShortArray(1);
+        ShortArray valuesHalf = half ? bits(values, NeoXKernels.F16) : new ShortArray(1);
+        if (half) {
+            keys = widened(keysHalf, NeoXKernels.F16);
+            values = widened(valuesHalf, NeoXKernels.F16);
+        }
+        FloatArray partial = new FloatArray(tokenPos.length * heads * chunks * (hd + 2));
+        FloatArray out = new FloatArray(tokenPos.length * d);
+        FloatArray dq = FloatArray.fromArray(q);
+        FloatArray dk = half ? new FloatArray(1) : FloatArray.fromArray(keys);
+        FloatArray dv = half ? new FloatArray(1) : FloatArray.fromArray(values);
+        FloatArray scale = FloatArray.fromArray(NeoXKernels.bf16Scale());
+        IntArray meta = IntArray.fromElements(live);
+        IntArray layer = IntArray.fromElements(1);
+        IntArray dPos = IntArray.fromArray(tokenPos);
+        IntArray dRow = IntArray.fromArray(tokenRow);
+        IntArray dStart = IntArray.fromArray(rowStart);
+        IntArray dPages = IntArray.fromArray(pages);
+        KernelContext ctx = new KernelContext();
+        TaskGraph g = new TaskGraph("t")
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, dq, dk, dv, keysHalf, valuesHalf, scale, meta, layer,
+                        dPos, dRow, dStart, dPages, out)
+                .task("a", AttentionKernels::attentionChunks, ctx, dq, dk, dv, keysHalf, valuesHalf, scale, partial,
+                        meta, layer, dPos, dRow, dStart, dPages, heads, hd, pageSize, slots, chunks,
+                        half ? NeoXKernels.F16 : NeoXKernels.F32)
+                .task("c", AttentionKernels::combineChunks, ctx, partial, out, meta, dPos, heads, hd, chunks)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
+        DeviceArrays.freedWithPlan(g, partial);
+        GridScheduler scheduler = new GridScheduler();
+        scheduler.addWorkerGrid("t.a", grid((long) tokenPos.length * heads * chunks * NeoXKernels.GROUP,
+                NeoXKernels.GROUP));
+        scheduler.addWorkerGrid("t.c", grid((long) tokenPos.length * heads * NeoXKernels.GROUP, NeoXKernels.GROUP));
+        try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
+            plan.withDevice(device).withGridScheduler(scheduler).execute();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+
+        float[] want = new float[tokenPos.length * d];
+        float sc = (float) (1 / Math.sqrt(hd));
+        for (int t = 0; t < live; t++) {
+            for (int h = 0; h < heads; h++) {
+                int n = tokenPos[t] + 1;
+                double[] sv = new double[n];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) {
+                    int at = (slots + pages[rowStart[tokenRow[t]] + j / pageSize] * pageSize + j % pageSize) * d
+                            + h * hd;
+                    double dot = 0;
+                    for (int i = 0; i < hd; i++) {
+                        dot += (double) q[t * d + h * hd + i] * keys[at + i];
+                    }
+                    sv[j] = dot * sc;
+                    max = Math.max(max, sv[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    sv[j] = Math.exp(sv[j] - max);
+                    sum += sv[j];
+                }
+                for (int i = 0; i < hd; i++) {
+                    double acc = 0;
+                    for (int j = 0; j < n; j++) {
+                        int at = (slots + pages[rowStart[tokenRow[t]] + j / pageSize] * pageSize + j % pageSize) * d
+                                + h * hd;
+                        acc += sv[j] * values[at + i];
+                    }
+                    want[t * d + h * hd + i] = (float) (acc / sum);
+                }
+            }
+        }
+        assertClose("chunked attention", live(want, live * d), live(out.toHeapArray(), live * d), FP32_TOLERANCE);
     }
 
     /** {@code out[i]} = the float16 bits of {@code in[i]} as the KV-cache store computes them. */
