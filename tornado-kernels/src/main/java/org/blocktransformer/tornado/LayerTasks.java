@@ -92,8 +92,12 @@ final class LayerTasks {
     private final int maxTokens;
     private final int pageSize;
     private final int slots;
+    /** The longest context a row of the pool reaches: the stack's positions, or a local slot's. */
+    private final int rowPositions;
 
-    LayerTasks(NeoXConfig config, KernelContext ctx, CallArrays c, Grids grids, int maxTokens, int pageSize, int slots) {
+    LayerTasks(NeoXConfig config, KernelContext ctx, CallArrays c, Grids grids, int maxTokens, int pageSize, int slots,
+               int rowPositions) {
+        this.rowPositions = Math.min(config.maxPositions(), rowPositions);
         this.config = config;
         this.ctx = ctx;
         this.c = c;
@@ -214,17 +218,17 @@ final class LayerTasks {
     }
 
     /**
-     * Whether attention is split along the context ({@link AttentionKernels}): for stacks whose positions exceed
-     * one chunk (the global caches; a block model's token decoder attends over a few local positions and keeps the
-     * one-pass kernel).
+     * Whether attention is split along the context ({@link AttentionKernels}): for rows that can exceed one chunk
+     * (the global caches; a block model's token decoder attends over a few local positions and keeps the one-pass
+     * kernel).
      */
     boolean chunked() {
-        return config.maxPositions() > AttentionKernels.CHUNK;
+        return rowPositions > AttentionKernels.CHUNK;
     }
 
-    /** Chunks of {@link AttentionKernels#CHUNK} positions that cover the stack's longest context. */
+    /** Chunks of {@link AttentionKernels#CHUNK} positions that cover the longest context. */
     int chunks() {
-        return (config.maxPositions() + AttentionKernels.CHUNK - 1) / AttentionKernels.CHUNK;
+        return (rowPositions + AttentionKernels.CHUNK - 1) / AttentionKernels.CHUNK;
     }
 
     /** Work items of a {@link NeoXKernels#linear} launch for {@code outputs} outputs (any token count). */

@@ -118,7 +118,7 @@ final class StackPlan implements AutoCloseable {
         Rotary rotary = new Rotary(config);
         LayerTasks.CallArrays call = new LayerTasks.CallArrays(x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages,
                 nonEmpty(rotary.cosTable()), nonEmpty(rotary.sinTable()), FloatArray.fromArray(NeoXKernels.bf16Scale()));
-        LayerTasks tasks = new LayerTasks(config, ctx, call, grids, maxTokens, pageSize, slots);
+        LayerTasks tasks = new LayerTasks(config, ctx, call, grids, maxTokens, pageSize, slots, pool.rowPositions());
         Object[] perCall = {x, meta, tokenPos, tokenSlot, tokenRow, rowStart, pages};
         boolean f16 = weights.layers().getFirst().qkv().weight() instanceof F16Matrix;
         LayerGroup[] layerGroups = new LayerGroup[groups];

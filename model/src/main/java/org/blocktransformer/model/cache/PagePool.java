@@ -19,6 +19,7 @@ public final class PagePool {
     private final int pageSize;
     private final int pageCount;
     private final KvFormat kv;
+    private final int rowPositions;
     private final int[] free;
     private int freeCount;
     private final Map<Object, Object> attachments = new IdentityHashMap<>();
@@ -30,6 +31,15 @@ public final class PagePool {
 
     /** A pool whose backends store keys and values as {@code kv}. */
     public PagePool(int layers, int width, int pageSize, int pageCount, KvFormat kv) {
+        this(layers, width, pageSize, pageCount, kv, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A pool whose backends store keys and values as {@code kv} and whose rows never hold more than
+     * {@code rowPositions} positions (a block model's local slots: one page a row), which lets a backend choose
+     * kernels for short contexts.
+     */
+    public PagePool(int layers, int width, int pageSize, int pageCount, KvFormat kv, int rowPositions) {
         if (layers <= 0 || width <= 0 || pageSize <= 0 || pageCount <= 0) {
             throw new IllegalArgumentException("KV pool needs positive sizes: layers " + layers + ", width " + width
                     + ", page size " + pageSize + ", pages " + pageCount);
@@ -43,6 +53,10 @@ public final class PagePool {
         this.pageSize = pageSize;
         this.pageCount = pageCount;
         this.kv = java.util.Objects.requireNonNull(kv, "kv");
+        if (rowPositions <= 0) {
+            throw new IllegalArgumentException("a row must be able to hold a position, got " + rowPositions);
+        }
+        this.rowPositions = rowPositions;
         this.free = new int[pageCount];
         for (int i = 0; i < pageCount; i++) {
             free[i] = pageCount - 1 - i;
@@ -87,6 +101,11 @@ public final class PagePool {
 
     public long bytes() {
         return pageBytes(layers, width, pageSize, kv) * pageCount;
+    }
+
+    /** The most positions one row holds (Integer.MAX_VALUE when only the stack's positions bound it). */
+    public int rowPositions() {
+        return rowPositions;
     }
 
     /** How the backends store this pool's keys and values. */

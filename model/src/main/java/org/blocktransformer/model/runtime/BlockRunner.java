@@ -71,7 +71,7 @@ public final class BlockRunner {
     public PagePool newLocalPool(int slots, KvFormat kv) {
         var c = config.tokenDecoder();
         int size = (config.localCacheLength() + 15) / 16 * 16;
-        return new PagePool(c.numLayers(), c.hiddenSize(), size, slots, kv);
+        return new PagePool(c.numLayers(), c.hiddenSize(), size, slots, kv, size);
     }
 
     /** Block embeddings [nBlocks, D] of {@code nBlocks * L_B} ids starting at {@code ids[offset]}. */
