@@ -155,7 +155,7 @@ public final class GemmBenchmark {
                         .consumeFromDevice(poison.getTaskGraphName(), y, meta)
                         .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, w, bias, layer, unused)
                         .task("k", MmaKernels::linear, ctx, x, w, bias, unused, y, scratch, meta, layer, n, k,
-                                MmaKernels.kSteps(k), stride, 0, NeoXKernels.PLAIN);
+                                MmaKernels.kSteps(k), stride, 0, NeoXKernels.PLAIN, MmaKernels.kSteps(k), 0);
                 DeviceArrays.freedWithPlan(tg, y, scratch);
                 grid = new WorkerGrid2D(MmaKernels.THREADS, 1);
                 grid.setLocalWork(MmaKernels.THREADS, 1, 1);
@@ -168,7 +168,7 @@ public final class GemmBenchmark {
                         .consumeFromDevice(poison.getTaskGraphName(), y, meta)
                         .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, wf, wh, bias, layer, unused, scale)
                         .task("k", NeoXKernels::matmul, ctx, x, wf, wh, bias, unused, y, scale, meta, layer, n, k, 0,
-                                NeoXKernels.PLAIN, f16 ? NeoXKernels.F16 : NeoXKernels.F32);
+                                NeoXKernels.PLAIN, f16 ? NeoXKernels.F16 : NeoXKernels.F32, k, 0);
                 DeviceArrays.freedWithPlan(tg, y);
                 grid = new WorkerGrid2D(NeoXKernels.TILE, NeoXKernels.TILE);
                 grid.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);

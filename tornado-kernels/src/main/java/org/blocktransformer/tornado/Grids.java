@@ -8,7 +8,7 @@ import org.blocktransformer.tornado.kernels.NeoXKernels;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.WorkerGrid1D;
-import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.WorkerGrid3D;
 
 /**
  * The launch geometry of every task of a plan, keyed by "graph.task". Grids that follow the live token count are
@@ -37,12 +37,12 @@ final class Grids {
         }
     }
 
-    /** {@link NeoXKernels#matmul}: one work-group per 64 outputs x 64 tokens. */
-    private record Tiles(String task, WorkerGrid grid, long outputs) implements Sizing {
+    /** {@link NeoXKernels#matmul}: one work-group per 64 outputs x 64 tokens x k slice. */
+    private record Tiles(String task, WorkerGrid grid, long outputs, int slices) implements Sizing {
         public void resize(int tokens) {
             long lx = grid.getLocalWork()[0];
             long ly = grid.getLocalWork()[1];
-            grid.setGlobalWork(blocks(outputs) * lx, blocks(tokens) * ly, 1);
+            grid.setGlobalWork(blocks(outputs) * lx, blocks(tokens) * ly, slices);
         }
 
         private static long blocks(long size) {
@@ -50,11 +50,11 @@ final class Grids {
         }
     }
 
-    /** {@link MmaKernels#linear}: one work-group of 128 items per 128 outputs x 128 tokens. */
-    private record TensorTiles(String task, WorkerGrid grid, long outputs) implements Sizing {
+    /** {@link MmaKernels#linear}: one work-group of 128 items per 128 outputs x 128 tokens x k slice. */
+    private record TensorTiles(String task, WorkerGrid grid, long outputs, int slices) implements Sizing {
         public void resize(int tokens) {
             grid.setGlobalWork(blocks(outputs, MmaKernels.TILE_N) * MmaKernels.THREADS,
-                    blocks(tokens, MmaKernels.TILE_T), 1);
+                    blocks(tokens, MmaKernels.TILE_T), slices);
         }
 
         private static long blocks(long size, int tile) {
@@ -78,18 +78,23 @@ final class Grids {
 
     /** A {@link NeoXKernels#matmul} launch for {@code outputs} outputs and the live tokens. */
     void tiles(String task, long outputs) {
-        WorkerGrid2D g = new WorkerGrid2D(NeoXKernels.TILE, NeoXKernels.TILE);
-        g.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);
-        scheduler.addWorkerGrid(task, g);
-        sized.add(new Tiles(task, g, outputs));
+        tiles(task, outputs, 1);
     }
 
-    /** A {@link MmaKernels#linear} launch for {@code outputs} outputs and the live tokens. */
-    void tensorTiles(String task, long outputs) {
-        WorkerGrid2D g = new WorkerGrid2D(MmaKernels.THREADS, 1);
+    /** A {@link NeoXKernels#matmul} launch for {@code outputs} outputs, the live tokens and {@code slices} k slices. */
+    void tiles(String task, long outputs, int slices) {
+        WorkerGrid3D g = new WorkerGrid3D(NeoXKernels.TILE, NeoXKernels.TILE, slices);
+        g.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);
+        scheduler.addWorkerGrid(task, g);
+        sized.add(new Tiles(task, g, outputs, slices));
+    }
+
+    /** A {@link MmaKernels#linear} launch for {@code outputs} outputs, the live tokens and {@code slices} k slices. */
+    void tensorTiles(String task, long outputs, int slices) {
+        WorkerGrid3D g = new WorkerGrid3D(MmaKernels.THREADS, 1, slices);
         g.setLocalWork(MmaKernels.THREADS, 1, 1);
         scheduler.addWorkerGrid(task, g);
-        sized.add(new TensorTiles(task, g, outputs));
+        sized.add(new TensorTiles(task, g, outputs, slices));
     }
 
     void resize(int tokens) {

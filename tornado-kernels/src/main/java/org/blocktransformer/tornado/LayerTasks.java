@@ -62,21 +62,19 @@ final class LayerTasks {
                            FloatArray attOut, FloatArray hidden, FloatArray unused, FloatArray products,
                            FloatArray mlpProducts, FloatArray chunks) {
         /**
-         * With {@code tensor}, also the tensor-core kernel's fragment buffers (see {@link MmaKernels}): one for
-         * the attention path's products (QKV, output projection), one for the MLP's, whose tasks are unrelated.
+         * {@code products} and {@code mlpProducts} hold the partial products of the attention path's Linear layers
+         * (QKV, output projection) and of the MLP's, whose tasks are unrelated: the tensor-core kernel's fragments,
+         * or a split-k product's slices ({@link KSplit}); one-element placeholders where neither is needed.
          */
-        Scratch(int maxTokens, int d, int inter, boolean tensor, long chunkFloats) {
+        Scratch(int maxTokens, int d, int inter, long products, long mlpProducts, long chunkFloats) {
             this(new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * 3 * d),
                     new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * d),
-                    new FloatArray(maxTokens * inter), new FloatArray(1),
-                    tensor ? fragments(maxTokens, 3 * d) : new FloatArray(1),
-                    tensor ? fragments(maxTokens, Math.max(inter, d)) : new FloatArray(1),
-                    new FloatArray(DeviceArrays.checkedSize(Math.max(1, chunkFloats))));
+                    new FloatArray(maxTokens * inter), new FloatArray(1), floats(products), floats(mlpProducts),
+                    floats(chunkFloats));
         }
 
-        private static FloatArray fragments(int maxTokens, int outputs) {
-            return new FloatArray(DeviceArrays.checkedSize((long) MmaKernels.roundUp(maxTokens, MmaKernels.TILE_T)
-                    * MmaKernels.roundUp(outputs, MmaKernels.TILE_N)));
+        private static FloatArray floats(long n) {
+            return new FloatArray(DeviceArrays.checkedSize(Math.max(1, n)));
         }
 
         Object[] all() {
@@ -109,7 +107,11 @@ final class LayerTasks {
 
     /** Adds every layer of {@code g} to {@code tg} (named {@code graph}) with the kernels of {@code family}. */
     void addLayers(TaskGraph tg, String graph, Family family, LayerGroup g) {
-        Scratch s = new Scratch(maxTokens, config.hiddenSize(), config.intermediateSize(), family == Family.TENSOR,
+        int d = config.hiddenSize();
+        int inter = config.intermediateSize();
+        long products = Math.max(partialFloats(family, 3 * d, d), partialFloats(family, d, d));
+        long mlpProducts = Math.max(partialFloats(family, inter, d), partialFloats(family, d, inter));
+        Scratch s = new Scratch(maxTokens, d, inter, products, mlpProducts,
                 chunked() ? (long) maxTokens * config.numHeads() * chunks() * (config.headSize() + 2) : 0);
         for (int l = 0; l < g.layers(); l++) {
             addLayer(tg, graph, "_" + l, family, g, g.layerOf()[l], s);
@@ -197,14 +199,33 @@ final class LayerTasks {
                 grids.fixed(graph + "." + task, NeoXKernels.LINEAR_GROUP, linearItems(n));
             }
             case MANY -> {
-                tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, other, y, c.bf16Scale(), c.meta(),
-                        li, n, k, 1, mode, w.format());
-                grids.tiles(graph + "." + task, n);
+                KSplit split = KSplit.tiled(n, k);
+                if (split.split()) {
+                    tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, other, fragments, c.bf16Scale(),
+                                    c.meta(), li, n, k, 1, NeoXKernels.PARTIAL, w.format(), split.sliceLen(),
+                                    maxTokens * n)
+                            .task(task + "r", NeoXKernels::reduceSlices, ctx, fragments, b, other, y, c.meta(), li, n,
+                                    split.slices(), n, maxTokens * n, 1, mode);
+                    grids.perToken(graph + "." + task + "r", Grids.ELEMENTWISE, n);
+                } else {
+                    tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, other, y, c.bf16Scale(),
+                            c.meta(), li, n, k, 1, mode, w.format(), k, 0);
+                }
+                grids.tiles(graph + "." + task, n, split.slices());
             }
             case TENSOR -> {
+                KSplit split = KSplit.tensor(n, k);
+                int np = MmaKernels.roundUp(n, MmaKernels.TILE_N);
+                int rows = MmaKernels.roundUp(maxTokens, MmaKernels.TILE_T);
                 tg.task(task, MmaKernels::linear, ctx, x, w.tensor(), b, other, y, fragments, c.meta(), li, n, k,
-                        MmaKernels.kSteps(k), MmaKernels.roundUp(n, MmaKernels.TILE_N), 1, mode);
-                grids.tensorTiles(graph + "." + task, n);
+                        MmaKernels.kSteps(k), np, 1, split.split() ? NeoXKernels.PARTIAL : mode, split.sliceLen(),
+                        rows);
+                if (split.split()) {
+                    tg.task(task + "r", NeoXKernels::reduceSlices, ctx, fragments, b, other, y, c.meta(), li, n,
+                            split.slices(), np, rows * np, 1, mode);
+                    grids.perToken(graph + "." + task + "r", Grids.ELEMENTWISE, n);
+                }
+                grids.tensorTiles(graph + "." + task, n, split.slices());
             }
         }
     }
@@ -229,6 +250,19 @@ final class LayerTasks {
     /** Chunks of {@link AttentionKernels#CHUNK} positions that cover the longest context. */
     int chunks() {
         return (rowPositions + AttentionKernels.CHUNK - 1) / AttentionKernels.CHUNK;
+    }
+
+    /** Floats of partial products a many-token {@code n x k} product of {@code family} needs (0: none). */
+    private long partialFloats(Family family, int n, int k) {
+        return switch (family) {
+            case FEW -> 0;
+            case MANY -> {
+                KSplit split = KSplit.tiled(n, k);
+                yield split.split() ? (long) split.slices() * maxTokens * n : 0;
+            }
+            case TENSOR -> (long) KSplit.tensor(n, k).slices() * MmaKernels.roundUp(maxTokens, MmaKernels.TILE_T)
+                    * MmaKernels.roundUp(n, MmaKernels.TILE_N);
+        };
     }
 
     /** Work items of a {@link NeoXKernels#linear} launch for {@code outputs} outputs (any token count). */

@@ -201,14 +201,15 @@ final class StackPlan implements AutoCloseable {
 
     /**
      * How many layers' tasks fit one graph. Two TornadoVM buffers bound it: the graph's high-level description
-     * (a fixed 8 KiB, {@code 15 + 5 * arguments} bytes per task: about 630 bytes for a parallel-residual layer's
-     * six or seven tasks, 820 for a sequential one's nine, with split attention's combine step) and the
+     * (a fixed 8 KiB, {@code 15 + 5 * arguments} bytes per task: up to about 1,000 bytes for a parallel-residual
+     * layer's ten tasks, 1,150 for a sequential one's, with split attention's combine step and split-k's reduce
+     * steps) and the
      * compiled bytecode ({@code tornado.tvm.maxbytecodesize} bytes, 4096 by default, about two layers), which
      * scripts/bt-tornado raises.
      */
     private static int layersPerGraph(boolean parallelResidual) {
         int bytecode = Integer.getInteger("tornado.tvm.maxbytecodesize", 4096) / BYTECODE_PER_LAYER;
-        int highLevel = HIGH_LEVEL_BYTES / (parallelResidual ? 700 : 920);
+        int highLevel = HIGH_LEVEL_BYTES / (parallelResidual ? 1250 : 1600);
         return Math.max(1, Math.min(bytecode, highLevel));
     }
 

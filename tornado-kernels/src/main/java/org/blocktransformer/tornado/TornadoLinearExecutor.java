@@ -95,12 +95,12 @@ final class TornadoLinearExecutor implements LinearExecutor {
             tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.tensor())
                     .task("matmul", MmaKernels::linear, ctx, x, w.tensor(), b, unused, y, fragments, meta, layer,
                             outFeatures, in, MmaKernels.kSteps(in), MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N),
-                            0, NeoXKernels.PLAIN);
+                            0, NeoXKernels.PLAIN, MmaKernels.kSteps(in), 0);
             DeviceArrays.freedWithPlan(tg, fragments);
-            grids.tensorTiles(name + ".matmul", outFeatures);
+            grids.tensorTiles(name + ".matmul", outFeatures, 1);
         } else {
             tg.task("matmul", NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, unused, y, scale, meta, layer,
-                    outFeatures, in, 0, NeoXKernels.PLAIN, w.format());
+                    outFeatures, in, 0, NeoXKernels.PLAIN, w.format(), in, 0);
             grids.tiles(name + ".matmul", outFeatures);
         }
         tg.task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta,

@@ -30,6 +30,7 @@ import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.WorkerGrid1D;
 import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.WorkerGrid3D;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -279,7 +280,7 @@ class NeoXKernelsTest {
     @CsvSource({"linear,0,3,f32", "linear,1,11,f32", "linear,2,1,f32", "linear,3,9,f32", "matmul,0,70,f32",
             "matmul,1,3,f32", "matmul,2,65,f32", "matmul,3,17,f32", "linear,3,5,bf16", "linear,1,12,bf16",
             "matmul,3,19,bf16", "matmul,0,66,bf16", "linear,3,7,f16", "linear,0,2,f16", "matmul,3,18,f16",
-            "matmul,1,67,f16"})
+            "matmul,1,67,f16", "split,0,70,f32", "split,1,33,f16", "split,2,65,bf16", "split,3,17,f32"})
     void matmulEpilogues(String kernel, int mode, int tokens, String weights) {
         SplittableRandom r = new SplittableRandom(mode * 31L + tokens);
         int n = 1025;
@@ -333,15 +334,39 @@ class NeoXKernelsTest {
             g.task("k", NeoXKernels::linear, ctx, dxa, dwa, wah, dba, dxb, dwb, wbh, dbb, y, scale, meta, layer, n, ka,
                     mode == NeoXKernels.ADD_PAIR ? kb : 0, 1, LayerTasks.linearRows(n), mode, format);
             grid = grid(LayerTasks.linearItems(n), NeoXKernels.LINEAR_GROUP);
-        } else {
+        } else if (kernel.equals("matmul")) {
             g.task("k", NeoXKernels::matmul, ctx, dxa, dwa, wah, dba, dOther, y, scale, meta, layer, n, ka, 1, mode,
-                    format);
+                    format, ka, 0);
             WorkerGrid2D g2 = new WorkerGrid2D((n + 63) / 64 * NeoXKernels.TILE, (tokens + 63) / 64 * NeoXKernels.TILE);
             g2.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);
             grid = g2;
+        } else {
+            // Split-k: k = 37 in slices of 16 (three, the last partial), then the reduce step's epilogue.
+            int slices = (ka + 15) / 16;
+            FloatArray partial = new FloatArray(slices * rows * n);
+            g.task("k", NeoXKernels::matmul, ctx, dxa, dwa, wah, dba, dOther, partial, scale, meta, layer, n, ka, 1,
+                            NeoXKernels.PARTIAL, format, 16, rows * n)
+                    .task("r", NeoXKernels::reduceSlices, ctx, partial, dba, dOther, y, meta, layer, n, slices, n,
+                            rows * n, 1, mode);
+            DeviceArrays.freedWithPlan(g, partial);
+            WorkerGrid3D g3 = new WorkerGrid3D((n + 63) / 64 * NeoXKernels.TILE, (tokens + 63) / 64 * NeoXKernels.TILE,
+                    slices);
+            g3.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);
+            grid = g3;
         }
         g.transferToHost(DataTransferMode.EVERY_EXECUTION, y);
-        run(g, "k", grid);
+        if (kernel.equals("split")) {
+            GridScheduler scheduler = new GridScheduler();
+            scheduler.addWorkerGrid("t.k", grid);
+            scheduler.addWorkerGrid("t.r", grid((long) rows * n, 128));
+            try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
+                plan.withDevice(device).withGridScheduler(scheduler).execute();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        } else {
+            run(g, "k", grid);
+        }
 
         float[] want = y0.clone();
         for (int t = 0; t < tokens; t++) {

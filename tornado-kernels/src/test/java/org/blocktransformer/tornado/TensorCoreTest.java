@@ -26,7 +26,8 @@ import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
-import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.WorkerGrid3D;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -65,9 +66,10 @@ class TensorCoreTest {
                 + " lowers mma.sync only there); " + TornadoDevices.describe(device) + " is not one");
     }
 
-    @ParameterizedTest(name = "mode {0}, n {1}, k {2}, {3} tokens")
-    @CsvSource({"0,1025,37,3", "1,300,64,130", "2,128,96,257", "3,1000,200,129", "0,50,1030,17", "3,64,33,1"})
-    void kernelMatchesFloat16Products(int mode, int n, int k, int tokens) {
+    @ParameterizedTest(name = "mode {0}, n {1}, k {2}, {3} tokens, {4} k steps a slice")
+    @CsvSource({"0,1025,37,3,0", "1,300,64,130,0", "2,128,96,257,0", "3,1000,200,129,0", "0,50,1030,17,0",
+            "3,64,33,1,0", "0,200,1030,140,8", "3,130,300,20,3", "1,70,96,129,1"})
+    void kernelMatchesFloat16Products(int mode, int n, int k, int tokens, int sliceSteps) {
         SplittableRandom r = new SplittableRandom(mode * 131L + n + k + tokens);
         int layers = 2;
         int rows = tokens + 3;
@@ -93,19 +95,36 @@ class TensorCoreTest {
         FloatArray fragments = new FloatArray(MmaKernels.roundUp(rows, MmaKernels.TILE_T) * stride);
         IntArray meta = IntArray.fromElements(tokens);
         IntArray layer = IntArray.fromElements(1);
+        // sliceSteps > 0: split-k, slices of that many k steps into the fragment buffer, then the reduce step.
+        int steps = MmaKernels.kSteps(k);
+        int slices = sliceSteps > 0 ? (steps + sliceSteps - 1) / sliceSteps : 1;
+        int sliceRows = MmaKernels.roundUp(rows, MmaKernels.TILE_T);
+        if (slices > 1) {
+            fragments = new FloatArray(slices * sliceRows * stride);
+        }
+        KernelContext ctx = new KernelContext();
         TornadoDevices.sketchOn("mma", device);
         TaskGraph g = new TaskGraph("mma")
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, dx, dw, db, dOther, y, meta, layer)
-                .task("k", MmaKernels::linear, new KernelContext(), dx, dw, db, dOther, y, fragments, meta, layer, n, k,
-                        MmaKernels.kSteps(k), stride, 1, mode)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+                .task("k", MmaKernels::linear, ctx, dx, dw, db, dOther, y, fragments, meta, layer, n, k, steps,
+                        stride, 1, slices > 1 ? NeoXKernels.PARTIAL : mode, slices > 1 ? sliceSteps : steps,
+                        sliceRows);
+        if (slices > 1) {
+            g.task("r", NeoXKernels::reduceSlices, ctx, fragments, db, dOther, y, meta, layer, n, slices, stride,
+                    sliceRows * stride, 1, mode);
+        }
+        g.transferToHost(DataTransferMode.EVERY_EXECUTION, y);
         DeviceArrays.freedWithPlan(g, fragments);
         TornadoDevices.sketchDone("mma");
-        WorkerGrid2D grid = new WorkerGrid2D(stride / MmaKernels.TILE_N * MmaKernels.THREADS,
-                (tokens + MmaKernels.TILE_T - 1) / MmaKernels.TILE_T);
+        WorkerGrid3D grid = new WorkerGrid3D(stride / MmaKernels.TILE_N * MmaKernels.THREADS,
+                (tokens + MmaKernels.TILE_T - 1) / MmaKernels.TILE_T, slices);
         grid.setLocalWork(MmaKernels.THREADS, 1, 1);
+        GridScheduler scheduler = new GridScheduler("mma.k", grid);
+        WorkerGrid1D reduce = new WorkerGrid1D((tokens * n + 127) / 128 * 128);
+        reduce.setLocalWork(128, 1, 1);
+        scheduler.addWorkerGrid("mma.r", reduce);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
-            plan.withDevice(device).withGridScheduler(new GridScheduler("mma.k", grid)).execute();
+            plan.withDevice(device).withGridScheduler(scheduler).execute();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

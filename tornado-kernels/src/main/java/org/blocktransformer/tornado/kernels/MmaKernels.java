@@ -59,7 +59,7 @@ public final class MmaKernels {
      */
     public static void linear(KernelContext ctx, FloatArray x, LongArray w, FloatArray bias, FloatArray other,
                               FloatArray y, FloatArray scratch, IntArray meta, IntArray layer, int n, int k,
-                              int kSteps, int stride, int layered, int mode) {
+                              int kSteps, int stride, int layered, int mode, int sliceSteps, int sliceRows) {
         int tid = ctx.localIdx;
         int warp = tid / WARP;
         int lane = tid % WARP;
@@ -106,7 +106,11 @@ public final class MmaKernels {
 
         // A work-group past the live tokens (a grid sized for the most tokens) skips the product; its whole
         // work-group takes the same branch, so the barriers stay uniform.
-        int steps = t0 < tokens ? kSteps : 0;
+        // Split-k (mode PARTIAL): slice groupIdz runs k steps [sFrom, sTo) and leaves its fragments in scratch
+        // rows z * sliceRows + t for NeoXKernels.reduceSlices; one slice runs them all.
+        int sFrom = ctx.groupIdz * sliceSteps;
+        int sTo = TornadoMath.min(sFrom + sliceSteps, kSteps);
+        int steps = t0 < tokens ? sTo : sFrom;
         int nTiles = (n + TILE_N - 1) / TILE_N;
         int wBase = (layer.get(0) * layered * nTiles + nTile) * kSteps * BLOCK_LONGS;
         int lastT = tokens - 1;
@@ -115,7 +119,7 @@ public final class MmaKernels {
         // load (coalesced along k).
         int p = tid % 16;
         int tRow = tid / 16;
-        for (int s = 0; s < steps; s++) {
+        for (int s = sFrom; s < steps; s++) {
             int stage = (s % 2) * STAGE;
             int kBase = s * TILE_K;
             // Weights: the step's packed block, a straight copy.
@@ -190,7 +194,7 @@ public final class MmaKernels {
         if (t0 < tokens) {
             // Fragment (i, j) covers tokens tw + 16i .. +15 and outputs nw + 8j .. +7; this item holds tokens
             // tw + 16i + g (and + 8), outputs nw + 8j + c2 (and + 1).
-            int tw = t0 + wt * 64;
+            int tw = t0 + wt * 64 + ctx.groupIdz * sliceRows;
             int nw = nTile * TILE_N + wn * 64;
             int g = lane / 4;
             int c2 = (lane % 4) * 2;
@@ -227,14 +231,15 @@ public final class MmaKernels {
             ctx.mmaStore(c35, scratch, tw + 48, nw + 40, stride);
             ctx.mmaStore(c36, scratch, tw + 48, nw + 48, stride);
             ctx.mmaStore(c37, scratch, tw + 48, nw + 56, stride);
-            // The 128 cells this item stored: 8 token rows x 8 output pairs.
-            for (int i = 0; i < 8; i++) {
+            // The 128 cells this item stored: 8 token rows x 8 output pairs (a k slice leaves them for the reduce).
+            int cells = mode == NeoXKernels.PARTIAL ? 0 : 8;
+            for (int i = 0; i < cells; i++) {
                 int t = tw + (i / 2) * 16 + (i % 2) * 8 + g;
                 for (int j = 0; j < 8; j++) {
                     int o = nw + j * 8 + c2;
-                    NeoXKernels.finish(y, bias, other, bOff, n, tokens, t, o, scratch.get(t * stride + o), mode);
+                    NeoXKernels.finish(y, bias, other, bOff, n, tokens, t, o, scratch.get(t * stride + o), mode, 0);
                     NeoXKernels.finish(y, bias, other, bOff, n, tokens, t, o + 1, scratch.get(t * stride + o + 1),
-                            mode);
+                            mode, 0);
                 }
             }
         }

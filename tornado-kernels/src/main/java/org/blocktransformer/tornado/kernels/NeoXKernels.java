@@ -32,6 +32,11 @@ public final class NeoXKernels {
     public static final int GELU = 1;
     public static final int ADD = 2;
     public static final int ADD_PAIR = 3;
+    /**
+     * Not an epilogue: the raw sums of one k slice (split-k), stored at {@code y[yOff + t * n + j]} without the
+     * bias, for {@link #reduceSlices} to add up and finish.
+     */
+    public static final int PARTIAL = 4;
     /** Weight storage of the matmul kernels: float32, or bfloat16 or float16 bits widened in the kernel. */
     public static final int F32 = 0;
     public static final int BF16 = 1;
@@ -222,7 +227,7 @@ public final class NeoXKernels {
      */
     public static void matmul(KernelContext ctx, FloatArray x, FloatArray w, ShortArray wh, FloatArray bias,
                               FloatArray other, FloatArray y, FloatArray bf16Scale, IntArray meta, IntArray layer,
-                              int n, int k, int layered, int mode, int format) {
+                              int n, int k, int layered, int mode, int format, int kSlice, int sliceStride) {
         int tx = ctx.localIdx;
         int ty = ctx.localIdy;
         int col0 = ctx.groupIdx * BLOCK;
@@ -230,6 +235,10 @@ public final class NeoXKernels {
         int tokens = meta.get(0);
         int wOff = layer.get(0) * layered * n * k;
         int bOff = layer.get(0) * layered * n;
+        // Split-k: slice groupIdz covers k in [kFrom, kTo) (one slice: all of k).
+        int kFrom = ctx.groupIdz * kSlice;
+        int kTo = TornadoMath.min(kFrom + kSlice, k);
+        int yOff = ctx.groupIdz * sliceStride;
         float[] xs = ctx.allocateFloatLocalArray(BLOCK * (TILE + 1));
         float[] ws = ctx.allocateFloatLocalArray(BLOCK * (TILE + 1));
         float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
@@ -239,19 +248,19 @@ public final class NeoXKernels {
         int lin = ty * TILE + tx;
         // A tile past the live tokens (a grid sized for the most tokens, see Grids#fix) skips the product; the
         // whole work-group takes the same branch, so the barriers stay uniform.
-        int kLive = row0 < tokens ? k : 0;
-        for (int c0 = 0; c0 < kLive; c0 += TILE) {
+        int kLive = row0 < tokens ? kTo : kFrom;
+        for (int c0 = kFrom; c0 < kLive; c0 += TILE) {
             // 256 items load the 64 x 16 slices of x and W, four elements each, consecutive items along k.
             for (int e = 0; e < 4; e++) {
                 int idx = lin + e * TILE * TILE;
                 int r = idx / TILE;
                 int c = c0 + idx % TILE;
                 float xv = 0;
-                if (row0 + r < tokens && c < k) {
+                if (row0 + r < tokens && c < kTo) {
                     xv = x.get((row0 + r) * k + c);
                 }
                 float wv = 0;
-                if (col0 + r < n && c < k) {
+                if (col0 + r < n && c < kTo) {
                     wv = weight(w, wh, bf16Scale, format, wOff + (col0 + r) * k + c);
                 }
                 xs[r * (TILE + 1) + idx % TILE] = xv;
@@ -291,22 +300,22 @@ public final class NeoXKernels {
         int t0 = row0 + ty * 4;
         int j = col0 + tx;
         // Sixteen calls rather than a helper per row: TornadoVM refuses to inline methods above 600 graph nodes.
-        finish(y, bias, other, bOff, n, tokens, t0, j, a00, mode);
-        finish(y, bias, other, bOff, n, tokens, t0, j + TILE, a01, mode);
-        finish(y, bias, other, bOff, n, tokens, t0, j + 2 * TILE, a02, mode);
-        finish(y, bias, other, bOff, n, tokens, t0, j + 3 * TILE, a03, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 1, j, a10, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 1, j + TILE, a11, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 1, j + 2 * TILE, a12, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 1, j + 3 * TILE, a13, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 2, j, a20, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 2, j + TILE, a21, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 2, j + 2 * TILE, a22, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 2, j + 3 * TILE, a23, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 3, j, a30, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 3, j + TILE, a31, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 3, j + 2 * TILE, a32, mode);
-        finish(y, bias, other, bOff, n, tokens, t0 + 3, j + 3 * TILE, a33, mode);
+        finish(y, bias, other, bOff, n, tokens, t0, j, a00, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0, j + TILE, a01, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0, j + 2 * TILE, a02, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0, j + 3 * TILE, a03, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 1, j, a10, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 1, j + TILE, a11, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 1, j + 2 * TILE, a12, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 1, j + 3 * TILE, a13, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 2, j, a20, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 2, j + TILE, a21, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 2, j + 2 * TILE, a22, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 2, j + 3 * TILE, a23, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 3, j, a30, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 3, j + TILE, a31, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 3, j + 2 * TILE, a32, mode, yOff);
+        finish(y, bias, other, bOff, n, tokens, t0 + 3, j + 3 * TILE, a33, mode, yOff);
     }
 
     /**
@@ -401,11 +410,13 @@ public final class NeoXKernels {
 
     /** Output (t, j) of {@link #matmul}, if it exists: bias, then the epilogue. */
     static void finish(FloatArray y, FloatArray bias, FloatArray other, int bOff, int n, int tokens, int t,
-                               int j, float v, int mode) {
+                       int j, float v, int mode, int yOff) {
         if (t < tokens && j < n) {
             float a = v + bias.get(bOff + j);
             int at = t * n + j;
-            if (mode == GELU) {
+            if (mode == PARTIAL) {
+                y.set(yOff + at, v);
+            } else if (mode == GELU) {
                 y.set(at, geluOf(a));
             } else if (mode == ADD) {
                 y.set(at, a + y.get(at));
@@ -414,6 +425,25 @@ public final class NeoXKernels {
             } else {
                 y.set(at, a);
             }
+        }
+    }
+
+    /**
+     * The second launch of a split-k product: {@code y[t, j] = epilogue(sum_z partial[z * sliceStride + t *
+     * rowStride + j] + bias[j])} for the live tokens, the slices added in order, one work item per output.
+     */
+    public static void reduceSlices(KernelContext ctx, FloatArray partial, FloatArray bias, FloatArray other,
+                                    FloatArray y, IntArray meta, IntArray layer, int n, int slices, int rowStride,
+                                    int sliceStride, int layered, int mode) {
+        int i = ctx.globalIdx;
+        int t = i / n;
+        int j = i % n;
+        if (t < meta.get(0)) {
+            float v = 0;
+            for (int z = 0; z < slices; z++) {
+                v += partial.get(z * sliceStride + t * rowStride + j);
+            }
+            finish(y, bias, other, layer.get(0) * layered * n, n, t + 1, t, j, v, mode, 0);
         }
     }
 
