@@ -30,7 +30,7 @@ public final class LibraryServices implements CliServices {
     @Override
     public ModelWeights loadModel(String dirOrPreset, WeightFormat format, long initSeed) {
         // Selecting the kernels starts their JIT warm-up, which then overlaps with loading the weights.
-        org.blocktransformer.model.cpu.CpuKernels.best();
+        org.blocktransformer.model.cpu.CpuKernels.best().warmUp();
         return ModelSources.load(dirOrPreset, format, initSeed);
     }
 

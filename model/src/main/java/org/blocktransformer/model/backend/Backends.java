@@ -8,6 +8,8 @@ import java.util.stream.Collectors;
 
 /** The backends this JVM can see (through {@link ServiceLoader}) and the choice among them. */
 public final class Backends {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Backends.class);
+
     private Backends() {
     }
 
@@ -74,15 +76,14 @@ public final class Backends {
         List<BackendProvider> providers = providers();
         if (wanted.equals("auto")) {
             // A backend that is present but fails to open (a device that fails its self-test, say) gives way to
-            // the next one, with one line on stderr saying so.
+            // the next one, with a warning saying so.
             List<String> failures = new ArrayList<>();
             for (BackendProvider p : providers) {
                 if (safeProbe(p).available()) {
                     try {
                         ComputeBackend opened = p.open(device, threads);
                         if (!failures.isEmpty()) {
-                            System.err.println("bt: " + String.join("; ", failures) + "; using backend '" + p.name()
-                                    + "'");
+                            LOG.warn("{}; using backend '{}'", String.join("; ", failures), p.name());
                         }
                         return opened;
                     } catch (RuntimeException e) {

@@ -16,15 +16,21 @@ public final class CpuBackendProvider implements BackendProvider {
     public BackendInfo probe() {
         int threads = Runtime.getRuntime().availableProcessors();
         return new BackendInfo("cpu", true, "pure Java, " + CpuKernels.best().describe(),
-                List.of("0: CPU, " + threads + " hardware threads (" + System.getProperty("os.arch") + ")"));
+                List.of("0: CPU, " + threads + " hardware threads (" + System.getProperty("os.arch") + "); kernels"
+                        + " by --device: auto (the default), scalar, 128, 256, 512 (vector bits)"));
     }
 
+    /** {@code device}: "0", "cpu" or empty (the best kernels), or kernels by {@link CpuKernels#named} name. */
     @Override
     public ComputeBackend open(String device, int threads) {
-        if (device != null && !device.isBlank() && !device.equals("0") && !device.equalsIgnoreCase("cpu")) {
-            throw new IllegalArgumentException("the cpu backend has one device (0), not '" + device + "'");
+        CpuKernels kernels;
+        try {
+            kernels = CpuKernels.named(device);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the cpu backend has one device (0, or its kernels by name: auto,"
+                    + " scalar, 128, 256, 512), not '" + device + "'");
         }
-        return new CpuBackend(threads);
+        return new CpuBackend(kernels, threads);
     }
 
     @Override
