@@ -2,7 +2,6 @@ package org.blocktransformer.loader;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -21,11 +20,6 @@ import org.blocktransformer.model.weights.WeightFormat;
  */
 public final class Checkpoints {
 
-    /** Stored by the reference or by transformers, but not parameters of the computation. */
-    private static final List<String> IGNORED_SUFFIXES = List.of(
-            ".attention.bias",            // causal-mask buffer of older transformers
-            ".attention.masked_bias",     // ditto
-            ".rotary_emb.inv_freq");      // recomputed from the config
     /** The block decoder inherits an embed_in from GPTNeoXModel that its forward pass never reads. */
     private static final String UNUSED_BLOCK_DECODER_EMBED = WeightAssembler.BLOCK_DECODER_STACK + "embed_in.weight";
 
@@ -62,7 +56,7 @@ public final class Checkpoints {
     }
 
     static boolean ignorable(String name) {
-        return name.equals(UNUSED_BLOCK_DECODER_EMBED) || IGNORED_SUFFIXES.stream().anyMatch(name::endsWith);
+        return name.equals(UNUSED_BLOCK_DECODER_EMBED) || NonParameterBuffers.matches(name);
     }
 
     private static void requireDirectory(Path dir) {

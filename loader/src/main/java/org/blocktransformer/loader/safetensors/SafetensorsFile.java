@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 import org.blocktransformer.loader.CheckpointException;
 import org.blocktransformer.model.weights.Bf16Matrix;
@@ -44,6 +45,14 @@ public final class SafetensorsFile implements TensorSource {
 
     /** Maps and validates {@code file}. */
     public static SafetensorsFile open(Path file) {
+        return open(file, name -> false);
+    }
+
+    /**
+     * Maps and validates {@code file}, leaving out the tensors {@code skip} names (unread and unchecked, whatever
+     * their dtype: for the non-parameter buffers of a checkpoint).
+     */
+    public static SafetensorsFile open(Path file, Predicate<String> skip) {
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -64,7 +73,7 @@ public final class SafetensorsFile implements TensorSource {
             }
             byte[] json = whole.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
             long dataStart = 8 + headerLength;
-            SafetensorsHeader header = SafetensorsHeader.parse(file, json, size - dataStart);
+            SafetensorsHeader header = SafetensorsHeader.parse(file, json, size - dataStart, skip);
             return new SafetensorsFile(file, arena, whole.asSlice(dataStart), header);
         } catch (NoSuchFileException e) {
             arena.close();

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.SortedSet;
 
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.loader.NonParameterBuffers;
 
 /**
  * Named tensors read from one safetensors file or a sharded set. Reads copy into Java arrays (widening 16-bit floats
@@ -17,6 +18,9 @@ public interface TensorSource extends AutoCloseable {
     String SINGLE_FILE = "model.safetensors";
     /** Conventional name of the index of a sharded checkpoint. */
     String INDEX_FILE = "model.safetensors.index.json";
+    /** PyTorch's pickle format, which this loader does not read (it can run code). */
+    String PYTORCH_FILE = "pytorch_model.bin";
+    String PYTORCH_INDEX_FILE = "pytorch_model.bin.index.json";
 
     /** All tensor names, sorted. */
     SortedSet<String> names();
@@ -53,16 +57,23 @@ public interface TensorSource extends AutoCloseable {
 
     /**
      * Opens the weights of a checkpoint directory: {@code model.safetensors.index.json} with its shards when present,
-     * else {@code model.safetensors}.
+     * else {@code model.safetensors}. Non-parameter buffers ({@link NonParameterBuffers}) are left out unread.
      */
     static TensorSource openCheckpoint(Path dir) {
         Path index = dir.resolve(INDEX_FILE);
         if (Files.isRegularFile(index)) {
-            return ShardedSafetensors.open(index);
+            return ShardedSafetensors.open(index, NonParameterBuffers::matches);
         }
         Path single = dir.resolve(SINGLE_FILE);
         if (Files.isRegularFile(single)) {
-            return SafetensorsFile.open(single);
+            return SafetensorsFile.open(single, NonParameterBuffers::matches);
+        }
+        if (Files.isRegularFile(dir.resolve(PYTORCH_FILE)) || Files.isRegularFile(dir.resolve(PYTORCH_INDEX_FILE))) {
+            String d = dir.toString().replace("'", "\\'");
+            throw CheckpointException.inFile(dir, "holds only PyTorch pickle weights (" + PYTORCH_FILE + "), which"
+                    + " are not read here: convert them to " + SINGLE_FILE + " with transformers: python -c \"from"
+                    + " transformers import AutoModelForCausalLM as M; M.from_pretrained('" + d + "')"
+                    + ".save_pretrained('" + d + "', safe_serialization=True)\"");
         }
         throw CheckpointException.inFile(dir, "no weights: expected " + SINGLE_FILE + " or " + INDEX_FILE);
     }
