@@ -5,10 +5,14 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import org.blocktransformer.loader.assemble.WeightAssembler;
 import org.blocktransformer.loader.config.ConfigParser;
 import org.blocktransformer.loader.safetensors.TensorSource;
 import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.weights.MatrixLayout;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.WeightFormat;
 
@@ -19,6 +23,7 @@ import org.blocktransformer.model.weights.WeightFormat;
  * mismatched config and checkpoint never run silently.
  */
 public final class Checkpoints {
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
 
     /** The block decoder inherits an embed_in from GPTNeoXModel that its forward pass never reads. */
     private static final String UNUSED_BLOCK_DECODER_EMBED = WeightAssembler.BLOCK_DECODER_STACK + "embed_in.weight";
@@ -36,14 +41,30 @@ public final class Checkpoints {
         return ConfigParser.parse(configFile);
     }
 
-    /** Config and weights; matrices in {@code format}, everything else float32. */
+    /** Config and weights; matrices in {@code format} and row-major, everything else float32. */
     public static ModelWeights load(Path dir, WeightFormat format) {
+        return load(dir, format, MatrixLayout.ROWS, LoadProgress.NONE);
+    }
+
+    /**
+     * Config and weights; matrices in {@code format}, the Linear layers' in {@code layout} (read from the mapped
+     * file straight into it), everything else float32. Each phase is logged at info level with its time.
+     */
+    public static ModelWeights load(Path dir, WeightFormat format, MatrixLayout layout, LoadProgress progress) {
+        long start = System.nanoTime();
         ModelConfig config = config(dir);
         try (TensorSource tensors = TensorSource.openCheckpoint(dir)) {
             Path weightsFile = Files.isRegularFile(dir.resolve(TensorSource.INDEX_FILE))
                     ? dir.resolve(TensorSource.INDEX_FILE) : dir.resolve(TensorSource.SINGLE_FILE);
-            CheckpointParameters parameters = new CheckpointParameters(tensors, weightsFile, format);
+            CheckpointParameters parameters = new CheckpointParameters(tensors, weightsFile, format, layout, progress);
+            long mapped = System.nanoTime();
+            LOG.info("mapped {}: {} tensors, {} MB, headers validated in {} ms", weightsFile, tensors.names().size(),
+                    parameters.totalBytes() >> 20, (mapped - start) / 1_000_000);
             ModelWeights weights = WeightAssembler.assemble(config, parameters);
+            LOG.info("read {} MB into {} {} matrices with {} threads in {} ms", parameters.readBytes() >> 20,
+                    format.name().toLowerCase(java.util.Locale.ROOT), layout.name().toLowerCase(java.util.Locale.ROOT),
+                    java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1,
+                    (System.nanoTime() - mapped) / 1_000_000);
             Set<String> unexpected = new TreeSet<>(tensors.names());
             unexpected.removeAll(parameters.used());
             unexpected.removeIf(Checkpoints::ignorable);

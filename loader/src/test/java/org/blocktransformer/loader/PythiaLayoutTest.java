@@ -26,7 +26,10 @@ import org.blocktransformer.loader.text.TextEngine;
 import org.blocktransformer.model.engine.EngineOptions;
 import org.blocktransformer.model.engine.InferenceEngine;
 import org.blocktransformer.model.generate.GenerationRequest;
+import org.blocktransformer.model.weights.MatrixLayout;
 import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.PanelMatrix;
+import org.blocktransformer.model.weights.VanillaWeights;
 import org.blocktransformer.model.weights.WeightFormat;
 
 /**
@@ -105,10 +108,16 @@ class PythiaLayoutTest {
     void loadsTheSameWeightsAsTheGoldenLayout() {
         for (WeightFormat format : WeightFormat.values()) {
             List<float[]> want = WeightLists.of(Checkpoints.load(plain, format));
-            List<float[]> got = WeightLists.of(Checkpoints.load(pythia, format));
-            assertEquals(want.size(), got.size());
-            for (int i = 0; i < want.size(); i++) {
-                assertArrayEquals(want.get(i), got.get(i), format + " parameter " + i);
+            for (MatrixLayout layout : MatrixLayout.values()) {
+                ModelWeights loaded = Checkpoints.load(pythia, format, layout, LoadProgress.NONE);
+                List<float[]> got = WeightLists.of(loaded);
+                assertEquals(want.size(), got.size());
+                for (int i = 0; i < want.size(); i++) {
+                    assertArrayEquals(want.get(i), got.get(i), format + " " + layout + " parameter " + i);
+                }
+                var qkv = ((VanillaWeights) loaded).stack().layers().getFirst().qkv().weight();
+                assertEquals(layout == MatrixLayout.PANELS, qkv instanceof PanelMatrix, layout + ": " + qkv.getClass());
+                assertEquals(format.name().toLowerCase(), qkv.dtype());
             }
         }
     }
@@ -117,7 +126,7 @@ class PythiaLayoutTest {
     void generatesTheGoldenTokens() {
         try (var data = SafetensorsFile.open(golden.resolve("golden.safetensors"))) {
             for (WeightFormat format : new WeightFormat[] {WeightFormat.F32, WeightFormat.F16}) {
-                ModelWeights weights = Checkpoints.load(pythia, format);
+                ModelWeights weights = Checkpoints.load(pythia, format, MatrixLayout.PANELS, LoadProgress.NONE);
                 try (var engine = InferenceEngine.open(weights, EngineOptions.defaults().withMaxBatchSize(4)
                         .withCacheMemoryBytes(16L << 20).withThreads(2))) {
                     List<GenerationRequest> requests = new ArrayList<>();

@@ -19,6 +19,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.model.weights.PanelMatrix;
+import org.blocktransformer.model.weights.WeightFormat;
 
 /**
  * A checkpoint split over several safetensors files, described by a Hugging Face index
@@ -162,6 +164,11 @@ public final class ShardedSafetensors implements TensorSource {
     @Override
     public short[] f16(String name, int... expectedShape) {
         return shard(name).f16(name, expectedShape);
+    }
+
+    @Override
+    public PanelMatrix panels(String name, int rows, int cols, WeightFormat format) {
+        return shard(name).panels(name, rows, cols, format);
     }
 
     @Override

@@ -6,6 +6,8 @@ import java.util.SortedSet;
 
 import org.blocktransformer.loader.CheckpointException;
 import org.blocktransformer.loader.NonParameterBuffers;
+import org.blocktransformer.model.weights.PanelMatrix;
+import org.blocktransformer.model.weights.WeightFormat;
 
 /**
  * Named tensors read from one safetensors file or a sharded set. Reads copy into Java arrays (widening 16-bit floats
@@ -47,6 +49,13 @@ public interface TensorSource extends AutoCloseable {
      * value beyond float16's range (or an infinity or NaN) is an error naming the tensor.
      */
     short[] f16(String name, int... expectedShape);
+
+    /**
+     * A float matrix of exactly {@code rows x cols}, read row by row from the mapped file straight into the CPU
+     * kernels' panels in {@code format} (converted as {@link #floats}, {@link #bf16} and {@link #f16} convert), with
+     * no row-major copy in between; panels are filled in parallel.
+     */
+    PanelMatrix panels(String name, int rows, int cols, WeightFormat format);
 
     /** An I64 tensor that must have exactly {@code expectedShape}. */
     long[] longs(String name, int... expectedShape);

@@ -20,6 +20,14 @@ public interface BackendProvider {
      */
     ComputeBackend open(String device, int threads);
 
+    /**
+     * The layout of the Linear layers' matrices this backend reads without a copy; weights loaded in it are held
+     * once (see {@link org.blocktransformer.model.weights.MatrixLayout}).
+     */
+    default org.blocktransformer.model.weights.MatrixLayout matrixLayout() {
+        return org.blocktransformer.model.weights.MatrixLayout.ROWS;
+    }
+
     /** Preference when the user asks for "auto": higher wins among available providers. */
     default int priority() {
         return 0;

@@ -66,6 +66,20 @@ public final class Backends {
     }
 
     /**
+     * The matrix layout of the backend {@code name} ("auto": the available one of highest priority) reads in place,
+     * for loading weights that it will hold once; rows when the backend is unknown or unavailable.
+     */
+    public static org.blocktransformer.model.weights.MatrixLayout matrixLayout(String name) {
+        String wanted = name == null || name.isBlank() ? "auto" : name.toLowerCase();
+        for (BackendProvider p : providers()) {
+            if ((wanted.equals("auto") || p.name().equals(wanted)) && safeProbe(p).available()) {
+                return p.matrixLayout();
+            }
+        }
+        return org.blocktransformer.model.weights.MatrixLayout.ROWS;
+    }
+
+    /**
      * Opens a backend by name: "cpu", "tornado", or "auto" (the available backend of highest priority that opens,
      * so a TornadoVM GPU when the JVM runs with TornadoVM and the device passes its self-test, else the CPU).
      *

@@ -4,6 +4,7 @@ import java.util.List;
 import org.blocktransformer.model.backend.BackendInfo;
 import org.blocktransformer.model.backend.BackendProvider;
 import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.weights.MatrixLayout;
 
 /** The CPU backend, always available. */
 public final class CpuBackendProvider implements BackendProvider {
@@ -31,6 +32,12 @@ public final class CpuBackendProvider implements BackendProvider {
                     + " scalar, 128, 256, 512), not '" + device + "'");
         }
         return new CpuBackend(kernels, threads);
+    }
+
+    /** The kernels read panels; weights loaded so are used in place (no packed copy). */
+    @Override
+    public MatrixLayout matrixLayout() {
+        return MatrixLayout.PANELS;
     }
 
     @Override

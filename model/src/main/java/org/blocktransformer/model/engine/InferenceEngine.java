@@ -37,6 +37,7 @@ public final class InferenceEngine implements AutoCloseable {
     static final int PAGE_SIZE = 16;
 
     private final ModelWeights weights;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InferenceEngine.class);
     private final EngineOptions options;
     private final ComputeBackend backend;
     private final Stepper stepper;
@@ -50,6 +51,7 @@ public final class InferenceEngine implements AutoCloseable {
     private InferenceEngine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
         this.options = options;
+        long start = System.nanoTime();
         this.backend = Backends.open(options.backend(), options.device(), options.threads());
         long budget = options.cacheMemoryBytes() > 0 ? options.cacheMemoryBytes() : defaultCacheBytes();
         int prefillBudget;
@@ -77,6 +79,10 @@ public final class InferenceEngine implements AutoCloseable {
             }
         }
         this.scheduler = new Scheduler(stepper, options.batching(), options.maxBatchSize(), prefillBudget);
+        // Opening includes the backend's own copy of the weights: a device upload, or the CPU's panels for
+        // matrices that were not loaded in them.
+        LOG.info("backend {} ({}) ready in {} ms: weights prepared, KV-cache budget {} MB", backend.name(),
+                backend.device(), (System.nanoTime() - start) / 1_000_000, budget >> 20);
         this.worker = Thread.ofPlatform().daemon().name("bt-engine").start(this::loop);
     }
 
