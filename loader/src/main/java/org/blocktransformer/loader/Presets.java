@@ -106,11 +106,12 @@ public final class Presets {
     public static ModelWeights randomInit(String scope, ModelConfig config, long seed, WeightFormat format,
                                           MatrixLayout layout, LoadProgress progress) {
         long start = System.nanoTime();
-        RandomParameters parameters = new RandomParameters(scope, seed, format, layout, progress);
+        RandomParameters parameters = new RandomParameters(scope, seed, format, layout,
+                ParameterCount.of(config).total(), progress);
         ModelWeights weights = WeightAssembler.assemble(config, parameters);
         long allocated = System.nanoTime();
         parameters.fill();
-        LOG.info("{}: {} random {} values (seed {}) in {} matrices: allocated in {} ms, drawn in {} ms", scope,
+        LOG.info("{}: {} random {} values (seed {}), Linear matrices in {}: allocated in {} ms, drawn in {} ms", scope,
                 parameters.scheduled(), format.name().toLowerCase(java.util.Locale.ROOT), seed,
                 layout.name().toLowerCase(java.util.Locale.ROOT), (allocated - start) / 1_000_000,
                 (System.nanoTime() - allocated) / 1_000_000);

@@ -43,17 +43,23 @@ final class RandomParameters implements ParameterSource {
     private final WeightFormat format;
     private final MatrixLayout layout;
     private final LoadProgress progress;
-    private final AtomicLong generated = new AtomicLong();
+    /** Values allocated plus values drawn: the progress, out of twice the expected count. */
+    private final AtomicLong done = new AtomicLong();
+    private final long expected;
     private long total;
     /** Order does not matter: every chunk seeds its own generator. Appended to from the assembler's threads. */
     private final List<Runnable> chunks = Collections.synchronizedList(new ArrayList<>());
 
     /**
      * @param scope  names the model (the preset name), so that two presets never share streams
-     * @param layout of the Linear layers' matrices (the same numbers, placed in rows or in panels)
+     * @param layout   of the Linear layers' matrices (the same numbers, placed in rows or in panels)
+     * @param expected values the model will ask for: progress counts each once allocated and once drawn (for
+     *                 large models, allocating, the first touch of fresh memory, takes about as long as drawing)
      */
-    RandomParameters(String scope, long seed, WeightFormat format, MatrixLayout layout, LoadProgress progress) {
+    RandomParameters(String scope, long seed, WeightFormat format, MatrixLayout layout, long expected,
+                     LoadProgress progress) {
         this.scope = scope;
+        this.expected = expected;
         this.seed = seed;
         this.format = format;
         this.layout = layout;
@@ -138,6 +144,7 @@ final class RandomParameters implements ParameterSource {
 
     private void schedule(String tensor, int n, ChunkFiller filler) {
         count(n);
+        progress.advanced(done.addAndGet(n), 2 * expected);
         long tensorSeed = mix64(hash(scope + '\0' + tensor) ^ mix64(seed));
         for (int from = 0, chunk = 0; from < n; from += CHUNK, chunk++) {
             int start = from, end = Math.min(n, from + CHUNK);
@@ -145,7 +152,7 @@ final class RandomParameters implements ParameterSource {
             long chunkSeed = mix64(tensorSeed + mix64(chunk + 1L));
             chunks.add(() -> {
                 filler.fill(new SplittableRandom(chunkSeed), start, end);
-                progress.advanced(generated.addAndGet(end - start), scheduled());
+                progress.advanced(done.addAndGet(end - start), 2 * expected);
             });
         }
     }
