@@ -31,7 +31,15 @@ public sealed interface CpuKernels permits ScalarKernels, VectorKernels {
      * outputs of panels {@code [p0, p1)}; N = W.rows, K = W.cols; {@code bias} holds {@code panels * PANEL} values
      * (see {@link PackedLinear#padBias}).
      */
-    void matmulPanels(float[] x, int M, PackedMatrix w, float[] bias, float[] y, int p0, int p1);
+    default void matmulPanels(float[] x, int M, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
+        matmul(x, 0, M, w, bias, y, p0, p1);
+    }
+
+    /**
+     * As {@link #matmulPanels} for input rows {@code [r0, r1)} only (x and y still indexed from row 0): a matmul
+     * split over rows and panels computes every output whole, by the same operations, in exactly one call.
+     */
+    void matmul(float[] x, int r0, int r1, PackedMatrix w, float[] bias, float[] y, int p0, int p1);
 
     /** Exact (erf) GELU in place over {@code x[from, to)}; each element's result depends only on its value. */
     void gelu(float[] x, int from, int to);

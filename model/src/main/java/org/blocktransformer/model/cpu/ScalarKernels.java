@@ -44,14 +44,14 @@ public final class ScalarKernels implements CpuKernels {
     }
 
     @Override
-    public void matmulPanels(float[] x, int M, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
+    public void matmul(float[] x, int r0, int r1, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
         int n = w.rows();
         int k = w.cols();
         int panel = PackedMatrix.PANEL;
         for (int p = p0; p < p1; p++) {
             int base = p * k * panel;
             int width = Math.min(panel, n - p * panel);
-            for (int m = 0; m < M; m++) {
+            for (int m = r0; m < r1; m++) {
                 for (int j = 0; j < width; j++) {
                     float s = 0;
                     for (int c = 0; c < k; c++) {

@@ -14,7 +14,7 @@ interface VectorBody {
 
     void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len);
 
-    void matmulPanels(float[] x, int M, PackedMatrix w, float[] bias, float[] y, int p0, int p1);
+    void matmul(float[] x, int r0, int r1, PackedMatrix w, float[] bias, float[] y, int p0, int p1);
 
     void gelu(float[] x, int from, int to);
 

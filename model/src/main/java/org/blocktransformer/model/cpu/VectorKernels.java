@@ -46,8 +46,8 @@ public final class VectorKernels implements CpuKernels {
     }
 
     @Override
-    public void matmulPanels(float[] x, int M, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
-        body.matmulPanels(x, M, w, bias, y, p0, p1);
+    public void matmul(float[] x, int r0, int r1, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
+        body.matmul(x, r0, r1, w, bias, y, p0, p1);
     }
 
     @Override

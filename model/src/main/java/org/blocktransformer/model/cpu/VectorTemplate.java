@@ -113,13 +113,13 @@ final class VectorTemplate implements VectorBody {
     private static final int ROW_BLOCK = 64;
 
     @Override
-    public void matmulPanels(float[] x, int M, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
+    public void matmul(float[] x, int r0, int r1, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
         int k = w.cols();
         int n = w.rows();
         boolean half = w.isHalf();
         boolean f16 = w.format() == WeightFormat.F16;
-        for (int m0 = 0; m0 < M; m0 += ROW_BLOCK) {
-            int m1 = Math.min(M, m0 + ROW_BLOCK);
+        for (int m0 = r0; m0 < r1; m0 += ROW_BLOCK) {
+            int m1 = Math.min(r1, m0 + ROW_BLOCK);
             for (int p = p0; p < p1; p++) {
                 if (half && m1 - m0 == 1) {
                     // One row (a batch-1 decode step): widen in registers, no scratch round trip.
