@@ -43,24 +43,55 @@ public final class ScalarKernels implements CpuKernels {
         }
     }
 
+    /**
+     * Per output, k ascending with FMA, then the bias: the vector kernels' order. The 64 outputs of a panel
+     * accumulate side by side (64 independent chains rather than one at a time), which the JIT may also turn into
+     * vector instructions: lanewise FMAs give the same bits either way.
+     */
     @Override
     public void matmul(float[] x, int r0, int r1, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
         int n = w.rows();
         int k = w.cols();
         int panel = PackedMatrix.PANEL;
+        float[] acc = new float[panel];
         for (int p = p0; p < p1; p++) {
             int base = p * k * panel;
             int width = Math.min(panel, n - p * panel);
             for (int m = r0; m < r1; m++) {
-                for (int j = 0; j < width; j++) {
-                    float s = 0;
-                    for (int c = 0; c < k; c++) {
-                        int at = base + c * panel + j;
-                        float wv = w.weight(at);
-                        s = Math.fma(x[m * k + c], wv, s);
+                java.util.Arrays.fill(acc, 0f);
+                int xo = m * k;
+                switch (w.format()) {
+                    case F32 -> {
+                        float[] f = w.f32();
+                        for (int c = 0, wo = base; c < k; c++, wo += panel) {
+                            float xv = x[xo + c];
+                            for (int j = 0; j < panel; j++) {
+                                acc[j] = Math.fma(xv, f[wo + j], acc[j]);
+                            }
+                        }
                     }
-                    int col = p * panel + j;
-                    y[m * n + col] = s + bias[col];
+                    case BF16 -> {
+                        short[] h = w.half();
+                        for (int c = 0, wo = base; c < k; c++, wo += panel) {
+                            float xv = x[xo + c];
+                            for (int j = 0; j < panel; j++) {
+                                acc[j] = Math.fma(xv, Float.intBitsToFloat(h[wo + j] << 16), acc[j]);
+                            }
+                        }
+                    }
+                    case F16 -> {
+                        short[] h = w.half();
+                        for (int c = 0, wo = base; c < k; c++, wo += panel) {
+                            float xv = x[xo + c];
+                            for (int j = 0; j < panel; j++) {
+                                acc[j] = Math.fma(xv, Float.float16ToFloat(h[wo + j]), acc[j]);
+                            }
+                        }
+                    }
+                }
+                int col = p * panel;
+                for (int j = 0; j < width; j++) {
+                    y[m * n + col + j] = acc[j] + bias[col + j];
                 }
             }
         }
