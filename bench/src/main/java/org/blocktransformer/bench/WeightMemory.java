@@ -68,7 +68,8 @@ public record WeightMemory(long loaded, long packed) {
             }
             if (PackedMatrix.copies(m)) {
                 long elementBytes = m.bytes() / ((long) m.rows() * m.cols());
-                long paddedRows = (long) ((m.rows() + PackedMatrix.PANEL - 1) / PackedMatrix.PANEL) * PackedMatrix.PANEL;
+                long paddedRows = (long) ((m.rows() + PackedMatrix.PANEL - 1) / PackedMatrix.PANEL)
+                        * PackedMatrix.PANEL;
                 packed += paddedRows * m.cols() * elementBytes;
             }
         }

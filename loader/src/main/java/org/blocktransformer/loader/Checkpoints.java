@@ -59,12 +59,13 @@ public final class Checkpoints {
             CheckpointParameters parameters = new CheckpointParameters(tensors, weightsFile, format, layout, progress);
             long mapped = System.nanoTime();
             LOG.info("mapped {}: {} tensors, {} MB, headers validated in {} ms", weightsFile, tensors.names().size(),
-                    parameters.totalBytes() >> 20, (mapped - start) / 1_000_000);
+                    megabytes(parameters.totalBytes()), (mapped - start) / 1_000_000);
             ModelWeights weights = WeightAssembler.assemble(config, parameters);
-            LOG.info("read {} MB into {} {} matrices with {} threads in {} ms", parameters.readBytes() >> 20,
-                    format.name().toLowerCase(java.util.Locale.ROOT), layout.name().toLowerCase(java.util.Locale.ROOT),
+            // Layers and large matrices are read by parallel streams: the common pool plus the calling thread.
+            LOG.info("read {} MB in {} ms ({} threads): matrices {}, Linear layers in {}",
+                    megabytes(parameters.readBytes()), (System.nanoTime() - mapped) / 1_000_000,
                     java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1,
-                    (System.nanoTime() - mapped) / 1_000_000);
+                    format.name().toLowerCase(java.util.Locale.ROOT), layout.name().toLowerCase(java.util.Locale.ROOT));
             Set<String> unexpected = new TreeSet<>(tensors.names());
             unexpected.removeAll(parameters.used());
             unexpected.removeIf(Checkpoints::ignorable);
@@ -74,6 +75,10 @@ public final class Checkpoints {
             }
             return weights;
         }
+    }
+
+    private static String megabytes(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f", bytes / 1048576.0);
     }
 
     static boolean ignorable(String name) {

@@ -131,8 +131,8 @@ class PythiaLayoutTest {
                         .withCacheMemoryBytes(16L << 20).withThreads(2))) {
                     List<GenerationRequest> requests = new ArrayList<>();
                     for (int i = 0; i < 4; i++) {
-                        requests.add(GenerationRequest.greedy(ints(data.longs("prompt_" + i, shape(data, "prompt_" + i))),
-                                24));
+                        String prompt = "prompt_" + i;
+                        requests.add(GenerationRequest.greedy(ints(data.longs(prompt, shape(data, prompt))), 24));
                     }
                     var results = engine.generateAll(requests);
                     for (int i = 0; i < 4; i++) {

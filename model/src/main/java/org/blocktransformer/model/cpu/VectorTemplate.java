@@ -31,7 +31,8 @@ final class VectorTemplate implements VectorBody {
     private static final VectorSpecies<Float> F = species();
     private static final int L = F.length();
     /** Same lane count as {@link #F}: 16-bit weights widen lane for lane. */
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final VectorSpecies<Short> S =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final int PANEL = PackedMatrix.PANEL;
     /** Outputs of one tile: four vectors (64 at 512 bits: a whole panel; 32 or 16 at narrower widths). */

@@ -82,7 +82,8 @@ public final class InferenceEngine implements AutoCloseable {
         // Opening includes the backend's own copy of the weights: a device upload, or the CPU's panels for
         // matrices that were not loaded in them.
         LOG.info("backend {} ({}) ready in {} ms: weights prepared, KV-cache budget {} MB", backend.name(),
-                backend.device(), (System.nanoTime() - start) / 1_000_000, budget >> 20);
+                backend.device(), (System.nanoTime() - start) / 1_000_000,
+                String.format(java.util.Locale.ROOT, "%.1f", budget / 1048576.0));
         this.worker = Thread.ofPlatform().daemon().name("bt-engine").start(this::loop);
     }
 
