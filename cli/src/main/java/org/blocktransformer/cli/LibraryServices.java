@@ -30,12 +30,17 @@ public final class LibraryServices implements CliServices {
 
     @Override
     public ModelWeights loadModel(String dirOrPreset, WeightFormat format, long initSeed) {
+        return loadModel(dirOrPreset, format, initSeed, "auto");
+    }
+
+    @Override
+    public ModelWeights loadModel(String dirOrPreset, WeightFormat format, long initSeed, String backend) {
         // The kernels' JIT warm-up overlaps with loading the weights.
         org.blocktransformer.model.cpu.CpuKernels.best().warmUp();
         LoadProgress progress = LoadProgressBar.forConsole(dirOrPreset);
         try {
             // In the layout of the backend that will run it, so the weights are held once.
-            return ModelSources.load(dirOrPreset, format, initSeed, Backends.matrixLayout("auto"), progress);
+            return ModelSources.load(dirOrPreset, format, initSeed, Backends.matrixLayout(backend), progress);
         } finally {
             if (progress instanceof LoadProgressBar bar) {
                 bar.close();
