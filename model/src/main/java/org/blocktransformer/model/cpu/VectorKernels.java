@@ -31,8 +31,9 @@ public final class VectorKernels implements CpuKernels {
     @Override
     public String describe() {
         int preferred = preferredBits();
-        return "Vector API, " + body.bits() + "-bit kernels"
-                + (preferred == body.bits() ? " (the CPU's preferred width)" : " (the CPU prefers " + preferred + ")");
+        return "Vector API, " + body.bits() + "-bit kernels" + (preferred == body.bits() ? " (the CPU's preferred width)"
+                : preferred == 0 ? " (emulated: the CPU has no vectors of 128 bits or more)"
+                : " (the CPU prefers " + preferred + ")");
     }
 
     @Override
