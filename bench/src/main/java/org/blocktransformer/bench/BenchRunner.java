@@ -80,8 +80,11 @@ public final class BenchRunner {
         return configs;
     }
 
+    /** Loads each model in the layout of the plan's backend, so that the backend holds the weights once. */
     public static List<ThroughputResult> run(BenchPlan plan, Listener listener) {
-        return run(plan, ModelSources::load, listener);
+        var layout = org.blocktransformer.model.backend.Backends.matrixLayout(plan.run().backend());
+        return run(plan, (model, format, seed) -> ModelSources.load(model, format, seed, layout,
+                org.blocktransformer.loader.LoadProgress.NONE), listener);
     }
 
     public static List<ThroughputResult> run(BenchPlan plan, Loader loader, Listener listener) {

@@ -15,11 +15,12 @@ import org.blocktransformer.model.weights.VanillaWeights;
 /**
  * Weight memory a running model holds, from the shapes (no heap measurement).
  *
- * <p>{@code loaded}: every matrix, bias and LayerNorm vector as loaded (float32 or bfloat16 matrices; vectors always
- * float32). {@code packed}: the CPU backend's second copy of every Linear layer's matrix in its panel layout
- * ({@link PackedMatrix}: rows padded to a multiple of {@link PackedMatrix#PANEL}), made when an engine opens; the
- * embedding tables are read in place and have no copy. The engine keeps the loaded weights too (embedding lookups,
- * and the model can be reopened), so a CPU run holds both.
+ * <p>{@code loaded}: every matrix, bias and LayerNorm vector as loaded (float32 or 16-bit matrices, row-major or in
+ * panels; vectors always float32). {@code packed}: the CPU backend's own panel copy ({@link PackedMatrix}: rows
+ * padded to a multiple of {@link PackedMatrix#PANEL}) of every Linear layer's matrix that was loaded row-major, made
+ * when an engine opens; matrices loaded in panels ({@code MatrixLayout.PANELS}, the default for the CPU) and the
+ * embedding tables are read in place and have no copy. The engine keeps the loaded weights too, so a CPU run of
+ * row-major weights holds both.
  */
 public record WeightMemory(long loaded, long packed) {
 
@@ -65,9 +66,12 @@ public record WeightMemory(long loaded, long packed) {
             if (l.bias() != null) {
                 loaded += 4L * l.bias().length;
             }
-            long elementBytes = m.bytes() / ((long) m.rows() * m.cols());
-            long paddedRows = (long) ((m.rows() + PackedMatrix.PANEL - 1) / PackedMatrix.PANEL) * PackedMatrix.PANEL;
-            packed += paddedRows * m.cols() * elementBytes;
+            if (PackedMatrix.copies(m)) {
+                long elementBytes = m.bytes() / ((long) m.rows() * m.cols());
+                long paddedRows = (long) ((m.rows() + PackedMatrix.PANEL - 1) / PackedMatrix.PANEL)
+                        * PackedMatrix.PANEL;
+                packed += paddedRows * m.cols() * elementBytes;
+            }
         }
         for (float[] v : vectors) {
             loaded += 4L * v.length;

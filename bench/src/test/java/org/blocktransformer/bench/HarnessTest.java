@@ -53,6 +53,15 @@ class HarnessTest {
         assertEquals(expected, WeightMemory.of(TinyBench.vanilla(WeightFormat.F32)).packed());
         WeightMemory bf16 = WeightMemory.of(TinyBench.vanilla(WeightFormat.BF16));
         assertEquals(expected / 2, bf16.packed());
+        // Loaded in panels, the CPU holds them once: no packed copy, the padding counted in what is loaded.
+        WeightMemory once = WeightMemory.of(org.blocktransformer.loader.Presets.randomInit("tiny-vanilla",
+                TinyBench.VANILLA, 3, WeightFormat.F32, org.blocktransformer.model.weights.MatrixLayout.PANELS,
+                org.blocktransformer.loader.LoadProgress.NONE));
+        assertEquals(0, once.packed());
+        long rowsOfLinears = 4L * (c.stack().numLayers() * (4L * d * d + 2L * inter * d) + (long) c.vocabSize() * d);
+        assertEquals(WeightMemory.of(TinyBench.vanilla(WeightFormat.F32)).loaded() - rowsOfLinears + expected,
+                once.loaded());
+        assertEquals(once.loaded(), once.heldBy("cpu"));
     }
 
     private static long pad(int rows) {

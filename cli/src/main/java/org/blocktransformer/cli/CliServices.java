@@ -20,6 +20,11 @@ public interface CliServices {
     /** Loads a checkpoint directory or builds a preset with seeded random weights. */
     ModelWeights loadModel(String dirOrPreset, WeightFormat format, long initSeed);
 
+    /** As {@link #loadModel(String, WeightFormat, long)}, laid out for {@code backend} ("auto", "cpu", ...). */
+    default ModelWeights loadModel(String dirOrPreset, WeightFormat format, long initSeed, String backend) {
+        return loadModel(dirOrPreset, format, initSeed);
+    }
+
     /** The architecture of a checkpoint directory or preset, without loading its weights. */
     ModelConfig modelConfig(String dirOrPreset);
 

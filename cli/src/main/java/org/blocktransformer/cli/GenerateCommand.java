@@ -173,7 +173,7 @@ public final class GenerateCommand implements Callable<Integer> {
             List<int[]> promptIds = encode(inputs, tok);
 
             long t0 = System.nanoTime();
-            ModelWeights w = model.load(services);
+            ModelWeights w = model.load(services, compute.backend);
             long loadNanos = System.nanoTime() - t0;
             checkPrompts(inputs, promptIds, w.config());
 

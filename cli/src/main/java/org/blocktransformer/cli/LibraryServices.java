@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.loader.LoadProgress;
 import org.blocktransformer.loader.Checkpoints;
 import org.blocktransformer.loader.ModelSources;
 import org.blocktransformer.loader.Presets;
@@ -29,9 +30,22 @@ public final class LibraryServices implements CliServices {
 
     @Override
     public ModelWeights loadModel(String dirOrPreset, WeightFormat format, long initSeed) {
-        // Selecting the kernels starts their JIT warm-up, which then overlaps with loading the weights.
-        org.blocktransformer.model.cpu.CpuKernels.best();
-        return ModelSources.load(dirOrPreset, format, initSeed);
+        return loadModel(dirOrPreset, format, initSeed, "auto");
+    }
+
+    @Override
+    public ModelWeights loadModel(String dirOrPreset, WeightFormat format, long initSeed, String backend) {
+        // The kernels' JIT warm-up overlaps with loading the weights.
+        org.blocktransformer.model.cpu.CpuKernels.best().warmUp();
+        LoadProgress progress = LoadProgressBar.forConsole(dirOrPreset);
+        try {
+            // In the layout of the backend that will run it, so the weights are held once.
+            return ModelSources.load(dirOrPreset, format, initSeed, Backends.matrixLayout(backend), progress);
+        } finally {
+            if (progress instanceof LoadProgressBar bar) {
+                bar.close();
+            }
+        }
     }
 
     @Override

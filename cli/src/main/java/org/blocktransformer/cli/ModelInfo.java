@@ -7,6 +7,7 @@ import org.blocktransformer.model.config.EmbedderProjection;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.config.VanillaConfig;
+import org.blocktransformer.model.weights.PanelMatrix;
 import org.blocktransformer.model.weights.WeightFormat;
 
 /** Parameter counts, weight memory and KV-cache sizes of a model, computed from its configuration alone. */
@@ -22,11 +23,22 @@ public final class ModelInfo {
      * @param embedding whether these are embedding tables (lookup or output)
      * @param matrix    parameters stored as matrices (these take the weight dtype)
      * @param vector    biases and LayerNorm parameters (kept in float32)
+     * @param held      matrix values held in memory: Linear layers in the CPU kernels' panels have their outputs
+     *                  padded to multiples of 64 (lookup tables are held as they are)
      */
-    public record Part(String name, boolean embedding, long matrix, long vector) {
+    public record Part(String name, boolean embedding, long matrix, long vector, long held) {
+        public Part(String name, boolean embedding, long matrix, long vector) {
+            this(name, embedding, matrix, vector, matrix);
+        }
+
         public long total() {
             return matrix + vector;
         }
+    }
+
+    /** Rows of a Linear layer's matrix as the CPU holds them: whole panels of 64 outputs. */
+    private static long panelRows(long rows) {
+        return (rows + PanelMatrix.PANEL - 1) / PanelMatrix.PANEL * PanelMatrix.PANEL;
     }
 
     private ModelInfo() {
@@ -39,7 +51,7 @@ public final class ModelInfo {
                 long vd = (long) v.vocabSize() * v.stack().hiddenSize();
                 parts.add(new Part("embed_in", true, vd, 0));
                 parts.add(stack("layers", v.stack()));
-                parts.add(new Part("embed_out", true, vd, 0));
+                parts.add(new Part("embed_out", true, vd, 0, panelRows(v.vocabSize()) * v.stack().hiddenSize()));
             }
             case BlockConfig b -> {
                 long dEmb = b.embedder().embedDim();
@@ -47,14 +59,16 @@ public final class ModelInfo {
                 long dTok = b.tokenDecoder().hiddenSize();
                 parts.add(new Part("embedder table", true, b.vocabSize() * dEmb, 0));
                 if (b.embedder().projection() == EmbedderProjection.PROJECTION_LAYER) {
-                    parts.add(new Part("embedder projection", false, dBlock * b.blockLength() * dEmb, dBlock));
+                    parts.add(new Part("embedder projection", false, dBlock * b.blockLength() * dEmb, dBlock,
+                            panelRows(dBlock) * b.blockLength() * dEmb));
                 }
                 parts.add(stack("block decoder layers", b.blockDecoder()));
                 parts.add(new Part("expansion layer", false, b.expansionRatio() * dTok * dBlock,
-                        b.expansionRatio() * dTok));
+                        b.expansionRatio() * dTok, panelRows(b.expansionRatio() * dTok) * dBlock));
                 parts.add(new Part("token decoder embed_in", true, b.vocabSize() * dTok, 0));
                 parts.add(stack("token decoder layers", b.tokenDecoder()));
-                parts.add(new Part("token decoder embed_out", true, b.vocabSize() * dTok, 0));
+                parts.add(new Part("token decoder embed_out", true, b.vocabSize() * dTok, 0,
+                        panelRows(b.vocabSize()) * dTok));
             }
         }
         return parts;
@@ -64,7 +78,8 @@ public final class ModelInfo {
         long d = s.hiddenSize(), i = s.intermediateSize();
         long matrix = s.numLayers() * (3 * d * d + d * d + i * d + d * i);
         long vector = s.numLayers() * (4 * d + 3 * d + d + i + d) + 2 * d;
-        return new Part(name, false, matrix, vector);
+        long held = s.numLayers() * (panelRows(3 * d) * d + panelRows(d) * d + panelRows(i) * d + panelRows(d) * i);
+        return new Part(name, false, matrix, vector, held);
     }
 
     public static long embeddingParameters(ModelConfig config) {
@@ -79,10 +94,13 @@ public final class ModelInfo {
         return parts(config).stream().mapToLong(Part::total).sum();
     }
 
-    /** Bytes of the weights in memory: matrices in {@code format}, vectors in float32. */
+    /**
+     * Bytes of the weights the CPU backend holds: one copy, matrices in {@code format} (the Linear layers' in panels,
+     * so with their padding), vectors in float32.
+     */
     public static long weightBytes(ModelConfig config, WeightFormat format) {
         int m = format.bytesPerWeight();
-        return parts(config).stream().mapToLong(p -> p.matrix() * m + p.vector() * 4).sum();
+        return parts(config).stream().mapToLong(p -> p.held() * m + p.vector() * 4).sum();
     }
 
     /** Global cache: bytes per cached entry (a token for vanilla, a block for the block decoder). */

@@ -14,7 +14,8 @@ final class ModelOptions {
     @Mixin
     WeightOptions weights;
 
-    ModelWeights load(CliServices services) {
-        return services.loadModel(model, weights.weights, weights.initSeed);
+    /** Laid out for the backend that will run it ({@code "auto"}, {@code "cpu"}, ...), so it is held once. */
+    ModelWeights load(CliServices services, String backend) {
+        return services.loadModel(model, weights.weights, weights.initSeed, backend);
     }
 }

@@ -143,7 +143,7 @@ public final class PerplexityCommand implements Callable<Integer> {
         if (tokens == 0) {
             throw new CliException("the input holds no tokens");
         }
-        ModelWeights w = model.load(services);
+        ModelWeights w = model.load(services, compute.backend);
         var options = new PerplexityEvaluator.Options(window, padding, compute.threads, chunk, compute.backend, compute.device);
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = System.console() != null && System.console().isTerminal();

@@ -123,13 +123,15 @@ public final class ServeCommand implements Callable<Integer> {
             throw new CliException("a chat template needs a tokenizer: pass --tokenizer FILE");
         }
         long t0 = System.nanoTime();
-        ModelWeights weights = model.load(services);
+        ModelWeights weights = model.load(services, compute.backend);
         EngineOptions options = EngineOptions.defaults()
                 .withMaxBatchSize(engine.batchSize)
                 .withBatching(engine.batching)
                 .withThreads(compute.threads)
                 .withCacheMemoryBytes(engine.cacheMemory)
-                .withBackend(compute.backend, compute.device);
+                .withBackend(compute.backend, compute.device)
+                .withKvCache(compute.kvCache())
+                .withTensorCores(compute.tensorCores());
         PrintWriter err = spec.commandLine().getErr();
         try (BtTokenizer tok = tokenizerFile == null ? null : BtTokenizer.load(tokenizerFile);
              InferenceEngine eng = InferenceEngine.open(weights, options)) {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.blocktransformer.loader.assemble.ParameterSource;
 import org.blocktransformer.loader.safetensors.TensorSource;
@@ -11,6 +12,8 @@ import org.blocktransformer.model.weights.Bf16Matrix;
 import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.Matrix;
+import org.blocktransformer.model.weights.MatrixLayout;
+import org.blocktransformer.model.weights.PanelMatrix;
 import org.blocktransformer.model.weights.WeightFormat;
 
 /**
@@ -23,12 +26,38 @@ final class CheckpointParameters implements ParameterSource {
     private final TensorSource tensors;
     private final Path weightsFile;
     private final WeightFormat format;
+    private final MatrixLayout layout;
     private final Set<String> used = ConcurrentHashMap.newKeySet();
+    private final LoadProgress progress;
+    private final long totalBytes;
+    private final AtomicLong readBytes = new AtomicLong();
 
-    CheckpointParameters(TensorSource tensors, Path weightsFile, WeightFormat format) {
+    /** @param layout of the Linear layers' matrices; embedding tables are read as rows */
+    CheckpointParameters(TensorSource tensors, Path weightsFile, WeightFormat format, MatrixLayout layout,
+                         LoadProgress progress) {
         this.tensors = tensors;
         this.weightsFile = weightsFile;
         this.format = format;
+        this.layout = layout;
+        this.progress = progress;
+        long total = 0;
+        for (String name : tensors.names()) {
+            total += tensors.info(name).byteLength();
+        }
+        this.totalBytes = total;
+    }
+
+    long totalBytes() {
+        return totalBytes;
+    }
+
+    long readBytes() {
+        return readBytes.get();
+    }
+
+    private <T> T counted(String name, T value) {
+        progress.advanced(readBytes.addAndGet(tensors.info(name).byteLength()), totalBytes);
+        return value;
     }
 
     Set<String> used() {
@@ -38,11 +67,14 @@ final class CheckpointParameters implements ParameterSource {
     @Override
     public Matrix matrix(String name, int rows, int cols, Role role) {
         require(name, rows, cols);
-        return switch (format) {
+        if (layout == MatrixLayout.PANELS && role != Role.TOKEN_EMBEDDING) {
+            return counted(name, tensors.panels(name, rows, cols, format));
+        }
+        return counted(name, switch (format) {
             case F32 -> new F32Matrix(rows, cols, tensors.floats(name, rows, cols));
             case BF16 -> new Bf16Matrix(rows, cols, tensors.bf16(name, rows, cols));
             case F16 -> new F16Matrix(rows, cols, tensors.f16(name, rows, cols));
-        };
+        });
     }
 
     @Override
@@ -65,17 +97,18 @@ final class CheckpointParameters implements ParameterSource {
             }
         }
         F32Matrix m = new F32Matrix(out, in * kernel, linear);
-        return switch (format) {
+        Matrix converted = switch (format) {
             case F32 -> m;
             case BF16 -> Bf16Matrix.of(m);
             case F16 -> F16Matrix.of(m);
         };
+        return counted(name, layout == MatrixLayout.PANELS ? PanelMatrix.of(converted) : converted);
     }
 
     @Override
     public float[] vector(String name, int length, Role role) {
         require(name, length);
-        return tensors.floats(name, length);
+        return counted(name, tensors.floats(name, length));
     }
 
     private void require(String name, int... shape) {

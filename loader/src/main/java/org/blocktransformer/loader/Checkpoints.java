@@ -2,14 +2,17 @@ package org.blocktransformer.loader;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.blocktransformer.loader.assemble.WeightAssembler;
 import org.blocktransformer.loader.config.ConfigParser;
 import org.blocktransformer.loader.safetensors.TensorSource;
 import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.weights.MatrixLayout;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.WeightFormat;
 
@@ -20,12 +23,8 @@ import org.blocktransformer.model.weights.WeightFormat;
  * mismatched config and checkpoint never run silently.
  */
 public final class Checkpoints {
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
 
-    /** Stored by the reference or by transformers, but not parameters of the computation. */
-    private static final List<String> IGNORED_SUFFIXES = List.of(
-            ".attention.bias",            // causal-mask buffer of older transformers
-            ".attention.masked_bias",     // ditto
-            ".rotary_emb.inv_freq");      // recomputed from the config
     /** The block decoder inherits an embed_in from GPTNeoXModel that its forward pass never reads. */
     private static final String UNUSED_BLOCK_DECODER_EMBED = WeightAssembler.BLOCK_DECODER_STACK + "embed_in.weight";
 
@@ -42,14 +41,31 @@ public final class Checkpoints {
         return ConfigParser.parse(configFile);
     }
 
-    /** Config and weights; matrices in {@code format}, everything else float32. */
+    /** Config and weights; matrices in {@code format} and row-major, everything else float32. */
     public static ModelWeights load(Path dir, WeightFormat format) {
+        return load(dir, format, MatrixLayout.ROWS, LoadProgress.NONE);
+    }
+
+    /**
+     * Config and weights; matrices in {@code format}, the Linear layers' in {@code layout} (read from the mapped
+     * file straight into it), everything else float32. Each phase is logged at info level with its time.
+     */
+    public static ModelWeights load(Path dir, WeightFormat format, MatrixLayout layout, LoadProgress progress) {
+        long start = System.nanoTime();
         ModelConfig config = config(dir);
         try (TensorSource tensors = TensorSource.openCheckpoint(dir)) {
             Path weightsFile = Files.isRegularFile(dir.resolve(TensorSource.INDEX_FILE))
                     ? dir.resolve(TensorSource.INDEX_FILE) : dir.resolve(TensorSource.SINGLE_FILE);
-            CheckpointParameters parameters = new CheckpointParameters(tensors, weightsFile, format);
+            CheckpointParameters parameters = new CheckpointParameters(tensors, weightsFile, format, layout, progress);
+            long mapped = System.nanoTime();
+            LOG.info("mapped {}: {} tensors, {} MB, headers validated in {} ms", weightsFile, tensors.names().size(),
+                    megabytes(parameters.totalBytes()), (mapped - start) / 1_000_000);
             ModelWeights weights = WeightAssembler.assemble(config, parameters);
+            // Layers and large matrices are read by parallel streams: the common pool plus the calling thread.
+            LOG.info("read {} MB in {} ms ({} threads): matrices {}, Linear layers in {}",
+                    megabytes(parameters.readBytes()), (System.nanoTime() - mapped) / 1_000_000,
+                    java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1,
+                    format.name().toLowerCase(java.util.Locale.ROOT), layout.name().toLowerCase(java.util.Locale.ROOT));
             Set<String> unexpected = new TreeSet<>(tensors.names());
             unexpected.removeAll(parameters.used());
             unexpected.removeIf(Checkpoints::ignorable);
@@ -61,8 +77,12 @@ public final class Checkpoints {
         }
     }
 
+    private static String megabytes(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f", bytes / 1048576.0);
+    }
+
     static boolean ignorable(String name) {
-        return name.equals(UNUSED_BLOCK_DECODER_EMBED) || IGNORED_SUFFIXES.stream().anyMatch(name::endsWith);
+        return name.equals(UNUSED_BLOCK_DECODER_EMBED) || NonParameterBuffers.matches(name);
     }
 
     private static void requireDirectory(Path dir) {

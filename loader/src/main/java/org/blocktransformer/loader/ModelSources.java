@@ -4,6 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
+import org.blocktransformer.model.backend.Backends;
+import org.blocktransformer.model.weights.MatrixLayout;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.WeightFormat;
 
@@ -14,12 +16,24 @@ public final class ModelSources {
     }
 
     /**
+     * Loads in the layout of the backend that {@code "auto"} would open (the CPU's panels unless a GPU backend is
+     * present), so the model is held once.
+     *
      * @param dirOrPreset a {@link Presets} name (random weights from {@code seed}) or a checkpoint directory
      *                    ({@code seed} unused)
      */
     public static ModelWeights load(String dirOrPreset, WeightFormat format, long seed) {
+        return load(dirOrPreset, format, seed, Backends.matrixLayout("auto"), LoadProgress.NONE);
+    }
+
+    /**
+     * As {@link #load(String, WeightFormat, long)}, the Linear layers' matrices in {@code layout}: the layout of the
+     * backend that will run the model ({@link Backends#matrixLayout}) holds it once; the other one twice.
+     */
+    public static ModelWeights load(String dirOrPreset, WeightFormat format, long seed, MatrixLayout layout,
+                                    LoadProgress progress) {
         if (Presets.exists(dirOrPreset)) {
-            return Presets.randomInit(dirOrPreset, seed, format);
+            return Presets.randomInit(dirOrPreset, seed, format, layout, progress);
         }
         Path dir;
         try {
@@ -31,6 +45,6 @@ public final class ModelSources {
             throw new CheckpointException("'" + dirOrPreset + "' is neither a preset nor a checkpoint directory;"
                     + " presets: " + String.join(", ", Presets.names()));
         }
-        return Checkpoints.load(dir, format);
+        return Checkpoints.load(dir, format, layout, progress);
     }
 }

@@ -12,6 +12,7 @@ import org.blocktransformer.model.config.EmbedderProjection;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.config.VanillaConfig;
+import org.blocktransformer.model.weights.MatrixLayout;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.WeightFormat;
 
@@ -33,6 +34,7 @@ import org.blocktransformer.model.weights.WeightFormat;
  * parameters (see {@link ParameterCount}).
  */
 public final class Presets {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Presets.class);
 
     /** Pythia's (and the reference's) padded GPT-NeoX vocabulary. */
     public static final int VOCAB = 50304;
@@ -89,11 +91,30 @@ public final class Presets {
         return randomInit(name, config(name), seed, format);
     }
 
+    /** As {@link #randomInit(String, long, WeightFormat)}, the Linear layers' matrices in {@code layout}. */
+    public static ModelWeights randomInit(String name, long seed, WeightFormat format, MatrixLayout layout,
+                                          LoadProgress progress) {
+        return randomInit(name, config(name), seed, format, layout, progress);
+    }
+
     /** Seeded random weights for any architecture; {@code scope} keeps streams of differently named models apart. */
     public static ModelWeights randomInit(String scope, ModelConfig config, long seed, WeightFormat format) {
-        RandomParameters parameters = new RandomParameters(scope, seed, format);
+        return randomInit(scope, config, seed, format, MatrixLayout.ROWS, LoadProgress.NONE);
+    }
+
+    /** Seeded random weights for any architecture, the Linear layers' matrices in {@code layout}. */
+    public static ModelWeights randomInit(String scope, ModelConfig config, long seed, WeightFormat format,
+                                          MatrixLayout layout, LoadProgress progress) {
+        long start = System.nanoTime();
+        RandomParameters parameters = new RandomParameters(scope, seed, format, layout,
+                ParameterCount.of(config).total(), progress);
         ModelWeights weights = WeightAssembler.assemble(config, parameters);
+        long allocated = System.nanoTime();
         parameters.fill();
+        LOG.info("{}: {} random {} values (seed {}), Linear matrices in {}: allocated in {} ms, drawn in {} ms", scope,
+                parameters.scheduled(), format.name().toLowerCase(java.util.Locale.ROOT), seed,
+                layout.name().toLowerCase(java.util.Locale.ROOT), (allocated - start) / 1_000_000,
+                (System.nanoTime() - allocated) / 1_000_000);
         return weights;
     }
 

@@ -5,12 +5,16 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntUnaryOperator;
 import java.util.stream.IntStream;
 
 import org.blocktransformer.loader.assemble.ParameterSource;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.HalfMatrix;
 import org.blocktransformer.model.weights.Matrix;
+import org.blocktransformer.model.weights.MatrixLayout;
+import org.blocktransformer.model.weights.PanelMatrix;
 import org.blocktransformer.model.weights.WeightFormat;
 
 /**
@@ -37,14 +41,29 @@ final class RandomParameters implements ParameterSource {
     private final String scope;
     private final long seed;
     private final WeightFormat format;
+    private final MatrixLayout layout;
+    private final LoadProgress progress;
+    /** Values allocated plus values drawn: the progress, out of twice the expected count. */
+    private final AtomicLong done = new AtomicLong();
+    private final long expected;
+    private long total;
     /** Order does not matter: every chunk seeds its own generator. Appended to from the assembler's threads. */
     private final List<Runnable> chunks = Collections.synchronizedList(new ArrayList<>());
 
-    /** @param scope names the model (the preset name), so that two presets never share streams */
-    RandomParameters(String scope, long seed, WeightFormat format) {
+    /**
+     * @param scope  names the model (the preset name), so that two presets never share streams
+     * @param layout   of the Linear layers' matrices (the same numbers, placed in rows or in panels)
+     * @param expected values the model will ask for: progress counts each once allocated and once drawn (for
+     *                 large models, allocating, the first touch of fresh memory, takes about as long as drawing)
+     */
+    RandomParameters(String scope, long seed, WeightFormat format, MatrixLayout layout, long expected,
+                     LoadProgress progress) {
         this.scope = scope;
+        this.expected = expected;
         this.seed = seed;
         this.format = format;
+        this.layout = layout;
+        this.progress = progress;
     }
 
     @Override
@@ -56,18 +75,26 @@ final class RandomParameters implements ParameterSource {
             case NORM_WEIGHT, BIAS -> throw new IllegalArgumentException(role + " is not a matrix: " + name);
         };
         int n = Math.multiplyExact(rows, cols);
+        // Value i (row-major) is drawn the same either way; panels only place it elsewhere.
+        boolean panels = layout == MatrixLayout.PANELS && role != Role.TOKEN_EMBEDDING;
+        int size = panels ? (int) PanelMatrix.size(rows, cols) : n;
+        IntUnaryOperator place = panels ? i -> PanelMatrix.index(i / cols, i % cols, cols) : i -> i;
         if (format != WeightFormat.F32) {
-            short[] data = new short[n];
+            short[] data = new short[size];
             schedule(name, n, (random, from, to) -> {
                 for (int i = from; i < to; i++) {
-                    data[i] = HalfMatrix.round(format, (float) (random.nextGaussian() * std));
+                    data[place.applyAsInt(i)] = HalfMatrix.round(format, (float) (random.nextGaussian() * std));
                 }
             });
-            return HalfMatrix.of(format, rows, cols, data);
+            return panels ? new PanelMatrix(rows, cols, null, data, format) : HalfMatrix.of(format, rows, cols, data);
         }
-        float[] data = new float[n];
-        schedule(name, n, gaussian(data, 0, std));
-        return new F32Matrix(rows, cols, data);
+        float[] data = new float[size];
+        schedule(name, n, (random, from, to) -> {
+            for (int i = from; i < to; i++) {
+                data[place.applyAsInt(i)] = (float) (random.nextGaussian() * std);
+            }
+        });
+        return panels ? new PanelMatrix(rows, cols, data, null, format) : new F32Matrix(rows, cols, data);
     }
 
     /** Conv1d weights are drawn as the equivalent Linear: fan_in = in * kernel = its column count. */
@@ -94,6 +121,11 @@ final class RandomParameters implements ParameterSource {
         IntStream.range(0, all.size()).parallel().forEach(i -> all.get(i).run());
     }
 
+    /** Values scheduled so far. */
+    long scheduled() {
+        return total;
+    }
+
     private interface ChunkFiller {
         void fill(SplittableRandom random, int from, int to);
     }
@@ -106,13 +138,22 @@ final class RandomParameters implements ParameterSource {
         };
     }
 
+    private synchronized void count(int n) {
+        total += n;
+    }
+
     private void schedule(String tensor, int n, ChunkFiller filler) {
+        count(n);
+        progress.advanced(done.addAndGet(n), 2 * expected);
         long tensorSeed = mix64(hash(scope + '\0' + tensor) ^ mix64(seed));
         for (int from = 0, chunk = 0; from < n; from += CHUNK, chunk++) {
             int start = from, end = Math.min(n, from + CHUNK);
             // mix64 scatters chunk streams over the generator's 2^64 cycle: seeds s and s+1 would share a stream.
             long chunkSeed = mix64(tensorSeed + mix64(chunk + 1L));
-            chunks.add(() -> filler.fill(new SplittableRandom(chunkSeed), start, end));
+            chunks.add(() -> {
+                filler.fill(new SplittableRandom(chunkSeed), start, end);
+                progress.advanced(done.addAndGet(end - start), 2 * expected);
+            });
         }
     }
 

@@ -118,6 +118,33 @@ class PresetsTest {
     }
 
     /** The scheme's scales: LayerNorm weights about 1, embed_out std 2/sqrt(D), other Linear std 1/sqrt(fan_in). */
+    /** Panels place the same numbers elsewhere: every value, progress reported up to the total. */
+    @ParameterizedTest
+    @EnumSource(WeightFormat.class)
+    void panelLayoutHoldsTheSameWeights(WeightFormat format) {
+        var config = Presets.config("block-b4-5m");
+        List<float[]> rows = WeightLists.of(Presets.randomInit("block-b4-5m", config, 3, format,
+                org.blocktransformer.model.weights.MatrixLayout.ROWS, LoadProgress.NONE));
+        long[] last = new long[2];
+        ModelWeights panels = Presets.randomInit("block-b4-5m", config, 3, format,
+                org.blocktransformer.model.weights.MatrixLayout.PANELS, (done, total) -> {
+                    synchronized (last) {
+                        last[0] = Math.max(last[0], done);
+                        last[1] = total;
+                    }
+                });
+        assertInstanceOf(org.blocktransformer.model.weights.PanelMatrix.class,
+                ((BlockWeights) panels).tokenEmbedOut().weight());
+        assertFalse(((BlockWeights) panels).tokenEmbedIn() instanceof org.blocktransformer.model.weights.PanelMatrix,
+                "lookup tables stay rows");
+        List<float[]> p = WeightLists.of(panels);
+        for (int i = 0; i < rows.size(); i++) {
+            assertArrayEquals(rows.get(i), p.get(i), format + " parameter " + i);
+        }
+        assertEquals(last[1], last[0], "progress reaches the total");
+        assertEquals(2 * WeightLists.count(panels), last[1], "each value counted allocated and drawn");
+    }
+
     @Test
     void initialisationScales() {
         BlockWeights w = (BlockWeights) Presets.randomInit("block-b4-5m", 1, WeightFormat.F32);

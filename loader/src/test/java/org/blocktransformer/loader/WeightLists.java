@@ -11,6 +11,7 @@ import org.blocktransformer.model.weights.LayerWeights;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.model.weights.Matrix;
 import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.PanelMatrix;
 import org.blocktransformer.model.weights.StackWeights;
 import org.blocktransformer.model.weights.VanillaWeights;
 
@@ -50,14 +51,18 @@ final class WeightLists {
     static float[] floats(Matrix m) {
         return switch (m) {
             case F32Matrix f -> f.data();
-            case HalfMatrix h -> {
-                float[] out = new float[h.data().length];
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = h.get(i / h.cols(), i % h.cols());
-                }
-                yield out;
-            }
+            case HalfMatrix h -> rowMajor(h);
+            case PanelMatrix p -> rowMajor(p);
         };
+    }
+
+    /** Every element, row-major, through {@link Matrix#get}. */
+    static float[] rowMajor(Matrix m) {
+        float[] out = new float[m.rows() * m.cols()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = m.get(i / m.cols(), i % m.cols());
+        }
+        return out;
     }
 
     private static void stack(StackWeights s, List<float[]> out) {

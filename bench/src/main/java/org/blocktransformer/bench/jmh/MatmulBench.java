@@ -40,10 +40,14 @@ public class MatmulBench {
     @Param({"f32"})
     public String dtype;
 
+    /** The CPU kernels: auto (the machine's width), scalar, or 128, 256, 512 bits. */
+    @Param({"auto"})
+    public String kernels;
+
     PackedLinear layer;
     float[] x;
     float[] y;
-    CpuKernels kernels;
+    CpuKernels cpu;
     Parallel parallel;
     CpuOps ops;
 
@@ -66,9 +70,9 @@ public class MatmulBench {
         layer = PackedLinear.of(Shapes.linear(r, nk[0], nk[1], dtype));
         x = Shapes.random(r, batch * nk[1], 1);
         y = new float[batch * nk[0]];
-        kernels = CpuKernels.best();
+        cpu = CpuKernels.named(kernels);
         parallel = new Parallel(0);
-        ops = new CpuOps(kernels, parallel);
+        ops = new CpuOps(cpu, parallel);
     }
 
     @TearDown(Level.Trial)
@@ -79,7 +83,7 @@ public class MatmulBench {
     @Benchmark
     @Threads(1)
     public float[] kernel() {
-        kernels.matmulPanels(x, batch, layer.weight(), layer.bias(), y, 0, layer.weight().panels());
+        cpu.matmulPanels(x, batch, layer.weight(), layer.bias(), y, 0, layer.weight().panels());
         return y;
     }
 

@@ -3,7 +3,6 @@ package org.blocktransformer.bench.jmh;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.blocktransformer.model.cpu.CpuKernels;
-import org.blocktransformer.model.neox.LayerNorm;
 import org.blocktransformer.model.weights.LayerNormWeights;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,12 +33,16 @@ public class NormBench {
     @Param({"1", "32", "256"})
     public int rows;
 
+    /** The CPU kernels: auto (the machine's width), scalar, or 128, 256, 512 bits. */
+    @Param({"auto"})
+    public String kernels;
+
     float[] x;
     float[] out;
     float[] mlp;
     float[] mlpIn;
     LayerNormWeights weights;
-    CpuKernels kernels;
+    CpuKernels cpu;
 
     /** Bytes of a LayerNorm call: read and write every element. */
     public static double normBytes(int hidden, int rows) {
@@ -62,13 +65,13 @@ public class NormBench {
         mlpIn = Shapes.random(r, rows * 4 * hidden, 1);
         mlp = mlpIn.clone();
         weights = Shapes.norm(r, hidden);
-        kernels = CpuKernels.best();
+        cpu = CpuKernels.named(kernels);
     }
 
     @Benchmark
     @Threads(1)
     public float[] layerNorm() {
-        LayerNorm.apply(x, rows, weights, 1e-5, out);
+        cpu.layerNorm(x, 0, rows, weights, 1e-5, out);
         return out;
     }
 
@@ -76,7 +79,7 @@ public class NormBench {
     @Threads(1)
     public float[] gelu() {
         System.arraycopy(mlpIn, 0, mlp, 0, mlp.length);
-        kernels.gelu(mlp, 0, mlp.length);
+        cpu.gelu(mlp, 0, mlp.length);
         return mlp;
     }
 }

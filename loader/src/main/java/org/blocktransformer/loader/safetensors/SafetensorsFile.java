@@ -13,10 +13,13 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 import org.blocktransformer.loader.CheckpointException;
 import org.blocktransformer.model.weights.Bf16Matrix;
 import org.blocktransformer.model.weights.F16Matrix;
+import org.blocktransformer.model.weights.PanelMatrix;
+import org.blocktransformer.model.weights.WeightFormat;
 
 /**
  * One safetensors file, memory-mapped read-only through the FFM API. The header is validated when the file is opened
@@ -44,6 +47,14 @@ public final class SafetensorsFile implements TensorSource {
 
     /** Maps and validates {@code file}. */
     public static SafetensorsFile open(Path file) {
+        return open(file, name -> false);
+    }
+
+    /**
+     * Maps and validates {@code file}, leaving out the tensors {@code skip} names (unread and unchecked, whatever
+     * their dtype: for the non-parameter buffers of a checkpoint).
+     */
+    public static SafetensorsFile open(Path file, Predicate<String> skip) {
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -64,7 +75,7 @@ public final class SafetensorsFile implements TensorSource {
             }
             byte[] json = whole.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
             long dataStart = 8 + headerLength;
-            SafetensorsHeader header = SafetensorsHeader.parse(file, json, size - dataStart);
+            SafetensorsHeader header = SafetensorsHeader.parse(file, json, size - dataStart, skip);
             return new SafetensorsFile(file, arena, whole.asSlice(dataStart), header);
         } catch (NoSuchFileException e) {
             arena.close();
@@ -167,6 +178,66 @@ public final class SafetensorsFile implements TensorSource {
             }
         }
         return out;
+    }
+
+    @Override
+    public PanelMatrix panels(String name, int rows, int cols, WeightFormat format) {
+        TensorInfo info = checked(name, new int[] {rows, cols});
+        requireFloat(info);
+        return switch (format) {
+            case F32 -> PanelMatrix.packFloats(rows, cols, (r, dst) -> floatRow(info, r, dst));
+            case BF16 -> PanelMatrix.packBits(rows, cols, WeightFormat.BF16, (r, dst) -> {
+                if (info.dtype() == DType.BF16) {
+                    MemorySegment.copy(data, I16_LE, info.begin() + 2L * r * cols, dst, 0, cols);
+                } else {
+                    float[] f = new float[cols];
+                    floatRow(info, r, f);
+                    for (int c = 0; c < cols; c++) {
+                        dst[c] = Bf16Matrix.fromFloat(f[c]);
+                    }
+                }
+            });
+            case F16 -> PanelMatrix.packBits(rows, cols, WeightFormat.F16, (r, dst) -> {
+                if (info.dtype() == DType.F16) {
+                    MemorySegment.copy(data, I16_LE, info.begin() + 2L * r * cols, dst, 0, cols);
+                    for (int c = 0; c < cols; c++) {
+                        if ((dst[c] & 0x7C00) == 0x7C00) {
+                            throw CheckpointException.inTensor(file, name, "holds " + Float.float16ToFloat(dst[c])
+                                    + " at index " + ((long) r * cols + c) + " (weights must be finite)");
+                        }
+                    }
+                } else {
+                    float[] f = new float[cols];
+                    floatRow(info, r, f);
+                    for (int c = 0; c < cols; c++) {
+                        try {
+                            dst[c] = F16Matrix.fromFloat(f[c]);
+                        } catch (IllegalArgumentException e) {
+                            throw CheckpointException.inTensor(file, name, "index " + ((long) r * cols + c) + ": "
+                                    + e.getMessage());
+                        }
+                    }
+                }
+            });
+        };
+    }
+
+    /** Row r of a float matrix tensor of {@code dst.length} columns, widened to float32. */
+    private void floatRow(TensorInfo info, int r, float[] dst) {
+        int cols = dst.length;
+        long at = info.begin() + (long) r * cols * info.dtype().bytes();
+        switch (info.dtype()) {
+            case F32 -> MemorySegment.copy(data, F32_LE, at, dst, 0, cols);
+            case F16, BF16 -> {
+                short[] raw = new short[cols];
+                MemorySegment.copy(data, I16_LE, at, raw, 0, cols);
+                boolean f16 = info.dtype() == DType.F16;
+                for (int c = 0; c < cols; c++) {
+                    dst[c] = f16 ? Float.float16ToFloat(raw[c]) : Bf16Matrix.toFloat(raw[c]);
+                }
+            }
+            case I64 -> throw new IllegalStateException("checked by requireFloat");
+        }
     }
 
     @Override

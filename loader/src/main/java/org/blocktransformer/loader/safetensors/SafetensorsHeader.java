@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -51,8 +52,9 @@ public record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, Str
      * @param file      for messages
      * @param json      the header bytes
      * @param dataBytes size of the data section (file size - 8 - header length)
+     * @param skip      names of entries to leave out unread, whatever their dtype (non-parameter buffers)
      */
-    static SafetensorsHeader parse(Path file, byte[] json, long dataBytes) {
+    static SafetensorsHeader parse(Path file, byte[] json, long dataBytes, Predicate<String> skip) {
         JsonNode root;
         try {
             root = JSON.readTree(new String(json, StandardCharsets.UTF_8));
@@ -69,7 +71,7 @@ public record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, Str
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             if (e.getKey().equals("__metadata__")) {
                 readMetadata(file, e.getValue(), metadata);
-            } else {
+            } else if (!skip.test(e.getKey())) {
                 tensors.put(e.getKey(), readTensor(file, e.getKey(), e.getValue(), dataBytes));
             }
         }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,6 +19,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.model.weights.PanelMatrix;
+import org.blocktransformer.model.weights.WeightFormat;
 
 /**
  * A checkpoint split over several safetensors files, described by a Hugging Face index
@@ -42,14 +45,20 @@ public final class ShardedSafetensors implements TensorSource {
 
     /** Opens the index file and every shard it names (shards are resolved next to the index). */
     public static ShardedSafetensors open(Path indexFile) {
+        return open(indexFile, name -> false);
+    }
+
+    /** As {@link #open(Path)}, leaving out the tensors {@code skip} names, in the index and in the shards. */
+    public static ShardedSafetensors open(Path indexFile, Predicate<String> skip) {
         Map<String, String> weightMap = readWeightMap(indexFile);
+        weightMap.keySet().removeIf(skip);
         Map<String, SafetensorsFile> byFileName = new LinkedHashMap<>();
         try {
             Map<String, SafetensorsFile> shardOf = new TreeMap<>();
             for (Map.Entry<String, String> e : weightMap.entrySet()) {
                 SafetensorsFile shard = byFileName.get(e.getValue());
                 if (shard == null) {
-                    shard = SafetensorsFile.open(resolveShard(indexFile, e.getValue()));
+                    shard = SafetensorsFile.open(resolveShard(indexFile, e.getValue()), skip);
                     byFileName.put(e.getValue(), shard);
                 }
                 if (!shard.has(e.getKey())) {
@@ -155,6 +164,11 @@ public final class ShardedSafetensors implements TensorSource {
     @Override
     public short[] f16(String name, int... expectedShape) {
         return shard(name).f16(name, expectedShape);
+    }
+
+    @Override
+    public PanelMatrix panels(String name, int rows, int cols, WeightFormat format) {
+        return shard(name).panels(name, rows, cols, format);
     }
 
     @Override

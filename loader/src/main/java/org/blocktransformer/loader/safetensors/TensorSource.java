@@ -5,6 +5,9 @@ import java.nio.file.Path;
 import java.util.SortedSet;
 
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.loader.NonParameterBuffers;
+import org.blocktransformer.model.weights.PanelMatrix;
+import org.blocktransformer.model.weights.WeightFormat;
 
 /**
  * Named tensors read from one safetensors file or a sharded set. Reads copy into Java arrays (widening 16-bit floats
@@ -17,6 +20,9 @@ public interface TensorSource extends AutoCloseable {
     String SINGLE_FILE = "model.safetensors";
     /** Conventional name of the index of a sharded checkpoint. */
     String INDEX_FILE = "model.safetensors.index.json";
+    /** PyTorch's pickle format, which this loader does not read (it can run code). */
+    String PYTORCH_FILE = "pytorch_model.bin";
+    String PYTORCH_INDEX_FILE = "pytorch_model.bin.index.json";
 
     /** All tensor names, sorted. */
     SortedSet<String> names();
@@ -44,6 +50,13 @@ public interface TensorSource extends AutoCloseable {
      */
     short[] f16(String name, int... expectedShape);
 
+    /**
+     * A float matrix of exactly {@code rows x cols}, read row by row from the mapped file straight into the CPU
+     * kernels' panels in {@code format} (converted as {@link #floats}, {@link #bf16} and {@link #f16} convert), with
+     * no row-major copy in between; panels are filled in parallel.
+     */
+    PanelMatrix panels(String name, int rows, int cols, WeightFormat format);
+
     /** An I64 tensor that must have exactly {@code expectedShape}. */
     long[] longs(String name, int... expectedShape);
 
@@ -53,16 +66,23 @@ public interface TensorSource extends AutoCloseable {
 
     /**
      * Opens the weights of a checkpoint directory: {@code model.safetensors.index.json} with its shards when present,
-     * else {@code model.safetensors}.
+     * else {@code model.safetensors}. Non-parameter buffers ({@link NonParameterBuffers}) are left out unread.
      */
     static TensorSource openCheckpoint(Path dir) {
         Path index = dir.resolve(INDEX_FILE);
         if (Files.isRegularFile(index)) {
-            return ShardedSafetensors.open(index);
+            return ShardedSafetensors.open(index, NonParameterBuffers::matches);
         }
         Path single = dir.resolve(SINGLE_FILE);
         if (Files.isRegularFile(single)) {
-            return SafetensorsFile.open(single);
+            return SafetensorsFile.open(single, NonParameterBuffers::matches);
+        }
+        if (Files.isRegularFile(dir.resolve(PYTORCH_FILE)) || Files.isRegularFile(dir.resolve(PYTORCH_INDEX_FILE))) {
+            String d = dir.toString().replace("'", "\\'");
+            throw CheckpointException.inFile(dir, "holds only PyTorch pickle weights (" + PYTORCH_FILE + "), which"
+                    + " are not read here: convert them to " + SINGLE_FILE + " with transformers: python -c \"from"
+                    + " transformers import AutoModelForCausalLM as M; M.from_pretrained('" + d + "')"
+                    + ".save_pretrained('" + d + "', safe_serialization=True)\"");
         }
         throw CheckpointException.inFile(dir, "no weights: expected " + SINGLE_FILE + " or " + INDEX_FILE);
     }

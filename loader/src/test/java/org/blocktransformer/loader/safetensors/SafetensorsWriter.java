@@ -17,8 +17,16 @@ import org.blocktransformer.model.weights.Bf16Matrix;
 /** A minimal safetensors writer for tests: well-formed files in any supported dtype, and raw malformed ones. */
 public final class SafetensorsWriter {
 
-    /** Encoded tensor bytes. */
-    public record Tensor(DType dtype, long[] shape, byte[] data) {
+    /** Encoded tensor bytes; the dtype as the header spells it (any string, so tests can write BOOL or U8). */
+    public record Tensor(String dtype, long[] shape, byte[] data) {
+        Tensor(DType dtype, long[] shape, byte[] data) {
+            this(dtype.name(), shape, data);
+        }
+    }
+
+    /** A tensor of any dtype from its raw little-endian bytes (e.g. BOOL or U8 buffers, one byte per element). */
+    public static Tensor raw(String dtype, byte[] data, long... shape) {
+        return new Tensor(dtype, shape, data);
     }
 
     private SafetensorsWriter() {
@@ -74,7 +82,7 @@ public final class SafetensorsWriter {
         Map<String, Tensor> sorted = new TreeMap<>(tensors);
         for (Map.Entry<String, Tensor> e : sorted.entrySet()) {
             Tensor t = e.getValue();
-            header.add(entry(e.getKey(), t.dtype().name(), t.shape(), offset, offset + t.data().length));
+            header.add(entry(e.getKey(), t.dtype(), t.shape(), offset, offset + t.data().length));
             offset += t.data().length;
         }
         byte[] data = new byte[Math.toIntExact(offset)];

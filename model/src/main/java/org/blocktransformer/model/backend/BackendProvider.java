@@ -23,6 +23,14 @@ public interface BackendProvider {
         return open(BackendOptions.defaults().withDevice(device).withThreads(threads));
     }
 
+    /**
+     * The layout of the Linear layers' matrices this backend reads without a copy; weights loaded in it are held
+     * once (see {@link org.blocktransformer.model.weights.MatrixLayout}).
+     */
+    default org.blocktransformer.model.weights.MatrixLayout matrixLayout() {
+        return org.blocktransformer.model.weights.MatrixLayout.ROWS;
+    }
+
     /** Preference when the user asks for "auto": higher wins among available providers. */
     default int priority() {
         return 0;

@@ -8,6 +8,8 @@ import java.util.stream.Collectors;
 
 /** The backends this JVM can see (through {@link ServiceLoader}) and the choice among them. */
 public final class Backends {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Backends.class);
+
     private Backends() {
     }
 
@@ -64,6 +66,20 @@ public final class Backends {
     }
 
     /**
+     * The matrix layout of the backend {@code name} ("auto": the available one of highest priority) reads in place,
+     * for loading weights that it will hold once; rows when the backend is unknown or unavailable.
+     */
+    public static org.blocktransformer.model.weights.MatrixLayout matrixLayout(String name) {
+        String wanted = name == null || name.isBlank() ? "auto" : name.toLowerCase();
+        for (BackendProvider p : providers()) {
+            if ((wanted.equals("auto") || p.name().equals(wanted)) && safeProbe(p).available()) {
+                return p.matrixLayout();
+            }
+        }
+        return org.blocktransformer.model.weights.MatrixLayout.ROWS;
+    }
+
+    /**
      * Opens a backend by name: "cpu", "tornado", or "auto" (the available backend of highest priority that opens,
      * so a TornadoVM GPU when the JVM runs with TornadoVM and the device passes its self-test, else the CPU).
      *
@@ -79,15 +95,14 @@ public final class Backends {
         List<BackendProvider> providers = providers();
         if (wanted.equals("auto")) {
             // A backend that is present but fails to open (a device that fails its self-test, say) gives way to
-            // the next one, with one line on stderr saying so.
+            // the next one, with a warning saying so.
             List<String> failures = new ArrayList<>();
             for (BackendProvider p : providers) {
                 if (safeProbe(p).available()) {
                     try {
                         ComputeBackend opened = p.open(options);
                         if (!failures.isEmpty()) {
-                            System.err.println("bt: " + String.join("; ", failures) + "; using backend '" + p.name()
-                                    + "'");
+                            LOG.warn("{}; using backend '{}'", String.join("; ", failures), p.name());
                         }
                         return opened;
                     } catch (RuntimeException e) {

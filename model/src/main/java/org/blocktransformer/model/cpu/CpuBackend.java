@@ -13,9 +13,15 @@ public final class CpuBackend implements ComputeBackend {
     private final CpuOps ops;
     private final boolean ownsThreads;
 
-    /** A backend with its own {@code threads} worker threads (0 = one per processor). */
+    /** A backend with its own {@code threads} worker threads (0 = one per processor), on the best kernels. */
     public CpuBackend(int threads) {
-        this.ops = new CpuOps(CpuKernels.best(), new Parallel(threads));
+        this(CpuKernels.best(), threads);
+    }
+
+    /** A backend on {@code kernels} with its own {@code threads} worker threads (0 = one per processor). */
+    public CpuBackend(CpuKernels kernels, int threads) {
+        kernels.warmUp();
+        this.ops = new CpuOps(kernels, new Parallel(threads));
         this.ownsThreads = true;
     }
 

@@ -2,25 +2,18 @@ package org.blocktransformer.model.cpu;
 
 import org.blocktransformer.model.weights.Bf16Matrix;
 import org.blocktransformer.model.weights.F16Matrix;
-import org.blocktransformer.model.weights.F32Matrix;
-import org.blocktransformer.model.weights.HalfMatrix;
 import org.blocktransformer.model.weights.Matrix;
+import org.blocktransformer.model.weights.PanelMatrix;
 import org.blocktransformer.model.weights.WeightFormat;
 
 /**
- * A weight matrix re-laid for the CPU matmul: outputs in panels of {@link #PANEL} columns, each panel stored
- * k-major ({@code panel p, input k, output j} at {@code (p*K + k)*PANEL + j}), zero-padded past the last output.
- *
- * <p>Why: the kernel then vectorises over outputs, accumulating every output lane in k order with FMAs and no
- * horizontal reductions. Horizontal reductions and vector transcendental functions give different bits in the
- * JIT's compiled and interpreted code, so a sequence's results would depend on the JVM's warm-up state and on its
- * batch; with this layout an output is the same sequence of IEEE operations in every tier, in every tile, and in
- * the scalar fallback.
+ * A weight matrix as the CPU matmul reads it: the arrays of a {@link PanelMatrix} (outputs in panels of
+ * {@link #PANEL}, each panel k-major, zero-padded past the last output; see there for why).
  */
 public record PackedMatrix(int rows, int cols, float[] f32, short[] half, WeightFormat format) {
 
     /** Outputs per panel: four 512-bit vectors. */
-    public static final int PANEL = 64;
+    public static final int PANEL = PanelMatrix.PANEL;
 
     public int panels() {
         return (rows + PANEL - 1) / PANEL;
@@ -44,37 +37,14 @@ public record PackedMatrix(int rows, int cols, float[] f32, short[] half, Weight
         };
     }
 
+    /** The kernels' view of {@code m}: a panel matrix's own arrays (no copy), else a packed copy of the rows. */
     public static PackedMatrix of(Matrix m) {
-        int n = m.rows();
-        int k = m.cols();
-        int panels = (n + PANEL - 1) / PANEL;
-        long size = (long) panels * PANEL * k;
-        if (size > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("matrix " + n + "x" + k + " is too large for one array");
-        }
-        return switch (m) {
-            case F32Matrix f -> {
-                float[] src = f.data();
-                float[] dst = new float[(int) size];
-                for (int r = 0; r < n; r++) {
-                    int base = (r / PANEL) * k * PANEL + r % PANEL;
-                    for (int c = 0; c < k; c++) {
-                        dst[base + c * PANEL] = src[r * k + c];
-                    }
-                }
-                yield new PackedMatrix(n, k, dst, null, WeightFormat.F32);
-            }
-            case HalfMatrix h -> {
-                short[] src = h.data();
-                short[] dst = new short[(int) size];
-                for (int r = 0; r < n; r++) {
-                    int base = (r / PANEL) * k * PANEL + r % PANEL;
-                    for (int c = 0; c < k; c++) {
-                        dst[base + c * PANEL] = src[r * k + c];
-                    }
-                }
-                yield new PackedMatrix(n, k, null, dst, h.format());
-            }
-        };
+        PanelMatrix p = PanelMatrix.of(m);
+        return new PackedMatrix(p.rows(), p.cols(), p.f32(), p.half(), p.format());
+    }
+
+    /** Whether {@link #of} would copy {@code m}: it is not laid out in panels. */
+    public static boolean copies(Matrix m) {
+        return !(m instanceof PanelMatrix);
     }
 }

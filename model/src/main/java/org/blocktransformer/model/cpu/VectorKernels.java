@@ -1,369 +1,68 @@
 package org.blocktransformer.model.cpu;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
-import org.blocktransformer.model.neox.Gelu;
-import org.blocktransformer.model.weights.WeightFormat;
+import org.blocktransformer.model.weights.LayerNormWeights;
 
 /**
- * Vector API kernels (512-bit on AVX-512 machines). Only lanewise IEEE operations, FMAs and exact data movement
- * are used on the paths that decide results: {@code reduceLanes} and the vector {@code EXP} give different bits in
- * interpreted and compiled code, which would make results depend on JIT warm-up and on the batch.
+ * Vector API kernels at one width (128, 256 or 512 bits), chosen from the machine by {@link CpuKernels#best()} or
+ * named by {@link #of(int)}; every width gives the scalar kernels' bits. The loops are in {@link VectorTemplate}.
  */
 public final class VectorKernels implements CpuKernels {
-    public static final VectorKernels INSTANCE = new VectorKernels();
+    private final VectorBody body;
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
-    private static final int L = 16;
-    private static final int PANEL = PackedMatrix.PANEL;
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
-    private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[4 * PANEL]);
-    private static final ThreadLocal<float[]> WIDENED = ThreadLocal.withInitial(() -> new float[0]);
+    VectorKernels(VectorBody body) {
+        this.body = body;
+    }
 
-    private VectorKernels() {
-        if (FloatVector.SPECIES_PREFERRED.vectorBitSize() < 256) {
-            throw new UnsupportedOperationException("no 256-bit vectors on this CPU");
-        }
+    /** The kernels of {@code bits} bits (128, 256 or 512); widths the CPU lacks run emulated, slowly but exactly. */
+    public static VectorKernels of(int bits) {
+        return VectorWidths.get(bits);
+    }
+
+    /** The machine's preferred width (capped at 512 bits), or 0 when it has no vectors of at least 128 bits. */
+    public static int preferredBits() {
+        return VectorWidths.preferredBits();
+    }
+
+    @Override
+    public int vectorBits() {
+        return body.bits();
     }
 
     @Override
     public String describe() {
-        return "Vector API, " + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit preferred, 512-bit kernels";
-    }
-
-    @Override
-    public float dot(float[] a, int ao, float[] b, int bo, int len) {
-        int kv = len & -L;
-        float s = 0;
-        if (kv > 0) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int k = 0; k < kv; k += L) {
-                acc = FloatVector.fromArray(F, a, ao + k).fma(FloatVector.fromArray(F, b, bo + k), acc);
-            }
-            float[] lanes = LANES.get();
-            acc.intoArray(lanes, 0);
-            s = sumLanes(lanes);
-        }
-        for (int k = kv; k < len; k++) {
-            s = Math.fma(a[ao + k], b[bo + k], s);
-        }
-        return s;
+        int preferred = preferredBits();
+        return "Vector API, " + body.bits() + "-bit kernels" + (preferred == body.bits() ? " (the CPU's preferred width)"
+                : preferred == 0 ? " (emulated: the CPU has no vectors of 128 bits or more)"
+                : " (the CPU prefers " + preferred + ")");
     }
 
     @Override
     public void keyScores(float[] q, int qo, float[] keys, int ko, int len, int stride, float[] scores, int so) {
-        // One lane per position; no horizontal reduction, so the same bits as the scalar kernel.
-        FloatVector acc = FloatVector.zero(F);
-        for (int d = 0; d < len; d++) {
-            acc = FloatVector.broadcast(F, q[qo + d]).fma(FloatVector.fromArray(F, keys, ko + d * stride), acc);
-        }
-        acc.intoArray(scores, so);
-    }
-
-    /** Pairwise sum in a fixed order. */
-    private static float sumLanes(float[] v) {
-        float a = (v[0] + v[8]) + (v[4] + v[12]);
-        float b = (v[2] + v[10]) + (v[6] + v[14]);
-        float c = (v[1] + v[9]) + (v[5] + v[13]);
-        float d = (v[3] + v[11]) + (v[7] + v[15]);
-        return (a + b) + (c + d);
+        body.keyScores(q, qo, keys, ko, len, stride, scores, so);
     }
 
     @Override
     public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len) {
-        int kv = len & -L;
-        FloatVector a = FloatVector.broadcast(F, alpha);
-        for (int k = 0; k < kv; k += L) {
-            FloatVector.fromArray(F, x, xo + k).fma(a, FloatVector.fromArray(F, y, yo + k)).intoArray(y, yo + k);
-        }
-        for (int k = kv; k < len; k++) {
-            y[yo + k] = Math.fma(alpha, x[xo + k], y[yo + k]);
-        }
+        body.axpy(alpha, x, xo, y, yo, len);
     }
-
-    /** Input rows per block: a block of x (and one weight panel) stay in L2 while the panels sweep past it. */
-    private static final int ROW_BLOCK = 64;
 
     @Override
-    public void matmulPanels(float[] x, int M, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
-        int k = w.cols();
-        for (int m0 = 0; m0 < M; m0 += ROW_BLOCK) {
-            int m1 = Math.min(M, m0 + ROW_BLOCK);
-            for (int p = p0; p < p1; p++) {
-                if (w.isHalf() && m1 - m0 == 1) {
-                    // One row (a batch-1 decode step): widen in registers, no scratch round trip.
-                    if (w.format() == WeightFormat.F16) {
-                        tile1F16(x, m0, k, w.half(), p * k * PANEL, p, w.rows(), bias, y);
-                    } else {
-                        tile1Bf16(x, m0, k, w.half(), p * k * PANEL, p, w.rows(), bias, y);
-                    }
-                    continue;
-                }
-                float[] panel;
-                int base;
-                if (w.isHalf()) {
-                    panel = widened(k * PANEL);
-                    widen(w.half(), p * k * PANEL, panel, k * PANEL, w.format() == WeightFormat.F16);
-                    base = 0;
-                } else {
-                    panel = w.f32();
-                    base = p * k * PANEL;
-                }
-                int m = m0;
-                for (; m + 4 <= m1; m += 4) {
-                    tile4(x, m, k, panel, base, p, w.rows(), bias, y);
-                }
-                for (; m < m1; m++) {
-                    tile1(x, m, k, panel, base, p, w.rows(), bias, y);
-                }
-            }
-        }
+    public void matmul(float[] x, int r0, int r1, PackedMatrix w, float[] bias, float[] y, int p0, int p1) {
+        body.matmul(x, r0, r1, w, bias, y, p0, p1);
     }
 
-    private static float[] widened(int size) {
-        float[] b = WIDENED.get();
-        if (b.length < size) {
-            b = new float[size];
-            WIDENED.set(b);
-        }
-        return b;
-    }
-
-    /** {@code len} 16-bit weights (bfloat16, or float16 if {@code f16}) widened to float32 into {@code dst}. */
-    static void widen(short[] src, int so, float[] dst, int len, boolean f16) {
-        if (f16) {
-            for (int k = 0; k < len; k += L) {
-                widenF16(src, so + k).intoArray(dst, k);
-            }
-        } else {
-            for (int k = 0; k < len; k += L) {
-                widenBf16(src, so + k).intoArray(dst, k);
-            }
-        }
-    }
-
-    /** One input row times one panel: four accumulators of 16 outputs. */
-    private static void tile1(float[] x, int m, int k, float[] w, int base, int p, int n, float[] bias, float[] y) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int xo = m * k;
-        for (int c = 0, wo = base; c < k; c++, wo += PANEL) {
-            FloatVector xv = FloatVector.broadcast(F, x[xo + c]);
-            a0 = xv.fma(FloatVector.fromArray(F, w, wo), a0);
-            a1 = xv.fma(FloatVector.fromArray(F, w, wo + L), a1);
-            a2 = xv.fma(FloatVector.fromArray(F, w, wo + 2 * L), a2);
-            a3 = xv.fma(FloatVector.fromArray(F, w, wo + 3 * L), a3);
-        }
-        // Vectors never cross a call boundary: a call that is not inlined would box them.
-        int col = p * PANEL;
-        boolean full = col + PANEL <= n;
-        float[] out = full ? y : OUT.get();
-        int o = full ? m * n + col : 0;
-        a0.add(FloatVector.fromArray(F, bias, col)).intoArray(out, o);
-        a1.add(FloatVector.fromArray(F, bias, col + L)).intoArray(out, o + L);
-        a2.add(FloatVector.fromArray(F, bias, col + 2 * L)).intoArray(out, o + 2 * L);
-        a3.add(FloatVector.fromArray(F, bias, col + 3 * L)).intoArray(out, o + 3 * L);
-        if (!full) {
-            System.arraycopy(out, 0, y, m * n + col, n - col);
-        }
-    }
-
-    /** As {@link #tile1} on a bfloat16 panel, each weight vector widened to float32 in registers. */
-    private static void tile1Bf16(float[] x, int m, int k, short[] w, int base, int p, int n, float[] bias, float[] y) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int xo = m * k;
-        for (int c = 0, wo = base; c < k; c++, wo += PANEL) {
-            FloatVector xv = FloatVector.broadcast(F, x[xo + c]);
-            a0 = xv.fma(widenBf16(w, wo), a0);
-            a1 = xv.fma(widenBf16(w, wo + L), a1);
-            a2 = xv.fma(widenBf16(w, wo + 2 * L), a2);
-            a3 = xv.fma(widenBf16(w, wo + 3 * L), a3);
-        }
-        int col = p * PANEL;
-        boolean full = col + PANEL <= n;
-        float[] out = full ? y : OUT.get();
-        int o = full ? m * n + col : 0;
-        a0.add(FloatVector.fromArray(F, bias, col)).intoArray(out, o);
-        a1.add(FloatVector.fromArray(F, bias, col + L)).intoArray(out, o + L);
-        a2.add(FloatVector.fromArray(F, bias, col + 2 * L)).intoArray(out, o + 2 * L);
-        a3.add(FloatVector.fromArray(F, bias, col + 3 * L)).intoArray(out, o + 3 * L);
-        if (!full) {
-            System.arraycopy(out, 0, y, m * n + col, n - col);
-        }
-    }
-
-    /**
-     * {@link #tile1Bf16} for float16. A separate loop rather than a flag: choosing between the two widenings inside
-     * the loop merges two vector values, which C2 boxes (measured: bfloat16 decoding 8x slower).
-     */
-    private static void tile1F16(float[] x, int m, int k, short[] w, int base, int p, int n, float[] bias, float[] y) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int xo = m * k;
-        for (int c = 0, wo = base; c < k; c++, wo += PANEL) {
-            FloatVector xv = FloatVector.broadcast(F, x[xo + c]);
-            a0 = xv.fma(widenF16(w, wo), a0);
-            a1 = xv.fma(widenF16(w, wo + L), a1);
-            a2 = xv.fma(widenF16(w, wo + 2 * L), a2);
-            a3 = xv.fma(widenF16(w, wo + 3 * L), a3);
-        }
-        int col = p * PANEL;
-        boolean full = col + PANEL <= n;
-        float[] out = full ? y : OUT.get();
-        int o = full ? m * n + col : 0;
-        a0.add(FloatVector.fromArray(F, bias, col)).intoArray(out, o);
-        a1.add(FloatVector.fromArray(F, bias, col + L)).intoArray(out, o + L);
-        a2.add(FloatVector.fromArray(F, bias, col + 2 * L)).intoArray(out, o + 2 * L);
-        a3.add(FloatVector.fromArray(F, bias, col + 3 * L)).intoArray(out, o + 3 * L);
-        if (!full) {
-            System.arraycopy(out, 0, y, m * n + col, n - col);
-        }
-    }
-
-    /** 16 bfloat16 values as float32 (the bits shifted into the high half; sign extension is shifted out). */
-    private static FloatVector widenBf16(short[] w, int at) {
-        return ShortVector.fromArray(S, w, at)
-                .convertShape(VectorOperators.S2I, I, 0)
-                .reinterpretAsInts()
-                .lanewise(VectorOperators.LSHL, 16)
-                .reinterpretAsFloats();
-    }
-
-    /**
-     * 16 float16 values as float32, exactly: exponent and mantissa shifted into float32's fields read as a float32
-     * that is 2^112 too small (subnormals included), scaled back by 2^112, then the sign. Finite values only
-     * (exponent 31 would widen to a finite number); {@link org.blocktransformer.model.weights.F16Matrix} holds no
-     * others.
-     */
-    private static FloatVector widenF16(short[] w, int at) {
-        IntVector h = (IntVector) ShortVector.fromArray(S, w, at).convertShape(VectorOperators.S2I, I, 0);
-        FloatVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        return magnitude.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-    }
-
-    /** Four input rows times one panel: 16 accumulators, each weight vector loaded once for four FMAs. */
-    private static void tile4(float[] x, int m, int k, float[] w, int base, int p, int n, float[] bias, float[] y) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a00 = z, a01 = z, a02 = z, a03 = z;
-        FloatVector a10 = z, a11 = z, a12 = z, a13 = z;
-        FloatVector a20 = z, a21 = z, a22 = z, a23 = z;
-        FloatVector a30 = z, a31 = z, a32 = z, a33 = z;
-        int x0 = m * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
-        for (int c = 0, wo = base; c < k; c++, wo += PANEL) {
-            FloatVector w0 = FloatVector.fromArray(F, w, wo);
-            FloatVector w1 = FloatVector.fromArray(F, w, wo + L);
-            FloatVector w2 = FloatVector.fromArray(F, w, wo + 2 * L);
-            FloatVector w3 = FloatVector.fromArray(F, w, wo + 3 * L);
-            FloatVector u = FloatVector.broadcast(F, x[x0 + c]);
-            a00 = u.fma(w0, a00);
-            a01 = u.fma(w1, a01);
-            a02 = u.fma(w2, a02);
-            a03 = u.fma(w3, a03);
-            u = FloatVector.broadcast(F, x[x1 + c]);
-            a10 = u.fma(w0, a10);
-            a11 = u.fma(w1, a11);
-            a12 = u.fma(w2, a12);
-            a13 = u.fma(w3, a13);
-            u = FloatVector.broadcast(F, x[x2 + c]);
-            a20 = u.fma(w0, a20);
-            a21 = u.fma(w1, a21);
-            a22 = u.fma(w2, a22);
-            a23 = u.fma(w3, a23);
-            u = FloatVector.broadcast(F, x[x3 + c]);
-            a30 = u.fma(w0, a30);
-            a31 = u.fma(w1, a31);
-            a32 = u.fma(w2, a32);
-            a33 = u.fma(w3, a33);
-        }
-        int col = p * PANEL;
-        boolean full = col + PANEL <= n;
-        float[] out = full ? y : OUT.get();
-        int o = full ? m * n + col : 0;
-        int step = full ? n : PANEL;
-        FloatVector b0 = FloatVector.fromArray(F, bias, col);
-        FloatVector b1 = FloatVector.fromArray(F, bias, col + L);
-        FloatVector b2 = FloatVector.fromArray(F, bias, col + 2 * L);
-        FloatVector b3 = FloatVector.fromArray(F, bias, col + 3 * L);
-        a00.add(b0).intoArray(out, o);
-        a01.add(b1).intoArray(out, o + L);
-        a02.add(b2).intoArray(out, o + 2 * L);
-        a03.add(b3).intoArray(out, o + 3 * L);
-        o += step;
-        a10.add(b0).intoArray(out, o);
-        a11.add(b1).intoArray(out, o + L);
-        a12.add(b2).intoArray(out, o + 2 * L);
-        a13.add(b3).intoArray(out, o + 3 * L);
-        o += step;
-        a20.add(b0).intoArray(out, o);
-        a21.add(b1).intoArray(out, o + L);
-        a22.add(b2).intoArray(out, o + 2 * L);
-        a23.add(b3).intoArray(out, o + 3 * L);
-        o += step;
-        a30.add(b0).intoArray(out, o);
-        a31.add(b1).intoArray(out, o + L);
-        a32.add(b2).intoArray(out, o + 2 * L);
-        a33.add(b3).intoArray(out, o + 3 * L);
-        if (!full) {
-            for (int r = 0; r < 4; r++) {
-                System.arraycopy(out, r * PANEL, y, (m + r) * n + col, n - col);
-            }
-        }
-    }
-
-    /**
-     * GELU with erf from the Numerical Recipes erfc fit (relative error below 1.2e-7) and an FMA-only exp, in
-     * float32 lanes. The tail runs the same lanes under a mask, so an element's result never depends on its place.
-     */
     @Override
     public void gelu(float[] x, int from, int to) {
-        for (int i = from; i < to; i += L) {
-            // Full vectors unmasked, the tail masked: lanewise IEEE operations give the same bits either way.
-            boolean full = i + L <= to;
-            VectorMask<Float> mask = full ? null : F.indexInRange(i, to);
-            FloatVector v = full ? FloatVector.fromArray(F, x, i) : FloatVector.fromArray(F, x, i, mask);
-            FloatVector z = v.abs().mul(0.70710678f);
-            FloatVector t = FloatVector.broadcast(F, 1f).div(z.fma(0.5f, 1f));
-            FloatVector p = t.fma((float) Gelu.E9, (float) Gelu.E8)
-                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E7))
-                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E6))
-                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E5))
-                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E4))
-                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E3))
-                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E2))
-                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E1))
-                    .fma(t, FloatVector.broadcast(F, (float) Gelu.E0));
-            // e^a for a = p - z^2 in [-87, 0], inlined (a helper taking vectors would box them when not inlined):
-            // a = k ln2 + r with |r| <= ln2/2 (Cody-Waite, round-to-nearest by the 1.5*2^23 trick), a degree-7
-            // Taylor polynomial for e^r (relative error ~2e-8), times 2^k built in the exponent bits.
-            FloatVector a = z.mul(z).neg().add(p).max(-87f);
-            FloatVector kf = a.fma(1.44269504f, 12582912f).sub(12582912f);
-            FloatVector r = kf.fma(FloatVector.broadcast(F, -0.693145752f), a).add(kf.mul(-1.42860677e-6f));
-            FloatVector e = r.fma(1.98412698e-4f, 1.38888889e-3f)
-                    .fma(r, FloatVector.broadcast(F, 8.33333333e-3f))
-                    .fma(r, FloatVector.broadcast(F, 4.16666667e-2f))
-                    .fma(r, FloatVector.broadcast(F, 1.66666667e-1f))
-                    .fma(r, FloatVector.broadcast(F, 0.5f))
-                    .fma(r, FloatVector.broadcast(F, 1f))
-                    .fma(r, FloatVector.broadcast(F, 1f))
-                    .mul(((IntVector) kf.convertShape(VectorOperators.F2I, I, 0)).add(127)
-                            .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            FloatVector erfc = t.mul(e);
-            // 0.5 x (1 + erf(x/sqrt2)) = x (1 - erfc/2) for x >= 0 and x erfc/2 for x < 0.
-            FloatVector half = erfc.mul(0.5f);
-            FloatVector positive = v.mul(half.neg().add(1f));
-            FloatVector negative = v.mul(half);
-            FloatVector result = positive.blend(negative, v.compare(VectorOperators.LT, 0f));
-            if (full) {
-                result.intoArray(x, i);
-            } else {
-                result.intoArray(x, i, mask);
-            }
-        }
+        body.gelu(x, from, to);
     }
 
+    @Override
+    public void layerNorm(float[] x, int from, int to, LayerNormWeights w, double eps, float[] out) {
+        body.layerNorm(x, from, to, w.size(), w.weight(), w.bias(), eps, out);
+    }
+
+    /** {@code len} (a multiple of 16) 16-bit weights, bfloat16 or float16 if {@code f16}, widened into {@code dst}. */
+    void widen(short[] src, int so, float[] dst, int len, boolean f16) {
+        body.widen(src, so, dst, len, f16);
+    }
 }

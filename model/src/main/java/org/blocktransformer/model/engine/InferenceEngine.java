@@ -39,6 +39,7 @@ public final class InferenceEngine implements AutoCloseable {
     static final int PAGE_SIZE = CacheGeometry.PAGE_SIZE;
 
     private final ModelWeights weights;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InferenceEngine.class);
     private final EngineOptions options;
     private final ComputeBackend backend;
     private final Stepper stepper;
@@ -52,6 +53,7 @@ public final class InferenceEngine implements AutoCloseable {
     private InferenceEngine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
         this.options = options;
+        long start = System.nanoTime();
         this.backend = Backends.open(options.backend(), options.backendOptions());
         KvFormat kv = options.kvCache();
         long budget = options.cacheMemoryBytes() > 0 ? options.cacheMemoryBytes() : defaultCacheBytes();
@@ -80,6 +82,11 @@ public final class InferenceEngine implements AutoCloseable {
             }
         }
         this.scheduler = new Scheduler(stepper, options.batching(), options.maxBatchSize(), prefillBudget);
+        // Opening includes the backend's own copy of the weights: a device upload, or the CPU's panels for
+        // matrices that were not loaded in them.
+        LOG.info("backend {} ({}) ready in {} ms: weights prepared, KV-cache budget {} MB", backend.name(),
+                backend.device(), (System.nanoTime() - start) / 1_000_000,
+                String.format(java.util.Locale.ROOT, "%.1f", budget / 1048576.0));
         this.worker = Thread.ofPlatform().daemon().name("bt-engine").start(this::loop);
     }
 

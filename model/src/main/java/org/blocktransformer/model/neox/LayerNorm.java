@@ -2,7 +2,10 @@ package org.blocktransformer.model.neox;
 
 import org.blocktransformer.model.weights.LayerNormWeights;
 
-/** LayerNorm with scale and shift over the last dimension, statistics in double as a float32 reference allows. */
+/**
+ * LayerNorm with scale and shift over the last dimension, statistics in double: the plain definition that kernels
+ * are checked against (the CPU backend runs {@link org.blocktransformer.model.cpu.CpuKernels#layerNorm}).
+ */
 public final class LayerNorm {
     private LayerNorm() {
     }

@@ -84,20 +84,20 @@ public final class NeoXStack implements StackExecutor {
         for (StackRow r : rows) {
             r.cache().setLength(r.cache().length() + r.count());
         }
-        LayerNorm.apply(x, tokens, weights.finalNorm(), config.layerNormEps(), x);
+        ops.layerNorm(x, tokens, weights.finalNorm(), config.layerNormEps(), x);
     }
 
     private void layer(int layer, LayerWeights w, PackedLayer pw, float[] x, int tokens, CacheTable[] tableOf,
                        KvStorage[] storeOf, int[] positionOf) {
         int d = config.hiddenSize();
         double eps = config.layerNormEps();
-        LayerNorm.apply(x, tokens, w.inputNorm(), eps, ws.normed);
+        ops.layerNorm(x, tokens, w.inputNorm(), eps, ws.normed);
         ops.linear(ws.normed, tokens, pw.qkv(), ws.qkv);
         storeKeysValues(layer, tokens, tableOf, storeOf, positionOf);
         attention(layer, tokens, tableOf, storeOf, positionOf);
         ops.linear(ws.attention, tokens, pw.attentionOut(), ws.attentionOut);
         if (config.parallelResidual()) {
-            LayerNorm.apply(x, tokens, w.postAttentionNorm(), eps, ws.normed);
+            ops.layerNorm(x, tokens, w.postAttentionNorm(), eps, ws.normed);
             mlp(pw, tokens);
             // Same association as the reference: (mlp + attn) + residual.
             for (int i = 0; i < tokens * d; i++) {
@@ -107,7 +107,7 @@ public final class NeoXStack implements StackExecutor {
             for (int i = 0; i < tokens * d; i++) {
                 x[i] = ws.attentionOut[i] + x[i];
             }
-            LayerNorm.apply(x, tokens, w.postAttentionNorm(), eps, ws.normed);
+            ops.layerNorm(x, tokens, w.postAttentionNorm(), eps, ws.normed);
             mlp(pw, tokens);
             for (int i = 0; i < tokens * d; i++) {
                 x[i] = ws.mlpOut[i] + x[i];

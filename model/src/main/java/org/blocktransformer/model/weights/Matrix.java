@@ -1,10 +1,11 @@
 package org.blocktransformer.model.weights;
 
 /**
- * A weight matrix in PyTorch Linear layout: {@code rows} outputs by {@code cols} inputs, row-major, so that
+ * A weight matrix of {@code rows} outputs by {@code cols} inputs, row-major ({@link F32Matrix}, {@link HalfMatrix}:
+ * PyTorch's Linear layout) or in the CPU kernels' panels ({@link PanelMatrix}), so that
  * {@code y[r] = sum_c W[r][c] * x[c]}. Embedding tables use the same type (one row per token).
  */
-public sealed interface Matrix permits F32Matrix, HalfMatrix {
+public sealed interface Matrix permits F32Matrix, HalfMatrix, PanelMatrix {
 
     int rows();
 
