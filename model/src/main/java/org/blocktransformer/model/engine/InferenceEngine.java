@@ -49,6 +49,8 @@ public final class InferenceEngine implements AutoCloseable {
     private static final List<Sequence> WAKE_UP = List.of();
     private final Thread worker;
     private volatile boolean closed;
+    /** Set when the engine's loop could not recover from an error: every later call fails with it at once. */
+    private volatile IllegalStateException failure;
 
     private InferenceEngine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
@@ -157,8 +159,9 @@ public final class InferenceEngine implements AutoCloseable {
         List<Sequence> batch = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
             GenerationRequest request = requests.get(i);
-            if (closed) {
-                futures.add(CompletableFuture.failedFuture(new IllegalStateException("the engine is closed")));
+            IllegalStateException down = unavailable();
+            if (down != null) {
+                futures.add(CompletableFuture.failedFuture(down));
                 continue;
             }
             Sequence s;
@@ -186,8 +189,28 @@ public final class InferenceEngine implements AutoCloseable {
         }
         if (!batch.isEmpty()) {
             submissions.add(batch);
+            // The loop may have ended between the check above and the add: then nobody would take the batch.
+            if (!worker.isAlive()) {
+                drain(unavailable() != null ? unavailable() : new IllegalStateException("the engine was closed"));
+            }
         }
         return futures;
+    }
+
+    /** Why the engine takes no requests (closed, or failed), or null. */
+    private IllegalStateException unavailable() {
+        if (failure != null) {
+            return failure;
+        }
+        return closed ? new IllegalStateException("the engine is closed") : null;
+    }
+
+    /** Fails every submission still queued. */
+    private void drain(Throwable reason) {
+        List<Sequence> arrived;
+        while ((arrived = submissions.poll()) != null) {
+            arrived.forEach(s -> s.future.completeExceptionally(reason));
+        }
     }
 
     /** Generates one request, blocking until it is done. */
@@ -309,28 +332,47 @@ public final class InferenceEngine implements AutoCloseable {
     private void loop() {
         try {
             while (!closed) {
-                if (scheduler.idle()) {
-                    List<Sequence> arrived = submissions.poll(100, TimeUnit.MILLISECONDS);
-                    if (arrived != null) {
-                        arrived.forEach(scheduler::enqueue);
+                try {
+                    iterate();
+                } catch (RuntimeException | Error e) {
+                    // Outside a step (a step's own errors fail that step's sequences): fail what the scheduler
+                    // holds with the cause and go on serving the others; if even that fails, the engine is failed.
+                    LOG.warn("engine error outside a step; failing the requests it held", e);
+                    try {
+                        scheduler.abortAll(e);
+                    } catch (RuntimeException | Error again) {
+                        again.addSuppressed(e);
+                        failure = new IllegalStateException("the engine failed: " + again, again);
+                        LOG.error("the engine failed and takes no more requests", again);
+                        return;
                     }
                 }
-                List<Sequence> arrived;
-                while ((arrived = submissions.poll()) != null) {
-                    arrived.forEach(scheduler::enqueue);
-                }
-                scheduler.runOnce();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            IllegalStateException reason = new IllegalStateException("the engine was closed");
-            scheduler.abortAll(reason);
-            List<Sequence> arrived;
-            while ((arrived = submissions.poll()) != null) {
-                arrived.forEach(s -> s.future.completeExceptionally(reason));
+            IllegalStateException reason = failure != null ? failure : new IllegalStateException("the engine was closed");
+            try {
+                scheduler.abortAll(reason);
+            } finally {
+                drain(reason);
             }
         }
+    }
+
+    /** One turn of the loop: take what arrived, run one unit of work. */
+    private void iterate() throws InterruptedException {
+        if (scheduler.idle()) {
+            List<Sequence> arrived = submissions.poll(100, TimeUnit.MILLISECONDS);
+            if (arrived != null) {
+                arrived.forEach(scheduler::enqueue);
+            }
+        }
+        List<Sequence> arrived;
+        while ((arrived = submissions.poll()) != null) {
+            arrived.forEach(scheduler::enqueue);
+        }
+        scheduler.runOnce();
     }
 
     /** Whether the engine thread has ended (after {@link #close()}). */

@@ -103,7 +103,17 @@ final class Scheduler {
     private void admit() {
         while (active.size() < maxBatch && !waiting.isEmpty()) {
             Sequence s = waiting.peekFirst();
-            if (!reserve(s)) {
+            boolean reserved;
+            try {
+                reserved = reserve(s);
+            } catch (RuntimeException e) {
+                // A request that cannot be admitted fails alone; the queue behind it goes on.
+                waiting.removeFirst();
+                release(s);
+                s.future.completeExceptionally(e);
+                continue;
+            }
+            if (!reserved) {
                 waitsForPages++;
                 break;
             }
@@ -147,7 +157,11 @@ final class Scheduler {
             if (s.finished()) {
                 it.remove();
                 release(s);
-                s.future.complete(s.result());
+                if (s.failure != null) {
+                    s.future.completeExceptionally(s.failure);
+                } else {
+                    s.future.complete(s.result());
+                }
             }
         }
     }

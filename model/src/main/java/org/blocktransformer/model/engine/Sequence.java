@@ -33,6 +33,8 @@ final class Sequence {
     private int generatedCount;
     FinishReason finish;
     volatile boolean cancelled;
+    /** Why this sequence alone failed (its token listener threw); it stops, and its future fails with this. */
+    RuntimeException failure;
 
     Sequence(GenerationRequest request, int[] prompt, TokenListener listener) {
         this.request = request;
@@ -68,7 +70,14 @@ final class Sequence {
             generated = Arrays.copyOf(generated, generated.length * 2);
         }
         generated[generatedCount++] = token;
-        listener.onToken(token, logprobs);
+        try {
+            listener.onToken(token, logprobs);
+        } catch (RuntimeException e) {
+            // A caller's listener failing ends its own request, not the batch it shares.
+            failure = new IllegalStateException("the request's token listener failed: " + e.getMessage(), e);
+            finish = FinishReason.CANCELLED;
+            return;
+        }
         if (request.stopAtEos() && token == eosId) {
             finish = FinishReason.EOS;
         } else if (generatedCount >= request.maxNewTokens()) {
