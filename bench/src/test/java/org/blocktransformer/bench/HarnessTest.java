@@ -94,7 +94,10 @@ class HarnessTest {
         // A static batch starts together: no row waits for another to finish before its first token.
         r = ThroughputHarness.run("tiny-vanilla", TinyBench.vanilla(WeightFormat.F32), "f32", Scenario.custom(4, 24), 4,
                 options, null);
-        assertTrue(r.ttftP99Millis() < 0.5 * r.seconds() * 1e3, r.toString());
+        // Every row's first token comes from the same step, so the slowest first token is no later than the mean
+        // by much; a row that waited for the others would be about four times the mean. (A ratio, not a time:
+        // the first run's JIT warm-up makes the step itself slow on a loaded machine.)
+        assertTrue(r.ttftP99Millis() < 1.5 * r.ttftMillis() + 1, r.toString());
 
         // Continuous batching with more requests than rows.
         var continuous = new ThroughputHarness.Options(Batching.CONTINUOUS, 3, "cpu", "", 1, 0, 7, 1 << 20, 0);

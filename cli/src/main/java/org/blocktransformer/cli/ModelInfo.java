@@ -1,5 +1,8 @@
 package org.blocktransformer.cli;
 
+import org.blocktransformer.model.backend.KvFormat;
+import org.blocktransformer.model.cache.CacheGeometry;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.blocktransformer.model.config.BlockConfig;
@@ -103,41 +106,34 @@ public final class ModelInfo {
         return parts(config).stream().mapToLong(p -> p.held() * m + p.vector() * 4).sum();
     }
 
+    /** The float32 cache geometry (the numbers {@code bt info} reports come from it, as the engine's do). */
+    private static CacheGeometry cache(ModelConfig config) {
+        return new CacheGeometry(config, KvFormat.F32);
+    }
+
     /** Global cache: bytes per cached entry (a token for vanilla, a block for the block decoder). */
     public static long globalBytesPerEntry(ModelConfig config) {
-        return switch (config) {
-            case VanillaConfig v -> v.stack().kvBytesPerPosition(CACHE_ELEMENT_BYTES);
-            case BlockConfig b -> b.blockDecoder().kvBytesPerPosition(CACHE_ELEMENT_BYTES);
-        };
+        return cache(config).globalBytesPerEntry();
     }
 
     /** Global cache bytes per token of context (block models: one entry per L_B tokens). */
     public static double globalBytesPerToken(ModelConfig config) {
-        return switch (config) {
-            case VanillaConfig v -> globalBytesPerEntry(v);
-            case BlockConfig b -> (double) globalBytesPerEntry(b) / b.blockLength();
-        };
+        return (double) globalBytesPerEntry(config) / cache(config).tokensPerEntry();
     }
 
     /** Block models: positions of the token decoder's local cache slot (one per sequence); vanilla: 0. */
     public static int localPositions(ModelConfig config) {
-        return config instanceof BlockConfig b ? b.localCacheLength() : 0;
+        return cache(config).localPositions();
     }
 
     /** Block models: bytes of one sequence's local cache slot; vanilla: 0. */
     public static long localBytesPerSequence(ModelConfig config) {
-        return config instanceof BlockConfig b
-                ? b.localCacheLength() * b.tokenDecoder().kvBytesPerPosition(CACHE_ELEMENT_BYTES)
-                : 0;
+        return cache(config).localBytesPerSequence();
     }
 
     /** Cache bytes of one sequence of {@code tokens} tokens (block models: whole blocks, plus its local slot). */
     public static long cacheBytesForTokens(ModelConfig config, long tokens) {
-        return switch (config) {
-            case VanillaConfig v -> tokens * globalBytesPerEntry(v);
-            case BlockConfig b -> Math.ceilDiv(tokens, b.blockLength()) * globalBytesPerEntry(b)
-                    + localBytesPerSequence(b);
-        };
+        return cache(config).bytesForTokens(tokens);
     }
 
     /** "1.2M", "70.4M", "1.01B". */

@@ -63,6 +63,17 @@ public record CacheGeometry(ModelConfig config, KvFormat kv) {
         return config instanceof BlockConfig b ? b.localCacheLength() : 0;
     }
 
+    /** Bytes of a block model's local slot per sequence, exactly R + L_B - 1 positions; 0 for vanilla. */
+    public long localBytesPerSequence() {
+        return config instanceof BlockConfig b
+                ? (long) b.localCacheLength() * b.tokenDecoder().kvBytesPerPosition(kv.bytes()) : 0;
+    }
+
+    /** Exact cache bytes of one sequence of {@code tokens} tokens (block models: whole blocks, plus its local slot). */
+    public long bytesForTokens(long tokens) {
+        return (tokens + tokensPerEntry() - 1) / tokensPerEntry() * globalBytesPerEntry() + localBytesPerSequence();
+    }
+
     /** Bytes of a block model's local slot per batch row, as whole pages (an upper bound); 0 for vanilla. */
     public long localBytesPerRow() {
         return switch (config) {

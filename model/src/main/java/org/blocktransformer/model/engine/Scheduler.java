@@ -152,28 +152,39 @@ final class Scheduler {
     }
 
     private void retireFinished() {
+        List<Sequence> done = new ArrayList<>();
         for (Iterator<Sequence> it = active.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
             if (s.finished()) {
                 it.remove();
                 release(s);
-                if (s.failure != null) {
-                    s.future.completeExceptionally(s.failure);
-                } else {
-                    s.future.complete(s.result());
-                }
+                done.add(s);
+            }
+        }
+        // Counts first, so that whoever a completed future wakes sees the batch without its sequence.
+        publishCounts();
+        for (Sequence s : done) {
+            if (s.failure != null) {
+                s.future.completeExceptionally(s.failure);
+            } else {
+                s.future.complete(s.result());
             }
         }
     }
 
     private void dropCancelledWaiting() {
+        List<Sequence> dropped = new ArrayList<>();
         for (Iterator<Sequence> it = waiting.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
             if (s.cancelled) {
                 it.remove();
                 s.finish = FinishReason.CANCELLED;
-                s.future.complete(s.result());
+                dropped.add(s);
             }
+        }
+        if (!dropped.isEmpty()) {
+            publishCounts();
+            dropped.forEach(s -> s.future.complete(s.result()));
         }
     }
 
