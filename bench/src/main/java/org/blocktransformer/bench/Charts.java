@@ -160,7 +160,10 @@ public final class Charts {
         return chart;
     }
 
-    /** Block / vanilla throughput ratio per scenario and batch size, one bar per pair. */
+    /**
+     * Block / vanilla throughput ratio per scenario and batch size, one bar per pair, and beside it the ratio the
+     * machine's limits predict (the runs' rooflines) when the ratios carry one.
+     */
     public static JFreeChart ratios(List<Ratio> ratios, String subtitle) {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         double max = 1;
@@ -168,6 +171,11 @@ public final class Charts {
             String pair = r.pair().block() + " / " + r.pair().vanilla();
             data.addValue(r.ratio(), pair, r.scenario() + ", " + r.batchLabel());
             max = Math.max(max, r.ratio());
+            if (r.expected() != null) {
+                data.addValue(r.expected().ratio(), pair + ", expected (roofline)", r.scenario() + ", "
+                        + r.batchLabel());
+                max = Math.max(max, r.expected().ratio());
+            }
         }
         CategoryAxis categories = new CategoryAxis(null);
         NumberAxis values = new NumberAxis("throughput ratio, block / vanilla (x)");

@@ -15,6 +15,7 @@ import org.blocktransformer.bench.BenchPlan;
 import org.blocktransformer.bench.BenchRunner;
 import org.blocktransformer.bench.Hardware;
 import org.blocktransformer.bench.ModelPair;
+import org.blocktransformer.bench.MachineLimits;
 import org.blocktransformer.bench.Ratio;
 import org.blocktransformer.bench.ResultFiles;
 import org.blocktransformer.bench.Scenario;
@@ -171,6 +172,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + " earlier.")
     Path replot;
 
+    @Option(names = "--limits", paramLabel = "GB/s:TFLOP/s",
+            description = "The machine's memory bandwidth and arithmetic rate for the expected ratios beside the"
+                    + " measured ones (e.g. 4300:790 for an H200's copy bandwidth and 16-bit matrix rate). Default:"
+                    + " measured on the CPU when the backend is the CPU; none for other backends.")
+    String limits;
+
     @Option(names = "--no-files", description = "Write no files (only standard output).")
     boolean noFiles;
 
@@ -257,6 +264,10 @@ public final class BenchCommand implements Callable<Integer> {
             throw new CliException(Errors.describe(e), e);
         }
         List<Ratio> ratios = Ratio.compute(results, plan.pairs());
+        MachineLimits machine = machineLimits(results);
+        if (machine != null) {
+            ratios = Ratio.withExpectations(ratios, results, configs, machine);
+        }
         if (format == OutputFormat.text) {
             printTables(out, results, ratios);
         }
@@ -270,6 +281,9 @@ public final class BenchCommand implements Callable<Integer> {
             meta.put("scenarios", scenarioList.stream().map(s -> Map.of("name", s.name(), "prompt_len",
                     s.promptLength(), "new_tokens", s.newTokens())).toList());
             meta.put("pairs", plan.pairs().stream().map(ModelPair::toString).toList());
+            if (machine != null) {
+                meta.put("machine_limits", machine.describe());
+            }
             try {
                 List<Path> files = ResultFiles.write(out(), meta, results, ratios, !noCharts);
                 err.println("wrote " + String.join(", ", files.stream().map(Path::toString).toList()));
@@ -282,6 +296,17 @@ public final class BenchCommand implements Callable<Integer> {
         }
         err.flush();
         return 0;
+    }
+
+    /** The limits for the expected ratios: given, measured on the CPU when it ran the models, or none. */
+    private MachineLimits machineLimits(List<ThroughputResult> results) {
+        if (limits != null) {
+            return MachineLimits.parse(limits);
+        }
+        if (results.isEmpty() || !results.getFirst().backend().equals("cpu")) {
+            return null;
+        }
+        return MachineLimits.measureCpu(compute.threads);
     }
 
     private Path out() {
@@ -327,6 +352,13 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (compute.problem() != null) {
             throw usage(compute.problem());
+        }
+        if (limits != null) {
+            try {
+                MachineLimits.parse(limits);
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
         }
         if (warmupTokens < 0) {
             throw usage("--warmup-tokens must be >= 0, got " + warmupTokens);
@@ -420,16 +452,32 @@ public final class BenchCommand implements Callable<Integer> {
         out.println();
         int wp = ratios.stream().mapToInt(r -> r.pair().block().length() + r.pair().vanilla().length() + 3).max()
                 .orElse(4);
-        String rhead = "%-" + wp + "s  %-" + ws + "s  %-10s  %14s  %14s  %7s%n";
-        out.printf(Locale.ROOT, rhead, "block / vanilla", "scenario", "batch", "vanilla tok/s", "block tok/s", "ratio");
+        String rhead = "%-" + wp + "s  %-" + ws + "s  %-10s  %14s  %14s  %7s  %9s%n";
+        out.printf(Locale.ROOT, rhead, "block / vanilla", "scenario", "batch", "vanilla tok/s", "block tok/s", "ratio",
+                "expected");
         for (Ratio r : ratios) {
             String batch = r.best() ? "best" : String.valueOf(r.batchSize());
             String v = String.format(Locale.ROOT, "%.1f", r.vanillaTokensPerSecond())
                     + (r.best() ? " (b" + r.vanillaBatch() + ")" : "");
             String b = String.format(Locale.ROOT, "%.1f", r.blockTokensPerSecond())
                     + (r.best() ? " (b" + r.blockBatch() + ")" : "");
-            out.printf(Locale.ROOT, "%-" + wp + "s  %-" + ws + "s  %-10s  %14s  %14s  %6.2fx%n",
-                    r.pair().block() + " / " + r.pair().vanilla(), r.scenario(), batch, v, b, r.ratio());
+            String expected = r.expected() == null ? "-"
+                    : String.format(Locale.ROOT, "%.2fx", r.expected().ratio());
+            out.printf(Locale.ROOT, "%-" + wp + "s  %-" + ws + "s  %-10s  %14s  %14s  %6.2fx  %9s%n",
+                    r.pair().block() + " / " + r.pair().vanilla(), r.scenario(), batch, v, b, r.ratio(), expected);
+        }
+        // Why: the ceilings behind the expected ratios, once per pair and scenario.
+        java.util.Set<String> said = new java.util.HashSet<>();
+        for (Ratio r : ratios) {
+            Ratio.Expectation e = r.expected();
+            if (e != null && said.add(r.pair() + " " + r.scenario())) {
+                if (said.size() == 1) {
+                    out.println("expected: the roofline of each run (" + e.limits() + "): every phase at least its"
+                            + " bytes over the bandwidth and its FLOPs over the rate");
+                }
+                out.printf(Locale.ROOT, "  %s, %s: vanilla %s, block %s; %s%n", r.pair().block() + " / "
+                        + r.pair().vanilla(), r.scenario(), e.vanilla().describe(), e.block().describe(), e.advice());
+            }
         }
         out.flush();
     }

@@ -107,6 +107,12 @@ class BadRequestsTest {
             var choice = http.ok("/v1/completions", good).path("choices").get(0);
             org.junit.jupiter.api.Assertions.assertArrayEquals(expected, CompletionsTest.ints(choice.path("token_ids")));
             assertEquals(COMPLETIONS.size(), server.metrics.requests("completions", Metrics.Outcome.INVALID));
+            // A request is counted as it ends, just after its response is written: wait (bounded) for the last one.
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (server.metrics.requests("completions", Metrics.Outcome.OK) < ACCEPTED.size() + 1
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
             assertEquals(ACCEPTED.size() + 1, server.metrics.requests("completions", Metrics.Outcome.OK));
             assertEquals(engine.totalCachePages(), engine.freeCachePages());
         }

@@ -68,9 +68,14 @@ public class PeakBench {
         }
     }
 
-    static float fma(Registers r) {
-        FloatVector a = FloatVector.broadcast(S, r.a);
-        FloatVector b = FloatVector.broadcast(S, r.b);
+    /** {@link #fmaFlops()} FLOPs in 12 independent FMA chains (also used by bt bench's machine limits). */
+    public static float fma(Registers r) {
+        return fma(r.a, r.b);
+    }
+
+    public static float fma(float ra, float rb) {
+        FloatVector a = FloatVector.broadcast(S, ra);
+        FloatVector b = FloatVector.broadcast(S, rb);
         FloatVector c0 = a, c1 = b, c2 = a, c3 = b, c4 = a, c5 = b, c6 = a, c7 = b, c8 = a, c9 = b, c10 = a, c11 = b;
         for (int i = 0; i < ITERATIONS; i++) {
             c0 = c0.fma(a, b);
@@ -124,9 +129,13 @@ public class PeakBench {
     static float read(float[] src, ThreadParams t) {
         int slice = ARRAY / t.getThreadCount();
         int from = t.getThreadIndex() * slice;
+        return read(src, from, from + slice);
+    }
+
+    /** The sum of {@code src[from, end)} by vector loads: a read-bandwidth probe. */
+    public static float read(float[] src, int from, int end) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
         int step = S.length();
-        int end = from + slice;
         for (int i = from; i + 4 * step <= end; i += 4 * step) {
             s0 = s0.add(FloatVector.fromArray(S, src, i));
             s1 = s1.add(FloatVector.fromArray(S, src, i + step));
