@@ -11,8 +11,8 @@ import org.blocktransformer.bench.jmh.PeakBench;
 
 /**
  * What the machine can do at most, the two ceilings a generation step meets: bytes read per second from memory
- * and floating-point operations per second. Measured on the CPU in a fraction of a second (all threads reading a
- * 512 MiB array with vector loads; all threads running independent FMA chains: {@link PeakBench}'s probes), or
+ * and floating-point operations per second. Measured on the CPU in about a second (all threads reading a
+ * 256 MiB array with vector loads; all threads running independent FMA chains: {@link PeakBench}'s probes), or
  * given for a device ({@code bt bench --limits GB/s:TFLOP/s}).
  *
  * @param source where the figures come from, e.g. "measured, 16 threads" or "given"
@@ -43,7 +43,7 @@ public record MachineLimits(double bytesPerSecond, double flopsPerSecond, String
     /** Both ceilings of this CPU with {@code threads} threads (0 = all), best of three short runs each. */
     public static MachineLimits measureCpu(int threads) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        float[] data = new float[128 << 20];
+        float[] data = new float[64 << 20];
         java.util.Arrays.fill(data, 1f);
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
