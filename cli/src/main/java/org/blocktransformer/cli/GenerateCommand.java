@@ -177,6 +177,10 @@ public final class GenerateCommand implements Callable<Integer> {
             long loadNanos = System.nanoTime() - t0;
             checkPrompts(inputs, promptIds, w.config());
 
+            if (sampling.isGreedy() && spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
+                spec.commandLine().getErr().println("warning: --seed has no effect with greedy decoding (give"
+                        + " --temperature, --top-k or --top-p to sample)");
+            }
             List<GenerationRequest> requests = new ArrayList<>(promptIds.size());
             for (int i = 0; i < promptIds.size(); i++) {
                 SamplingParams s = sampling.isGreedy() ? sampling

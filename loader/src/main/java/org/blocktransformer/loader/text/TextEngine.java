@@ -68,9 +68,19 @@ public final class TextEngine implements AutoCloseable {
         return tokenizer;
     }
 
-    /** Continues {@code prompt}, blocking until done. */
+    /**
+     * Continues {@code prompt}, blocking until done; a failure throws the engine's own exception (an invalid
+     * request's {@link IllegalArgumentException}, a closed engine's {@link IllegalStateException}), not a wrapper.
+     */
     public TextResult generate(String prompt, GenerateOptions options) {
-        return submit(prompt, options).join();
+        try {
+            return submit(prompt, options).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw e;
+        }
     }
 
     /** Starts a continuation; the future completes with it (or exceptionally, e.g. for an empty prompt). */
@@ -79,6 +89,10 @@ public final class TextEngine implements AutoCloseable {
     }
 
     private CompletableFuture<TextResult> submit(String prompt, GenerateOptions options, TokenListener listener) {
+        if (closed) {
+            // The tokenizer's native memory is gone: say so instead of letting it fail obscurely.
+            return CompletableFuture.failedFuture(new IllegalStateException("this TextEngine is closed"));
+        }
         int[] ids = tokenizer.encode(prompt);
         if (ids.length == 0) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("the prompt encodes to no tokens"));
@@ -122,8 +136,14 @@ public final class TextEngine implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         engine.close();
         tokenizer.close();
     }
+
+    private volatile boolean closed;
 }

@@ -85,9 +85,18 @@ class TextEngineTest {
     void emptyPromptIsRejected() {
         Path g = golden();
         try (var bt = TextEngine.open(g.resolve("vanilla-neox").toString(), g.resolve("tokenizer"), EngineOptions.defaults())) {
-            var error = assertThrows(java.util.concurrent.CompletionException.class,
-                    () -> bt.generate("", GenerateOptions.greedy(3)));
-            assertEquals("the prompt encodes to no tokens", error.getCause().getMessage());
+            var error = assertThrows(IllegalArgumentException.class, () -> bt.generate("", GenerateOptions.greedy(3)));
+            assertEquals("the prompt encodes to no tokens", error.getMessage());
         }
+    }
+
+    @Test
+    void aClosedEngineSaysSo() {
+        Path g = golden();
+        var bt = TextEngine.open(g.resolve("vanilla-neox").toString(), g.resolve("tokenizer"), EngineOptions.defaults());
+        bt.close();
+        bt.close();
+        var error = assertThrows(IllegalStateException.class, () -> bt.generate("Hello", GenerateOptions.greedy(3)));
+        assertEquals("this TextEngine is closed", error.getMessage());
     }
 }
