@@ -82,7 +82,26 @@ public interface CliServices {
             }
         }
 
+        /**
+         * As {@link #generateEach}, each token also going to {@code tokens} as it is produced (on the engine's
+         * thread: keep it quick). By default the tokens come with their finished request.
+         */
+        default void generateStreaming(List<GenerationRequest> requests, TokenSink tokens,
+                                       java.util.function.ObjIntConsumer<GenerationResult> done) {
+            generateEach(requests, (r, i) -> {
+                for (int id : r.generatedIds()) {
+                    tokens.token(i, id);
+                }
+                done.accept(r, i);
+            });
+        }
+
         @Override
         void close();
+    }
+
+    /** Receives generated tokens: request index, token id. */
+    interface TokenSink {
+        void token(int index, int id);
     }
 }

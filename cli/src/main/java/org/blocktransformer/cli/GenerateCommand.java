@@ -1,6 +1,7 @@
 package org.blocktransformer.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.blocktransformer.loader.text.IncrementalDecoder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -146,8 +147,10 @@ public final class GenerateCommand implements Callable<Integer> {
 
 
     @Option(names = "--stream",
-            description = "With --format json: print each prompt's JSON object as soon as it finishes (objects then"
-                    + " carry \"index\", the prompt's position in the input) instead of all in input order at the end.")
+            description = "With --format json: print one event per generated token ({\"index\", \"id\","
+                    + " \"text\"}, index = the prompt's position in the input, text = the characters that token"
+                    + " completed) and each prompt's object (with \"index\") as soon as it finishes, instead of"
+                    + " all objects in input order at the end. Text output streams by itself.")
     boolean stream;
 
 
@@ -158,7 +161,8 @@ public final class GenerateCommand implements Callable<Integer> {
         SamplingParams sampling = samplingParams();
         validateNumbers();
         if (stream && format != OutputFormat.json) {
-            throw usage("--stream prints JSON objects as prompts finish: add --format json");
+            throw usage("--stream selects JSON events per token: add --format json (text output streams by itself:"
+                    + " one prompt as its tokens come, several each as it finishes)");
         }
         try {
             org.blocktransformer.model.backend.Backends.require(compute.backend);
@@ -200,15 +204,16 @@ public final class GenerateCommand implements Callable<Integer> {
             try (CliServices.Generator gen = services.openGenerator(w, options)) {
                 long t1 = System.nanoTime();
                 if (stream) {
-                    PrintWriter out = spec.commandLine().getOut();
-                    final CliServices.Tokenizer streamTok = tok;
-                    gen.generateEach(requests, (r, index) -> {
-                        ObjectNode o = Json.object();
-                        o.put("index", index);
-                        o.setAll(toJson(r, streamTok));
-                        out.println(Json.line(o));
-                        out.flush();
-                    });
+                    streamJson(gen, requests, tok);
+                    return 0;
+                }
+                if (format == OutputFormat.text) {
+                    results = streamText(gen, requests, tok);
+                    genNanos = System.nanoTime() - t1;
+                    PrintWriter err = spec.commandLine().getErr();
+                    err.println(summary(results.size(), results.stream().mapToLong(r -> r.generatedIds().length)
+                            .sum(), loadNanos, genNanos));
+                    err.flush();
                     return 0;
                 }
                 results = gen.generateAll(requests);
@@ -218,11 +223,72 @@ public final class GenerateCommand implements Callable<Integer> {
                 throw new IllegalStateException("the engine returned " + results.size() + " results for "
                         + requests.size() + " requests");
             }
-            print(results, tok, loadNanos, genNanos);
+            printJson(results, tok);
         } catch (OutOfMemoryError e) {
             throw new CliException(Errors.describe(e), e);
         }
         return 0;
+    }
+
+    /**
+     * {@code --format json --stream}: an event per token, {@code {"index", "id", "text"}} (text: the characters the
+     * token completed, so the pieces of a prompt concatenate to its text), then each prompt's object with its index
+     * as it finishes.
+     */
+    private void streamJson(CliServices.Generator gen, List<GenerationRequest> requests, CliServices.Tokenizer tok) {
+        PrintWriter out = spec.commandLine().getOut();
+        List<IncrementalDecoder> decoders = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            decoders.add(tok == null ? null : new IncrementalDecoder(tok::decode));
+        }
+        gen.generateStreaming(requests, (index, id) -> {
+            ObjectNode e = Json.object();
+            e.put("index", index);
+            e.put("id", id);
+            if (tok != null) {
+                e.put("text", decoders.get(index).add(id));
+            }
+            out.println(Json.line(e));
+            out.flush();
+        }, (r, index) -> {
+            ObjectNode o = Json.object();
+            o.put("index", index);
+            o.setAll(toJson(r, tok));
+            out.println(Json.line(o));
+            out.flush();
+        });
+    }
+
+    /**
+     * Text output as it is produced: one prompt's text (or ids) piece by piece as its tokens come; several prompts
+     * each in a block, headed {@code ### i/n}, as each finishes (blocks in finishing order; the header names the
+     * prompt).
+     */
+    private List<GenerationResult> streamText(CliServices.Generator gen, List<GenerationRequest> requests,
+                                              CliServices.Tokenizer tok) {
+        PrintWriter out = spec.commandLine().getOut();
+        GenerationResult[] results = new GenerationResult[requests.size()];
+        boolean one = requests.size() == 1;
+        IncrementalDecoder decoder = tok == null ? null : new IncrementalDecoder(tok::decode);
+        boolean[] first = {true};
+        gen.generateStreaming(requests, (index, id) -> {
+            if (one) {
+                out.print(decoder != null ? decoder.add(id) : (first[0] ? "" : " ") + id);
+                first[0] = false;
+                out.flush();
+            }
+        }, (r, index) -> {
+            results[index] = r;
+            if (one) {
+                out.println(decoder != null ? decoder.flush() : "");
+            } else {
+                out.println("### " + (index + 1) + "/" + requests.size() + " (" + r.promptIds().length
+                        + " prompt tokens, " + r.generatedIds().length + " new, " + finishReason(r) + ")");
+                out.println(tok != null ? tok.decode(r.generatedIds()) : joinIds(r.generatedIds()));
+            }
+            out.flush();
+        });
+        return List.of(results);
     }
 
     /** Enough cache for a full batch of the longest prompt plus its new tokens, and no more. */
@@ -362,31 +428,13 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private void print(List<GenerationResult> results, CliServices.Tokenizer tok, long loadNanos, long genNanos) {
+    /** {@code --format json}: one object per prompt, in input order (text output streams: {@link #streamText}). */
+    private void printJson(List<GenerationResult> results, CliServices.Tokenizer tok) {
         PrintWriter out = spec.commandLine().getOut();
-        long newTokens = 0;
         for (GenerationResult r : results) {
-            newTokens += r.generatedIds().length;
-        }
-        if (format == OutputFormat.json) {
-            for (GenerationResult r : results) {
-                out.println(Json.line(toJson(r, tok)));
-            }
-            out.flush();
-            return;
-        }
-        for (int i = 0; i < results.size(); i++) {
-            GenerationResult r = results.get(i);
-            if (results.size() > 1) {
-                out.println("### " + (i + 1) + "/" + results.size() + " (" + r.promptIds().length + " prompt tokens, "
-                        + r.generatedIds().length + " new, " + finishReason(r) + ")");
-            }
-            out.println(tok != null ? tok.decode(r.generatedIds()) : joinIds(r.generatedIds()));
+            out.println(Json.line(toJson(r, tok)));
         }
         out.flush();
-        PrintWriter err = spec.commandLine().getErr();
-        err.println(summary(results.size(), newTokens, loadNanos, genNanos));
-        err.flush();
     }
 
     static ObjectNode toJson(GenerationResult r, CliServices.Tokenizer tok) {

@@ -143,11 +143,26 @@ public final class LibraryServices implements CliServices {
             @Override
             public void generateEach(List<GenerationRequest> requests,
                                      java.util.function.ObjIntConsumer<GenerationResult> done) {
+                generateStreaming(requests, (i, id) -> { }, done);
+            }
+
+            @Override
+            public void generateStreaming(List<GenerationRequest> requests, TokenSink tokens,
+                                          java.util.function.ObjIntConsumer<GenerationResult> done) {
                 for (GenerationRequest r : requests) {
                     engine.validate(r);
                 }
                 List<java.util.concurrent.CompletableFuture<Void>> all = new java.util.ArrayList<>();
-                var futures = engine.submitAll(requests);
+                List<org.blocktransformer.model.generate.TokenListener> listeners = new java.util.ArrayList<>();
+                for (int i = 0; i < requests.size(); i++) {
+                    int index = i;
+                    listeners.add(id -> {
+                        synchronized (done) {
+                            tokens.token(index, id);
+                        }
+                    });
+                }
+                var futures = engine.submitAll(requests, listeners);
                 for (int i = 0; i < requests.size(); i++) {
                     int index = i;
                     all.add(futures.get(i).thenAccept(r -> {

@@ -171,21 +171,31 @@ class GenerateCommandTest {
     }
 
     @Test
-    void streamPrintsEachResultWithItsIndex() throws Exception {
+    void streamPrintsEveryTokenThenEachResultWithItsIndex() throws Exception {
         CliRun r = bt("generate", "--model", "tiny-block", "--prompt-ids", "1,2,3", "--prompt-ids", "10",
                 "--max-new-tokens", "4", "--format", "json", "--stream");
         assertEquals(0, r.code(), r::toString);
         List<JsonNode> lines = jsonLines(r.out());
-        assertEquals(2, lines.size());
+        int[] events = new int[2];
+        int results = 0;
         for (JsonNode line : lines) {
             int index = line.get("index").intValue();
-            assertEquals(index == 0 ? "[1,2,3]" : "[10]", line.get("prompt_ids").toString());
+            if (line.has("prompt_ids")) {
+                results++;
+                assertEquals(index == 0 ? "[1,2,3]" : "[10]", line.get("prompt_ids").toString());
+                // Its token events came before it, one per generated id, in order.
+                assertEquals(line.get("ids").size(), events[index], line.toString());
+            } else {
+                assertTrue(line.has("id"), line.toString());
+                events[index]++;
+            }
         }
+        assertEquals(2, results);
     }
 
     @Test
     void streamNeedsJson() {
-        assertFails(2, "--stream prints JSON objects as prompts finish: add --format json",
+        assertFails(2, "--stream selects JSON events per token: add --format json",
                 "generate", "--model", "tiny-block", "--prompt-ids", "1", "--max-new-tokens", "2", "--stream");
     }
 

@@ -28,7 +28,9 @@ import org.junit.jupiter.api.Test;
  * vanilla-31m at batch 1 makes a long request take seconds, so the states below are reached for sure.
  */
 class QueueAndShutdownTest {
-    private static final ModelWeights WEIGHTS = Presets.randomInit("vanilla-31m", 0, WeightFormat.F32);
+    // Large enough that a 2,000-token request still runs while the test queues and refuses others, on a loaded
+    // machine as on a quiet one (vanilla-31m finished its long request first there once).
+    private static final ModelWeights WEIGHTS = Presets.randomInit("vanilla-70m", 0, WeightFormat.F32);
 
     private static ObjectNode longStream(int maxTokens) {
         ObjectNode b = Json.object();
@@ -62,7 +64,7 @@ class QueueAndShutdownTest {
         try (InferenceEngine engine = Fixtures.engine(WEIGHTS, 1);
              BtServer server = Fixtures.serve(new ServedModel(engine, null, null), "v", 1)) {
             Http http = new Http(server);
-            BufferedReader first = running(http, longStream(1500));
+            BufferedReader first = running(http, longStream(2000));
             // The second waits in the engine's queue behind the first (batch 1); its client will hang up.
             Socket queued = new Socket("127.0.0.1", server.port());
             byte[] json = Json.write(longStream(8).put("stream", false)).getBytes(StandardCharsets.UTF_8);
@@ -102,7 +104,7 @@ class QueueAndShutdownTest {
             ObjectNode shortOne = longStream(24).put("stream", false);
             CompletableFuture<HttpResponse<String>> finishing = http.client.sendAsync(
                     http.post("/v1/completions", Json.write(shortOne)).build(), HttpResponse.BodyHandlers.ofString());
-            BufferedReader endless = running(http, longStream(1500));
+            BufferedReader endless = running(http, longStream(2000));
             await("both run", () -> engine.runningCount() == 2);
             CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> server.shutdown(Duration.ofSeconds(2)));
             await("the server drains", () -> {

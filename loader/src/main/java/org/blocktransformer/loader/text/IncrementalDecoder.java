@@ -1,29 +1,31 @@
 package org.blocktransformer.loader.text;
 
 import java.util.Arrays;
-import org.blocktransformer.loader.tokenizer.BtTokenizer;
+import java.util.function.Function;
 
 /**
  * Turns a growing list of ids into text pieces. Byte-level BPE can split a character over several tokens, so the
  * text of all ids so far is decoded and only the part that has become stable (no trailing replacement character)
  * is released.
  */
-final class IncrementalDecoder {
-    private final BtTokenizer tokenizer;
+public final class IncrementalDecoder {
+    private final Function<int[], String> tokenizer;
     private int[] ids = new int[16];
     private int count;
     private int released;
 
-    IncrementalDecoder(BtTokenizer tokenizer) {
+    /** A decoder over {@code decode}, e.g. {@code tokenizer::decode}. */
+    public IncrementalDecoder(Function<int[], String> tokenizer) {
         this.tokenizer = tokenizer;
     }
 
-    String add(int id) {
+    /** Adds a token; returns the text that became stable with it (often empty mid-character, never retracted). */
+    public String add(int id) {
         if (count == ids.length) {
             ids = Arrays.copyOf(ids, count * 2);
         }
         ids[count++] = id;
-        String text = tokenizer.decode(Arrays.copyOf(ids, count));
+        String text = tokenizer.apply(Arrays.copyOf(ids, count));
         int stable = text.length();
         while (stable > released && text.charAt(stable - 1) == '\uFFFD') {
             stable--;
@@ -36,8 +38,9 @@ final class IncrementalDecoder {
         return piece;
     }
 
-    String flush() {
-        String text = tokenizer.decode(Arrays.copyOf(ids, count));
+    /** The text not yet released (a trailing incomplete character as its replacement), at the end. */
+    public String flush() {
+        String text = tokenizer.apply(Arrays.copyOf(ids, count));
         String rest = text.length() > released ? text.substring(released) : "";
         released = text.length();
         return rest;

@@ -110,7 +110,7 @@ public final class TextEngine implements AutoCloseable {
         return subscriber -> {
             SubmissionPublisher<String> publisher = new SubmissionPublisher<>();
             publisher.subscribe(subscriber);
-            IncrementalDecoder decoder = new IncrementalDecoder(tokenizer);
+            IncrementalDecoder decoder = new IncrementalDecoder(tokenizer::decode);
             submit(prompt, options, id -> {
                 String piece = decoder.add(id);
                 if (!piece.isEmpty()) {

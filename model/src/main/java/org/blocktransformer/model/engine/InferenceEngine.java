@@ -153,8 +153,12 @@ public final class InferenceEngine implements AutoCloseable {
         return submitAll(requests, java.util.Collections.nCopies(requests.size(), TokenListener.NONE));
     }
 
-    private List<CompletableFuture<GenerationResult>> submitAll(List<GenerationRequest> requests,
-                                                                List<TokenListener> listeners) {
+    /** As {@link #submitAll(List)}, request i's tokens also going to {@code listeners.get(i)} as they come. */
+    public List<CompletableFuture<GenerationResult>> submitAll(List<GenerationRequest> requests,
+                                                               List<TokenListener> listeners) {
+        if (listeners.size() != requests.size()) {
+            throw new IllegalArgumentException(requests.size() + " requests but " + listeners.size() + " listeners");
+        }
         List<CompletableFuture<GenerationResult>> futures = new ArrayList<>(requests.size());
         List<Sequence> batch = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
