@@ -57,13 +57,6 @@ final class Scheduler {
         return waiting.isEmpty() && active.isEmpty();
     }
 
-    int activeCount() {
-        return active.size();
-    }
-
-    int waitingCount() {
-        return waiting.size();
-    }
 
     /** Admits, runs one unit, retires finished sequences. */
     void runOnce() {
