@@ -69,10 +69,12 @@ import picocli.CommandLine.Spec;
                 "",
                 "Examples:",
                 "  bt bench",
-                "  bt bench --pair vanilla-70m:block-b4-85m --scenario decode-heavy/4 --batch-sizes 1,8,32",
+                "  bt bench --pair vanilla-70m:block-b4-85m --scenario decode-heavy/4 \\",
+                "      --batch-sizes 1,8,32",
                 "  bt bench --models vanilla-70m,block-b4-85m --prompt-len 128 --new-tokens 128 \\",
                 "      --batch-sizes 1,32 --format json",
-                "  bt bench --pair vanilla-410m:block-b4-1.2b --scenario prefill-heavy,decode-heavy \\",
+                "  bt bench --pair vanilla-410m:block-b4-1.2b \\",
+                "      --scenario prefill-heavy,decode-heavy \\",
                 "      --batch-sizes 1,max --memory 8g --out results/h100"})
 public final class BenchCommand implements Callable<Integer> {
 

@@ -58,7 +58,8 @@ import picocli.CommandLine.Spec;
                 "",
                 "Examples:",
                 "  bt bench-serve --models vanilla-70m,block-b4-85m --clients 1,8,32",
-                "  bt bench-serve --url http://127.0.0.1:8000 --clients 16 --requests 200 --rate 4"})
+                "  bt bench-serve --url http://127.0.0.1:8000 --clients 16 \\",
+                "      --requests 200 --rate 4"})
 public final class BenchServeCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 

@@ -50,7 +50,8 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  bt perplexity --model path/to/checkpoint --text-file book.txt",
-                "  bt perplexity --model block-b4-5m --ids-file ids.jsonl --window 1024 --format json",
+                "  bt perplexity --model block-b4-5m --ids-file ids.jsonl \\",
+                "      --window 1024 --format json",
                 "",
                 "An ids file holds one document per JSON array of token ids (JSON Lines, or one array of arrays),"
                         + " or plain integers separated by spaces, commas or newlines (one document). A text file"

@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
         footer = {
                 "  bt serve --model block-b4-5m --port 8000",
                 "  bt serve --model path/to/checkpoint --host 0.0.0.0 --batch-size 64",
-                "  curl http://127.0.0.1:8000/v1/completions -d '{\"prompt\": [1, 2, 3], \"max_tokens\": 8}'",
+                "  curl http://127.0.0.1:8000/v1/completions \\",
+                "      -d '{\"prompt\": [1, 2, 3], \"max_tokens\": 8}'",
                 "",
                 "OpenAI clients: base URL http://HOST:PORT/v1 (any API key)."})
 public final class ServeCommand implements Callable<Integer> {

@@ -105,7 +105,7 @@ class ReadmeCommandsTest {
     }
 
     /** Shell-like words: whitespace-separated, single or double quotes grouping. */
-    private static List<String> words(String s) {
+    static List<String> words(String s) {
         List<String> out = new ArrayList<>();
         Matcher m = Pattern.compile("'([^']*)'|\"([^\"]*)\"|(\\S+)").matcher(s);
         while (m.find()) {
