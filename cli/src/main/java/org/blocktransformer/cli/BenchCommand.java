@@ -234,7 +234,7 @@ public final class BenchCommand implements Callable<Integer> {
         double loadBefore = Hardware.loadAverage();
         OffsetDateTime started = OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS);
         List<ThroughputResult> results;
-        try (Progress progress = new Progress(err, quiet, terminal())) {
+        try (Progress progress = new Progress(err, quiet, StatusLine.onTerminal())) {
             results = BenchRunner.run(plan, new BenchRunner.Listener() {
                 @Override
                 public void modelLoading(String model) {
@@ -427,11 +427,6 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static boolean terminal() {
-        var console = System.console();
-        return console != null && console.isTerminal();
-    }
-
     private static void printTables(PrintWriter out, List<ThroughputResult> results, List<Ratio> ratios) {
         int w = Math.max(5, results.stream().mapToInt(r -> r.model().length()).max().orElse(5));
         int ws = Math.max(8, results.stream().mapToInt(r -> r.scenario().length()).max().orElse(8));
@@ -489,104 +484,78 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Progress on standard error: on a terminal one line redrawn in place (runs done / total, the current run,
-     * its phase and a bar of its tokens); elsewhere one line when a run starts and one when it ends.
+     * Progress on standard error: on a terminal a {@link StatusLine} (runs done / total, the current run, its phase
+     * and a bar of its tokens); elsewhere one line when a run starts and one when it ends.
      */
     static final class Progress implements AutoCloseable {
         private final PrintWriter err;
         private final boolean quiet;
-        private final boolean terminal;
-        private final Thread ticker;
+        private final StatusLine line;
         private volatile String label;
         private volatile ThroughputHarness.Progress current;
-        private volatile boolean closed;
-        private int lastWidth;
 
         Progress(PrintWriter err, boolean quiet, boolean terminal) {
             this.err = err;
             this.quiet = quiet;
-            this.terminal = terminal && !quiet;
-            if (this.terminal) {
-                ticker = Thread.ofPlatform().daemon().name("bt-bench-progress").start(this::tick);
-            } else {
-                ticker = null;
+            this.line = terminal && !quiet ? new StatusLine(err, true, this::text) : null;
+        }
+
+        void message(String text) {
+            if (!quiet) {
+                print(text);
             }
         }
 
-        synchronized void message(String text) {
-            if (quiet) {
-                return;
-            }
-            clear();
-            err.println(text);
-            err.flush();
-        }
-
-        synchronized void start(int index, int total, String what, ThroughputHarness.Progress p) {
+        void start(int index, int total, String what, ThroughputHarness.Progress p) {
             label = "[" + index + "/" + total + "] " + what;
             current = p;
-            if (!quiet && !terminal) {
-                err.println(label + " ...");
-                err.flush();
+            if (!quiet && line == null) {
+                print(label + " ...");
             }
         }
 
-        synchronized void finish(String summary) {
+        void finish(String summary) {
             current = null;
-            if (quiet) {
-                return;
-            }
-            clear();
-            err.println(label + ": " + summary);
-            err.flush();
-        }
-
-        private void tick() {
-            while (!closed) {
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                redraw();
+            if (!quiet) {
+                print(label + ": " + summary);
             }
         }
 
-        private synchronized void redraw() {
+        private void print(String text) {
+            Runnable println = () -> {
+                err.println(text);
+                err.flush();
+            };
+            if (line != null) {
+                line.above(println);
+            } else {
+                println.run();
+            }
+        }
+
+        /** The status line's text: the current run, its phase and a bar of its tokens; none between runs. */
+        private String text() {
             ThroughputHarness.Progress p = current;
-            if (p == null || closed) {
-                return;
+            if (p == null) {
+                return null;
             }
             long target = p.target();
             long done = Math.min(p.tokens(), Math.max(target, 0));
-            StringBuilder sb = new StringBuilder("\r").append(label).append("  ").append(p.phase());
+            StringBuilder sb = new StringBuilder(label).append("  ").append(p.phase());
             if (target > 0) {
                 int width = 24;
                 int filled = (int) (width * done / target);
                 sb.append(" [").append("#".repeat(filled)).append("-".repeat(width - filled)).append("] ")
                         .append(100 * done / target).append('%');
             }
-            String line = sb.toString();
-            int pad = Math.max(0, lastWidth - line.length());
-            err.print(line + " ".repeat(pad));
-            err.flush();
-            lastWidth = line.length();
-        }
-
-        private void clear() {
-            if (terminal && lastWidth > 0) {
-                err.print("\r" + " ".repeat(lastWidth) + "\r");
-                lastWidth = 0;
-            }
+            return sb.toString();
         }
 
         @Override
-        public synchronized void close() {
-            closed = true;
-            if (ticker != null) {
-                ticker.interrupt();
+        public void close() {
+            if (line != null) {
+                line.close();
             }
-            clear();
             err.flush();
         }
     }

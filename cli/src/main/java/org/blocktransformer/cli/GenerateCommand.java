@@ -144,7 +144,21 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Output: text or json (one object per prompt per line). Default: ${DEFAULT-VALUE}.")
     OutputFormat format;
 
+    /** When {@code --progress} shows a status line. */
+    enum ProgressMode {
+        auto, always, never;
 
+        boolean show(boolean terminal) {
+            return this == always || (this == auto && terminal);
+        }
+    }
+
+    @Option(names = "--progress", paramLabel = "WHEN", defaultValue = "auto",
+            description = "A status line on standard error while output is held back (several prompts as text,"
+                    + " or --format json): prompts done, tokens, tok/s. auto: when run from a terminal (redrawn in"
+                    + " place); always: also into a log (a line every 5 s); never. One prompt's text and --stream"
+                    + " show their tokens as they come instead. Default: ${DEFAULT-VALUE}.")
+    ProgressMode progress;
 
     @Option(names = "--stream",
             description = "With --format json: print one event per generated token ({\"index\", \"id\","
@@ -201,22 +215,27 @@ public final class GenerateCommand implements Callable<Integer> {
                     .withTensorCores(compute.tensorCores());
             List<GenerationResult> results;
             long genNanos;
-            try (CliServices.Generator gen = services.openGenerator(w, options)) {
+            boolean terminal = StatusLine.onTerminal();
+            boolean heldBack = !stream && (format == OutputFormat.json || requests.size() > 1);
+            GenerationProgress counts = new GenerationProgress(requests.size(), System::nanoTime);
+            PrintWriter err = spec.commandLine().getErr();
+            try (CliServices.Generator gen = services.openGenerator(w, options);
+                 StatusLine line = heldBack && progress.show(terminal) ? new StatusLine(err, terminal, counts::text)
+                         : null) {
                 long t1 = System.nanoTime();
                 if (stream) {
                     streamJson(gen, requests, tok);
                     return 0;
                 }
                 if (format == OutputFormat.text) {
-                    results = streamText(gen, requests, tok);
+                    results = streamText(gen, requests, tok, counts, line);
                     genNanos = System.nanoTime() - t1;
-                    PrintWriter err = spec.commandLine().getErr();
-                    err.println(summary(results.size(), results.stream().mapToLong(r -> r.generatedIds().length)
-                            .sum(), loadNanos, genNanos));
-                    err.flush();
+                    String done = summary(results.size(), results.stream().mapToLong(r -> r.generatedIds().length)
+                            .sum(), loadNanos, genNanos);
+                    above(line, () -> err.println(done));
                     return 0;
                 }
-                results = gen.generateAll(requests);
+                results = line == null ? gen.generateAll(requests) : collect(gen, requests, counts);
                 genNanos = System.nanoTime() - t1;
             }
             if (results.size() != requests.size()) {
@@ -264,14 +283,36 @@ public final class GenerateCommand implements Callable<Integer> {
      * each in a block, headed {@code ### i/n}, as each finishes (blocks in finishing order; the header names the
      * prompt).
      */
+    /** All results in input order, counting tokens and finished prompts for the status line as they come. */
+    private static List<GenerationResult> collect(CliServices.Generator gen, List<GenerationRequest> requests,
+                                                  GenerationProgress counts) {
+        GenerationResult[] results = new GenerationResult[requests.size()];
+        gen.generateStreaming(requests, (index, id) -> counts.token(), (r, index) -> {
+            results[index] = r;
+            counts.finished();
+        });
+        return List.of(results);
+    }
+
+    /** Prints with the status line (if any) cleared first, so the two do not draw over each other. */
+    private static void above(StatusLine line, Runnable print) {
+        if (line != null) {
+            line.above(print);
+        } else {
+            print.run();
+        }
+    }
+
     private List<GenerationResult> streamText(CliServices.Generator gen, List<GenerationRequest> requests,
-                                              CliServices.Tokenizer tok) {
+                                              CliServices.Tokenizer tok, GenerationProgress counts,
+                                              StatusLine line) {
         PrintWriter out = spec.commandLine().getOut();
         GenerationResult[] results = new GenerationResult[requests.size()];
         boolean one = requests.size() == 1;
         IncrementalDecoder decoder = tok == null ? null : new IncrementalDecoder(tok::decode);
         boolean[] first = {true};
         gen.generateStreaming(requests, (index, id) -> {
+            counts.token();
             if (one) {
                 out.print(decoder != null ? decoder.add(id) : (first[0] ? "" : " ") + id);
                 first[0] = false;
@@ -279,14 +320,17 @@ public final class GenerateCommand implements Callable<Integer> {
             }
         }, (r, index) -> {
             results[index] = r;
-            if (one) {
-                out.println(decoder != null ? decoder.flush() : "");
-            } else {
-                out.println("### " + (index + 1) + "/" + requests.size() + " (" + r.promptIds().length
-                        + " prompt tokens, " + r.generatedIds().length + " new, " + finishReason(r) + ")");
-                out.println(tok != null ? tok.decode(r.generatedIds()) : joinIds(r.generatedIds()));
-            }
-            out.flush();
+            counts.finished();
+            above(line, () -> {
+                if (one) {
+                    out.println(decoder != null ? decoder.flush() : "");
+                } else {
+                    out.println("### " + (index + 1) + "/" + requests.size() + " (" + r.promptIds().length
+                            + " prompt tokens, " + r.generatedIds().length + " new, " + finishReason(r) + ")");
+                    out.println(tok != null ? tok.decode(r.generatedIds()) : joinIds(r.generatedIds()));
+                }
+                out.flush();
+            });
         });
         return List.of(results);
     }

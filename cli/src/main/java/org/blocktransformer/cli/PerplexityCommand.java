@@ -147,29 +147,27 @@ public final class PerplexityCommand implements Callable<Integer> {
         ModelWeights w = model.load(services, compute.backend);
         var options = new PerplexityEvaluator.Options(window, padding, compute.threads, chunk, compute.backend, compute.device);
         PrintWriter err = spec.commandLine().getErr();
-        boolean showProgress = System.console() != null && System.console().isTerminal();
+        // Tokens scored and of all: written by the evaluator, read by the status line's thread.
+        var scored = new java.util.concurrent.atomic.AtomicLongArray(new long[] {0, tokens});
         PerplexityResult result;
         String backendDescription;
         int windowUsed;
         long t0;
         double seconds;
-        try (PerplexityEvaluator eval = PerplexityEvaluator.open(w, options)) {
+        try (PerplexityEvaluator eval = PerplexityEvaluator.open(w, options);
+             StatusLine line = StatusLine.onTerminal() ? new StatusLine(err, true, () -> String.format(Locale.ROOT,
+                     "scoring: %,d / %,d tokens (%d%%)", scored.get(0), scored.get(1), 100 * scored.get(0) / scored.get(1)))
+                     : null) {
             windowUsed = eval.window();
             backendDescription = eval.describeBackend();
             t0 = System.nanoTime();
             result = eval.score(documents, (done, total) -> {
-                if (showProgress) {
-                    err.printf(Locale.ROOT, "\rscoring: %d / %d tokens (%d%%)", done, total, 100 * done / total);
-                    err.flush();
-                }
+                scored.set(1, total);
+                scored.set(0, done);
             });
             seconds = (System.nanoTime() - t0) / 1e9;
         } catch (OutOfMemoryError e) {
             throw new CliException(Errors.describe(e), e);
-        }
-        if (showProgress) {
-            err.print("\r" + " ".repeat(60) + "\r");
-            err.flush();
         }
         if (result.predicted() == 0) {
             throw new CliException("no token was predicted: every window is too short (" + tokens + " tokens in "

@@ -97,6 +97,26 @@ class GenerateCommandTest {
     }
 
     @Test
+    void progressAlwaysLogsAStatusLineAndLeavesTheOutputAsItIs() throws Exception {
+        String[] args = {"generate", "--model", "tiny-block", "--prompt-ids", "1,2,3", "--prompt-ids", "10",
+                "--max-new-tokens", "4", "--format", "json"};
+        CliRun plain = bt(args);
+        CliRun logged = bt(java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+                java.util.stream.Stream.of("--progress", "always")).toArray(String[]::new));
+        assertEquals(0, logged.code(), logged::toString);
+        assertEquals(plain.out(), logged.out(), "the status line goes to stderr only");
+        assertTrue(logged.err().startsWith("0/2 prompts, 0 tokens, "), logged.err());
+        assertEquals("", plain.err(), "not a terminal: no status line by default");
+        CliRun text = bt("generate", "--model", "tiny-vanilla", "--prompt-ids", "1", "--prompt-ids", "7",
+                "--max-new-tokens", "2", "--progress", "always");
+        assertTrue(text.err().startsWith("0/2 prompts, 0 tokens, "), text.err());
+        assertTrue(text.err().contains("2 prompts, 4 new tokens"), text.err());
+        CliRun one = bt("generate", "--model", "tiny-vanilla", "--prompt-ids", "1", "--max-new-tokens", "2",
+                "--progress", "always");
+        assertFalse(one.err().contains("prompts, 0 tokens"), "one prompt's text is its own progress: " + one.err());
+    }
+
+    @Test
     void textOutputPrintsIdsAndASummaryOnStderr() {
         CliRun r = bt("generate", "--model", "tiny-vanilla", "--prompt-ids", "1,2,3", "--max-new-tokens", "3");
         assertEquals(0, r.code(), r::toString);
