@@ -61,11 +61,14 @@ bt_device_memory() {
 
 # The JVM options of a TornadoVM run, into the array BT_TORNADO_OPTS: TornadoVM's argfile (JVMCI, its modules),
 # loud JIT failures, the device memory above, room for a whole stack's layers in one task graph (one submission
-# per stack call instead of one per layer), then BT_JAVA_OPTS.
+# per stack call instead of one per layer), event lists of 1,024 entries, then BT_JAVA_OPTS.
+# TornadoVM refills every event list of a graph (tornado.max.events ints each, 32,768 by default) on every execution:
+# for a whole stack in one graph that is megabytes of memset per submission, most of a decode step's host time on PTX.
+# No task of ours waits on more than a few events; a list that overflows fails loudly ("event list is too small").
 bt_tornado_java_opts() {
     BT_TORNADO_OPTS=(@"$TORNADOVM_HOME/tornado-argfile" -XX:MaxRAMPercentage=75 --add-modules jdk.incubator.vector
         --enable-native-access=ALL-UNNAMED -Dtornado.recover.bailout=False
-        "-Dtornado.device.memory=$(bt_device_memory)" -Dtornado.tvm.maxbytecodesize=131072)
+        "-Dtornado.device.memory=$(bt_device_memory)" -Dtornado.tvm.maxbytecodesize=131072 -Dtornado.max.events=1024)
     if [[ -n "${BT_JAVA_OPTS:-}" ]]; then
         local extra
         read -r -a extra <<< "$BT_JAVA_OPTS"
