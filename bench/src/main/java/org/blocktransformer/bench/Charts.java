@@ -216,6 +216,71 @@ public final class Charts {
         return chart;
     }
 
+    /**
+     * The portability report: one pair of bars per compute path (tok/s at batch 1 and at the larger batch), on a
+     * log axis when the paths differ by more than 30x (a GPU beside a scalar CPU path); a path whose check failed
+     * says so in its label.
+     */
+    public static JFreeChart portability(List<PortabilityChart.Row> rows, String subtitle) {
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        double min = Double.MAX_VALUE;
+        double max = 1;
+        List<String> unmeasured = new ArrayList<>();
+        for (PortabilityChart.Row r : rows) {
+            String label = r.check().equals("same tokens") ? r.path() : r.path() + " (" + r.check() + ")";
+            if (r.batch1() == null && r.batchN() == null) {
+                unmeasured.add(label);
+                continue;
+            }
+            for (var bar : List.of(Map.entry("batch 1", r.batch1() == null ? 0.0 : r.batch1()),
+                    Map.entry("larger batch", r.batchN() == null ? 0.0 : r.batchN()))) {
+                if (bar.getValue() > 0) {
+                    data.addValue(bar.getValue(), bar.getKey(), label);
+                    min = Math.min(min, bar.getValue());
+                    max = Math.max(max, bar.getValue());
+                }
+            }
+        }
+        CategoryAxis categories = new CategoryAxis(null);
+        ValueAxis values;
+        if (min != Double.MAX_VALUE && max / min > 30) {
+            LogAxis log = new LogAxis("generated tokens per second (log scale)");
+            log.setLowerBound(Math.max(0.1, min / 2));
+            log.setUpperBound(max * 3);
+            log.setTickUnit(new NumberTickUnit(1.0)); // a tick per decade
+            log.setNumberFormatOverride(new DecimalFormat("#,##0.#"));
+            values = log;
+        } else {
+            NumberAxis linear = new NumberAxis("generated tokens per second");
+            linear.setUpperBound(max * 1.2);
+            linear.setTickUnit(new NumberTickUnit(niceStep(max * 1.2 / 8)));
+            linear.setNumberFormatOverride(new DecimalFormat("#,##0.#"));
+            values = linear;
+        }
+        BarRenderer renderer = new BarRenderer();
+        renderer.setBarPainter(new StandardBarPainter());
+        renderer.setShadowVisible(false);
+        renderer.setItemMargin(0.05);
+        renderer.setMaximumBarWidth(0.12);
+        for (int i = 0; i < data.getRowCount(); i++) {
+            renderer.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+        }
+        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0.#")));
+        renderer.setDefaultItemLabelsVisible(true);
+        renderer.setDefaultItemLabelFont(ITEM);
+        renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3,
+                TextAnchor.CENTER_LEFT));
+        CategoryPlot plot = new CategoryPlot(data, categories, values, renderer);
+        plot.setOrientation(PlotOrientation.HORIZONTAL);
+        plot.setRangeAxisLocation(org.jfree.chart.axis.AxisLocation.BOTTOM_OR_RIGHT);
+        JFreeChart chart = new JFreeChart("The same model on every compute path", TITLE, plot, true);
+        style(chart, unmeasured.isEmpty() ? subtitle : subtitle + "; not timed: " + String.join(", ", unmeasured));
+        styleAxis(categories);
+        styleAxis(values);
+        plot.setRangeGridlinePaint(new Color(0xdddddd));
+        return chart;
+    }
+
     /** A step of 1, 2 or 5 times a power of ten, at least {@code raw}. */
     static double niceStep(double raw) {
         if (!(raw > 0)) {
