@@ -19,6 +19,7 @@ import org.blocktransformer.model.engine.InferenceEngine;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.generate.GenerationResult;
 import org.blocktransformer.model.generate.SamplingParams;
+import org.blocktransformer.model.generate.TokenListener;
 import org.blocktransformer.model.weights.ModelWeights;
 
 /**
@@ -256,9 +257,6 @@ public final class ThroughputHarness {
      */
     private static Timed generate(InferenceEngine engine, List<GenerationRequest> requests, long[][] times,
                                   Progress p) {
-        for (GenerationRequest r : requests) {
-            engine.validate(r);
-        }
         CountDownLatch parked = new CountDownLatch(1);
         CountDownLatch go = new CountDownLatch(1);
         CompletableFuture<GenerationResult> blocker = engine.submit(
@@ -272,16 +270,19 @@ public final class ThroughputHarness {
             if (!parked.await(10, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("the engine did not start the blocker request");
             }
+            List<TokenListener> listeners = new ArrayList<>();
             for (int i = 0; i < requests.size(); i++) {
                 long[] row = times == null ? null : times[i];
                 int[] count = {0};
-                futures.add(engine.submit(requests.get(i), id -> {
+                listeners.add(id -> {
                     if (row != null && count[0] < row.length) {
                         row[count[0]++] = System.nanoTime();
                     }
                     p.tokens.incrementAndGet();
-                }));
+                });
             }
+            // Checks every request before any starts (an invalid one throws here, and the blocker is released).
+            futures.addAll(engine.submitAll(requests, listeners));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while benchmarking", e);

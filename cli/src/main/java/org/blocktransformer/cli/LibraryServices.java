@@ -149,9 +149,6 @@ public final class LibraryServices implements CliServices {
             @Override
             public void generateStreaming(List<GenerationRequest> requests, TokenSink tokens,
                                           java.util.function.ObjIntConsumer<GenerationResult> done) {
-                for (GenerationRequest r : requests) {
-                    engine.validate(r);
-                }
                 List<java.util.concurrent.CompletableFuture<Void>> all = new java.util.ArrayList<>();
                 List<org.blocktransformer.model.generate.TokenListener> listeners = new java.util.ArrayList<>();
                 for (int i = 0; i < requests.size(); i++) {

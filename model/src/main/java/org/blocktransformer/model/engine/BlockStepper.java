@@ -3,11 +3,14 @@ package org.blocktransformer.model.engine;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.backend.StackRow;
+import org.blocktransformer.model.cache.CacheGeometry;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.DecodingStrategy;
-import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.runtime.BlockRunner;
+import org.blocktransformer.model.weights.BlockWeights;
 
 /**
  * Block-by-block decoding: the block decoder consumes pending blocks (prompt chunks of new sequences, the last
@@ -17,14 +20,17 @@ import org.blocktransformer.model.runtime.BlockRunner;
 final class BlockStepper implements Stepper {
     private final BlockRunner runner;
     private final BlockConfig config;
-    private final PagePool global;
-    private final PagePool local;
+    private final CachePools caches;
 
-    BlockStepper(BlockRunner runner, PagePool global, PagePool local) {
-        this.runner = runner;
+    BlockStepper(BlockWeights weights, ComputeBackend backend, CacheGeometry geometry, long budgetBytes,
+                 int maxBatch) {
+        this.runner = new BlockRunner(weights, backend);
         this.config = runner.config();
-        this.global = global;
-        this.local = local;
+        PagePool global = runner.newGlobalPool(CacheGeometry.PAGE_SIZE,
+                CachePools.globalPages(geometry, budgetBytes, maxBatch), geometry.kv());
+        PagePool local = runner.newLocalPool(maxBatch, geometry.kv());
+        runner.attach(global, local);
+        this.caches = new CachePools(geometry, global, local);
     }
 
     /** Left-pads with the pad id 0 to a multiple of L_B, as the reference's generate() preprocessing does. */
@@ -38,40 +44,16 @@ final class BlockStepper implements Stepper {
     }
 
     @Override
-    public int globalPositions(int promptLength, int maxNewTokens) {
-        int lb = config.blockLength();
-        int promptBlocks = (promptLength + lb - 1) / lb;
-        // Every generated block but the last is fed back to the block decoder.
-        int fedBack = maxNewTokens == 0 ? 0 : (maxNewTokens - 1) / lb;
-        return promptBlocks + fedBack;
+    public CachePools caches() {
+        return caches;
     }
 
     @Override
-    public int idsPerPosition() {
-        return config.blockLength();
-    }
-
-    @Override
-    public boolean usesLocalCache() {
-        return true;
-    }
-
-    @Override
-    public PagePool globalPool() {
-        return global;
-    }
-
-    @Override
-    public PagePool localPool() {
-        return local;
-    }
-
-    @Override
-    public void step(List<Sequence> active, int prefillBudget) {
-        feedBlocks(active, prefillBudget);
+    public void step(List<Sequence> active) {
+        feedBlocks(active, PREFILL_TOKENS / config.blockLength());
         List<Sequence> ready = new ArrayList<>();
         for (Sequence s : active) {
-            if (s.context != null && !s.finished()) {
+            if (s.hasContext() && !s.finished()) {
                 ready.add(s);
             }
         }
@@ -90,7 +72,7 @@ final class BlockStepper implements Stepper {
         int total = 0;
         int budget = prefillBudget;
         for (Sequence s : active) {
-            int left = (s.input.length - s.fed) / lb;
+            int left = s.unfedCount() / lb;
             if (left == 0 || s.finished()) {
                 continue;
             }
@@ -101,11 +83,10 @@ final class BlockStepper implements Stepper {
             if (left > 1) {
                 budget -= n;
             }
-            embeddings.add(runner.embedBlocks(s.input, s.fed, n));
-            s.fed += n * lb;
+            embeddings.add(runner.embedBlocks(s.takeInput(n * lb), 0, n));
             total += n;
             fedSeqs.add(s);
-            rows.add(new StackRow(s.global, n));
+            rows.add(new StackRow(s.globalCache(), n));
         }
         if (rows.isEmpty()) {
             return;
@@ -122,7 +103,7 @@ final class BlockStepper implements Stepper {
             end += rows.get(r).count();
             Sequence s = fedSeqs.get(r);
             if (!s.hasUnfedInput()) {
-                s.context = Arrays.copyOfRange(x, (end - 1) * d, end * d);
+                s.setContext(Arrays.copyOfRange(x, (end - 1) * d, end * d));
             }
         }
     }
@@ -136,11 +117,11 @@ final class BlockStepper implements Stepper {
         int n = ready.size();
         float[] contexts = new float[n * d];
         for (int i = 0; i < n; i++) {
-            System.arraycopy(ready.get(i).context, 0, contexts, i * d, d);
-            ready.get(i).local.reset();
+            System.arraycopy(ready.get(i).takeContext(), 0, contexts, i * d, d);
+            ready.get(i).localCache().reset();
         }
         float[] expanded = runner.expand(contexts, n);
-        int startCount[] = new int[n];
+        int[] startCount = new int[n];
         for (int i = 0; i < n; i++) {
             startCount[i] = ready.get(i).generatedCount();
         }
@@ -163,7 +144,7 @@ final class BlockStepper implements Stepper {
                 Sequence s = ready.get(i);
                 int previous = j == 0 ? config.bosTokenId() : s.lastGenerated();
                 int positions = runner.localInput(j, expanded, i * r * dt, previous, x, at * dt);
-                rows[k] = new StackRow(s.local, positions);
+                rows[k] = new StackRow(s.localCache(), positions);
                 at += positions;
             }
             float[] hidden = runner.tokenHidden(Arrays.copyOf(x, at * dt), rows, false);
@@ -173,23 +154,21 @@ final class BlockStepper implements Stepper {
                 liveSeqs.add(ready.get(live.get(k)));
                 hiddenRows.add(k);
             }
-            int[] next = Heads.choose(runner.head(), hidden, dt, liveSeqs, hiddenRows);
-            var logprobs = Heads.logprobs(runner.head(), hidden, dt, liveSeqs, hiddenRows, next);
+            int[] next = NextTokens.choose(runner.head(), hidden, dt, liveSeqs, hiddenRows);
+            var logprobs = NextTokens.logprobs(runner.head(), hidden, dt, liveSeqs, hiddenRows, next);
             for (int k = 0; k < liveSeqs.size(); k++) {
                 liveSeqs.get(k).accept(next[k], logprobs[k], config.eosTokenId());
             }
         }
         for (int i = 0; i < n; i++) {
             Sequence s = ready.get(i);
-            s.context = null;
             if (!s.finished()) {
                 int from = startCount[i];
                 int[] block = new int[lb];
                 for (int k = 0; k < lb; k++) {
                     block[k] = s.generated(from + k);
                 }
-                s.input = block;
-                s.fed = 0;
+                s.queueInput(block);
             }
         }
     }

@@ -11,16 +11,11 @@ import org.blocktransformer.model.backend.Backends;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.cache.CacheGeometry;
-import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.generate.GenerationResult;
 import org.blocktransformer.model.generate.TokenListener;
-import org.blocktransformer.model.runtime.BlockRunner;
-import org.blocktransformer.model.runtime.VanillaRunner;
-import org.blocktransformer.model.weights.BlockWeights;
 import org.blocktransformer.model.weights.ModelWeights;
-import org.blocktransformer.model.weights.VanillaWeights;
 
 /**
  * Runs generation requests on one model. Any number of threads may submit; one engine thread schedules them
@@ -35,12 +30,10 @@ import org.blocktransformer.model.weights.VanillaWeights;
  */
 public final class InferenceEngine implements AutoCloseable {
 
-    /** Global-cache positions per page. */
-    static final int PAGE_SIZE = CacheGeometry.PAGE_SIZE;
-
-    private final ModelWeights weights;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InferenceEngine.class);
+    private final ModelWeights weights;
     private final EngineOptions options;
+    private final CacheGeometry geometry;
     private final ComputeBackend backend;
     private final Stepper stepper;
     private final Scheduler scheduler;
@@ -55,35 +48,17 @@ public final class InferenceEngine implements AutoCloseable {
     private InferenceEngine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
         this.options = options;
+        this.geometry = options.cacheGeometry(weights.config());
         long start = System.nanoTime();
         this.backend = Backends.open(options.backend(), options.backendOptions());
-        KvFormat kv = options.kvCache();
         long budget = options.cacheMemoryBytes() > 0 ? options.cacheMemoryBytes() : defaultCacheBytes();
-        int prefillBudget;
-        switch (weights) {
-            case VanillaWeights v -> {
-                VanillaRunner runner = new VanillaRunner(v, backend);
-                var s = v.config().stack();
-                int pages = pagesFor(budget, PagePool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE, kv),
-                        options.maxBatchSize(), s.maxPositions());
-                PagePool pool = runner.newPool(PAGE_SIZE, pages, kv);
-                runner.attach(pool);
-                this.stepper = new VanillaStepper(runner, pool);
-                prefillBudget = 512;
-            }
-            case BlockWeights b -> {
-                BlockRunner runner = new BlockRunner(b, backend);
-                var s = b.config().blockDecoder();
-                int pages = pagesFor(budget, PagePool.pageBytes(s.numLayers(), s.hiddenSize(), PAGE_SIZE, kv),
-                        options.maxBatchSize(), s.maxPositions());
-                PagePool global = runner.newGlobalPool(PAGE_SIZE, pages, kv);
-                PagePool local = runner.newLocalPool(options.maxBatchSize(), kv);
-                runner.attach(global, local);
-                this.stepper = new BlockStepper(runner, global, local);
-                prefillBudget = 512 / b.config().blockLength();
-            }
+        try {
+            this.stepper = Stepper.open(weights, backend, geometry, budget, options.maxBatchSize());
+        } catch (RuntimeException | Error e) {
+            backend.close();
+            throw e;
         }
-        this.scheduler = new Scheduler(stepper, options.batching(), options.maxBatchSize(), prefillBudget);
+        this.scheduler = new Scheduler(stepper, options.batching(), options.maxBatchSize());
         // Opening includes the backend's own copy of the weights: a device upload, or the CPU's panels for
         // matrices that were not loaded in them.
         LOG.info("backend {} ({}) ready in {} ms: weights prepared, KV-cache budget {} MB", backend.name(),
@@ -116,17 +91,6 @@ public final class InferenceEngine implements AutoCloseable {
         return Math.max(16L << 20, free / 2);
     }
 
-    /** Pages the budget buys, but no more than maxBatch sequences of the longest length can use. */
-    private static int pagesFor(long budget, long pageBytes, int maxBatch, int maxPositions) {
-        long useful = (long) maxBatch * ((maxPositions + PAGE_SIZE - 1) / PAGE_SIZE);
-        long affordable = budget / pageBytes;
-        if (affordable < 1) {
-            throw new IllegalArgumentException("cache memory of " + budget + " bytes is less than one page ("
-                    + pageBytes + " bytes)");
-        }
-        return (int) Math.min(Math.min(useful, affordable), Integer.MAX_VALUE);
-    }
-
     public ModelWeights weights() {
         return weights;
     }
@@ -135,19 +99,29 @@ public final class InferenceEngine implements AutoCloseable {
         return options;
     }
 
-    /** Starts a request; the future completes with its result, or exceptionally if the request is invalid. */
+    /**
+     * Starts a request; the future completes with its result, or exceptionally if the request is invalid
+     * ({@link #validate}) or the engine is down.
+     */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request) {
         return submit(request, TokenListener.NONE);
     }
 
     /** As {@link #submit(GenerationRequest)}, calling {@code listener} with each token as it is produced. */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenListener listener) {
-        return submitAll(List.of(request), List.of(listener)).getFirst();
+        String problem = problem(request);
+        if (problem != null) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(problem));
+        }
+        return enqueue(List.of(request), List.of(listener)).getFirst();
     }
 
     /**
      * Starts several requests at once: they reach the scheduler together, so a static batch holds all of them
      * (up to the batch size) rather than starting with whichever arrived first. Futures in input order.
+     *
+     * @throws IllegalArgumentException before any request starts, if one is invalid: the message names the first
+     *                                  invalid request by its index
      */
     public List<CompletableFuture<GenerationResult>> submitAll(List<GenerationRequest> requests) {
         return submitAll(requests, java.util.Collections.nCopies(requests.size(), TokenListener.NONE));
@@ -159,6 +133,18 @@ public final class InferenceEngine implements AutoCloseable {
         if (listeners.size() != requests.size()) {
             throw new IllegalArgumentException(requests.size() + " requests but " + listeners.size() + " listeners");
         }
+        for (int i = 0; i < requests.size(); i++) {
+            String problem = problem(requests.get(i));
+            if (problem != null) {
+                throw new IllegalArgumentException("request " + i + ": " + problem);
+            }
+        }
+        return enqueue(requests, listeners);
+    }
+
+    /** Hands valid requests to the engine thread; futures in input order. */
+    private List<CompletableFuture<GenerationResult>> enqueue(List<GenerationRequest> requests,
+                                                              List<TokenListener> listeners) {
         List<CompletableFuture<GenerationResult>> futures = new ArrayList<>(requests.size());
         List<Sequence> batch = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
@@ -168,24 +154,16 @@ public final class InferenceEngine implements AutoCloseable {
                 futures.add(CompletableFuture.failedFuture(down));
                 continue;
             }
-            Sequence s;
-            try {
-                validate(request);
-                s = new Sequence(request, stepper.prepareInput(request.promptIds()), listeners.get(i));
-            } catch (IllegalArgumentException e) {
-                futures.add(CompletableFuture.failedFuture(e));
-                continue;
-            }
-            futures.add(s.future);
+            Sequence s = new Sequence(request, stepper.prepareInput(request.promptIds()), listeners.get(i));
+            futures.add(s.future());
             if (request.maxNewTokens() == 0) {
-                s.finish = org.blocktransformer.model.generate.FinishReason.LENGTH;
-                s.future.complete(s.result());
+                s.completeEmpty();
                 continue;
             }
             // Cancelling the caller's future stops the sequence at its next step and frees its cache.
-            s.future.whenComplete((r, e) -> {
-                if (s.future.isCancelled()) {
-                    s.cancelled = true;
+            s.future().whenComplete((r, e) -> {
+                if (s.future().isCancelled()) {
+                    s.markCancelled();
                     submissions.offer(WAKE_UP);
                 }
             });
@@ -213,7 +191,7 @@ public final class InferenceEngine implements AutoCloseable {
     private void drain(Throwable reason) {
         List<Sequence> arrived;
         while ((arrived = submissions.poll()) != null) {
-            arrived.forEach(s -> s.future.completeExceptionally(reason));
+            arrived.forEach(s -> s.fail(reason));
         }
     }
 
@@ -222,11 +200,12 @@ public final class InferenceEngine implements AutoCloseable {
         return join(submit(request));
     }
 
-    /** Generates every request; results in input order. An invalid request throws before any work starts. */
+    /**
+     * Generates every request; results in input order.
+     *
+     * @throws IllegalArgumentException before any work starts, if a request is invalid (see {@link #submitAll})
+     */
     public List<GenerationResult> generateAll(List<GenerationRequest> requests) {
-        for (GenerationRequest r : requests) {
-            validate(r);
-        }
         List<GenerationResult> out = new ArrayList<>();
         for (var f : submitAll(requests)) {
             out.add(join(f));
@@ -249,56 +228,63 @@ public final class InferenceEngine implements AutoCloseable {
         }
     }
 
-    /** Rejects a request the model cannot run, with a message that says why. */
+    /**
+     * Rejects a request the model cannot run, with a message that says why: for callers that answer a bad request
+     * before submitting it ({@link #submit} and {@link #submitAll} check the same).
+     */
     public void validate(GenerationRequest request) {
+        String problem = problem(request);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+    }
+
+    /** Why the model cannot run {@code request}, or null: the one place requests are checked. */
+    private String problem(GenerationRequest request) {
         ModelConfig config = weights.config();
         int[] ids = request.promptIds();
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
-                throw new IllegalArgumentException("prompt token " + i + " has id " + ids[i]
-                        + ", outside the vocabulary [0, " + config.vocabSize() + ")");
+                return "prompt token " + i + " has id " + ids[i] + ", outside the vocabulary [0, "
+                        + config.vocabSize() + ")";
             }
         }
-        int positions = stepper.globalPositions(ids.length, request.maxNewTokens());
-        int maxPositions = stepper.globalPool() == null ? 0 : maxGlobalPositions();
+        CachePools caches = stepper.caches();
+        int positions = caches.positionsFor(ids.length, request.maxNewTokens());
+        int maxPositions = geometry.globalStack().maxPositions();
         if (positions > maxPositions) {
-            throw new IllegalArgumentException("prompt of " + ids.length + " tokens plus " + request.maxNewTokens()
-                    + " new tokens needs " + positions + " positions, more than the model's " + maxPositions
-                    + (stepper.idsPerPosition() > 1 ? " blocks of " + stepper.idsPerPosition() + " tokens" : ""));
+            int perPosition = geometry.tokensPerEntry();
+            return "prompt of " + ids.length + " tokens plus " + request.maxNewTokens() + " new tokens needs "
+                    + positions + " positions, more than the model's " + maxPositions
+                    + (perPosition > 1 ? " blocks of " + perPosition + " tokens" : "");
         }
-        int pages = stepper.globalPool().pagesFor(positions);
-        if (pages > stepper.globalPool().pageCount()) {
-            throw new IllegalArgumentException("request needs " + pages + " cache pages but the whole pool holds "
-                    + stepper.globalPool().pageCount() + "; give the engine more cache memory");
+        int pages = caches.pagesFor(ids.length, request.maxNewTokens());
+        if (pages > caches.totalPages()) {
+            return "request needs " + pages + " cache pages but the whole pool holds " + caches.totalPages()
+                    + "; give the engine more cache memory";
         }
-    }
-
-    private int maxGlobalPositions() {
-        return switch (weights) {
-            case VanillaWeights v -> v.config().stack().maxPositions();
-            case BlockWeights b -> b.config().blockDecoder().maxPositions();
-        };
+        return null;
     }
 
     /** The largest batch whose sequences of this shape all fit the cache pool at once (at most maxBatchSize). */
     public int maxBatchFor(int promptLength, int maxNewTokens) {
-        int pages = stepper.globalPool().pagesFor(stepper.globalPositions(promptLength, maxNewTokens));
-        return Math.min(options.maxBatchSize(), stepper.globalPool().pageCount() / Math.max(1, pages));
+        CachePools caches = stepper.caches();
+        int pages = caches.pagesFor(promptLength, maxNewTokens);
+        return Math.min(options.maxBatchSize(), caches.totalPages() / Math.max(1, pages));
     }
 
     /** Bytes held by the KV caches (global pool plus local slots). */
     public long cacheBytes() {
-        long local = stepper.localPool() == null ? 0 : stepper.localPool().bytes();
-        return stepper.globalPool().bytes() + local;
+        return stepper.caches().bytes();
     }
 
     /** Global-cache pages free now and in all; equal when nothing runs. */
     public int freeCachePages() {
-        return stepper.globalPool().freePages();
+        return stepper.caches().freePages();
     }
 
     public int totalCachePages() {
-        return stepper.globalPool().pageCount();
+        return stepper.caches().totalPages();
     }
 
     /** How often admission waited for free cache pages, and the largest batch run so far. */

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
-import org.blocktransformer.model.generate.FinishReason;
 
 /**
  * Decides which sequences run together. Static batching admits a new batch only when the previous one has ended;
@@ -17,7 +16,6 @@ final class Scheduler {
     private final Stepper stepper;
     private final Batching batching;
     private final int maxBatch;
-    private final int prefillBudget;
     private final Deque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> active = new ArrayList<>();
     private volatile long waitsForPages;
@@ -26,11 +24,10 @@ final class Scheduler {
     private volatile int waitingNow;
     private volatile int activeNow;
 
-    Scheduler(Stepper stepper, Batching batching, int maxBatch, int prefillBudget) {
+    Scheduler(Stepper stepper, Batching batching, int maxBatch) {
         this.stepper = stepper;
         this.batching = batching;
         this.maxBatch = maxBatch;
-        this.prefillBudget = prefillBudget;
     }
 
     void enqueue(Sequence s) {
@@ -76,16 +73,14 @@ final class Scheduler {
             return;
         }
         for (Sequence s : active) {
-            if (s.cancelled && !s.finished()) {
-                s.finish = FinishReason.CANCELLED;
-            }
+            s.stopIfCancelled();
         }
         try {
-            stepper.step(active, prefillBudget);
+            stepper.step(active);
         } catch (RuntimeException | Error e) {
             for (Sequence s : active) {
-                release(s);
-                s.future.completeExceptionally(e);
+                stepper.release(s);
+                s.fail(e);
             }
             active.clear();
             return;
@@ -98,12 +93,12 @@ final class Scheduler {
             Sequence s = waiting.peekFirst();
             boolean reserved;
             try {
-                reserved = reserve(s);
+                reserved = stepper.reserve(s);
             } catch (RuntimeException e) {
                 // A request that cannot be admitted fails alone; the queue behind it goes on.
                 waiting.removeFirst();
-                release(s);
-                s.future.completeExceptionally(e);
+                stepper.release(s);
+                s.fail(e);
                 continue;
             }
             if (!reserved) {
@@ -111,7 +106,6 @@ final class Scheduler {
                 break;
             }
             waiting.removeFirst();
-            s.startedNanos = System.nanoTime();
             active.add(s);
             peakActive = Math.max(peakActive, active.size());
         }
@@ -126,81 +120,45 @@ final class Scheduler {
         return peakActive;
     }
 
-    private boolean reserve(Sequence s) {
-        s.global = stepper.globalPool().newTable();
-        if (!s.global.reserve(stepper.globalPositions(s.prompt.length, s.request.maxNewTokens()))) {
-            s.global = null;
-            return false;
-        }
-        if (stepper.usesLocalCache()) {
-            s.local = stepper.localPool().newTable();
-            if (!s.local.reserve(stepper.localPool().pageSize())) {
-                s.global.release();
-                s.global = null;
-                s.local = null;
-                return false;
-            }
-        }
-        return true;
-    }
-
     private void retireFinished() {
         List<Sequence> done = new ArrayList<>();
         for (Iterator<Sequence> it = active.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
             if (s.finished()) {
                 it.remove();
-                release(s);
+                stepper.release(s);
                 done.add(s);
             }
         }
         // Counts first, so that whoever a completed future wakes sees the batch without its sequence.
         publishCounts();
-        for (Sequence s : done) {
-            if (s.failure != null) {
-                s.future.completeExceptionally(s.failure);
-            } else {
-                s.future.complete(s.result());
-            }
-        }
+        done.forEach(Sequence::complete);
     }
 
     private void dropCancelledWaiting() {
         List<Sequence> dropped = new ArrayList<>();
         for (Iterator<Sequence> it = waiting.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
-            if (s.cancelled) {
+            if (s.stopIfCancelled()) {
                 it.remove();
-                s.finish = FinishReason.CANCELLED;
                 dropped.add(s);
             }
         }
         if (!dropped.isEmpty()) {
             publishCounts();
-            dropped.forEach(s -> s.future.complete(s.result()));
-        }
-    }
-
-    private static void release(Sequence s) {
-        if (s.global != null) {
-            s.global.release();
-            s.global = null;
-        }
-        if (s.local != null) {
-            s.local.release();
-            s.local = null;
+            dropped.forEach(Sequence::complete);
         }
     }
 
     /** Fails everything still queued or running (engine shutdown). */
     void abortAll(Throwable reason) {
         for (Sequence s : active) {
-            release(s);
-            s.future.completeExceptionally(reason);
+            stepper.release(s);
+            s.fail(reason);
         }
         active.clear();
         for (Sequence s : waiting) {
-            s.future.completeExceptionally(reason);
+            s.fail(reason);
         }
         waiting.clear();
         publishCounts();

@@ -1,33 +1,56 @@
 package org.blocktransformer.model.engine;
 
 import java.util.List;
-import org.blocktransformer.model.cache.PagePool;
+import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.cache.CacheGeometry;
+import org.blocktransformer.model.weights.BlockWeights;
+import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.VanillaWeights;
 
 /**
- * Advances every active sequence by one scheduling unit: a token for the vanilla model, a block for the Block
+ * Runs one model's sequences: owns its KV caches (admission reserves a request's whole need, the end releases it)
+ * and advances every active sequence by one scheduling unit, a token for the vanilla model, a block for the Block
  * Transformer. Sequences only join or leave between units.
  */
 sealed interface Stepper permits VanillaStepper, BlockStepper {
 
+    /** Prompt tokens fed to the global stack in one unit at most, over all new sequences (prefill chunking). */
+    int PREFILL_TOKENS = 512;
+
+    /**
+     * The stepper of {@code weights} on {@code backend}, its caches sized from {@code budgetBytes} (and no larger than
+     * {@code maxBatch} sequences of the longest length use).
+     */
+    static Stepper open(ModelWeights weights, ComputeBackend backend, CacheGeometry geometry, long budgetBytes,
+                        int maxBatch) {
+        return switch (weights) {
+            case VanillaWeights v -> new VanillaStepper(v, backend, geometry, budgetBytes, maxBatch);
+            case BlockWeights b -> new BlockStepper(b, backend, geometry, budgetBytes, maxBatch);
+        };
+    }
+
     /** The prompt as units the global stack consumes (the block model left-pads it to whole blocks). */
     int[] prepareInput(int[] prompt);
 
-    /** Global-cache positions a request can ever occupy: reserved up front so no sequence runs out mid-way. */
-    int globalPositions(int promptLength, int maxNewTokens);
+    /** Its caches; the scheduler and engine use {@link #reserve}, {@link #release} and the counts below. */
+    CachePools caches();
 
-    /** Input ids fed to the global stack per cache position (L_B for blocks, 1 for tokens). */
-    int idsPerPosition();
+    /**
+     * Reserves every cache position {@code s} can ever need and starts it; false, with nothing taken, while too few
+     * pages are free.
+     */
+    default boolean reserve(Sequence s) {
+        return caches().reserve(s);
+    }
 
-    /** Whether sequences need a local (token decoder) cache slot. */
-    boolean usesLocalCache();
-
-    PagePool globalPool();
-
-    PagePool localPool();
+    /** Returns the cache pages of {@code s} (ended, failed or cancelled). */
+    default void release(Sequence s) {
+        caches().release(s);
+    }
 
     /**
      * One unit for all of {@code active}: feeds pending input (new sequences' prompts in chunks of at most
-     * {@code prefillBudget} positions in all) and produces the next token(s) of every sequence whose input is fed.
+     * {@link #PREFILL_TOKENS} tokens in all) and produces the next token(s) of every sequence whose input is fed.
      */
-    void step(List<Sequence> active, int prefillBudget);
+    void step(List<Sequence> active);
 }

@@ -1,19 +1,27 @@
 package org.blocktransformer.model.engine;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import org.blocktransformer.model.cache.PagePool;
+import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.StackRow;
+import org.blocktransformer.model.cache.CacheGeometry;
+import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.runtime.VanillaRunner;
+import org.blocktransformer.model.weights.VanillaWeights;
 
 /** Token-by-token decoding of a GPT-NeoX model over the paged cache. */
 final class VanillaStepper implements Stepper {
     private final VanillaRunner runner;
-    private final PagePool global;
+    private final CachePools caches;
 
-    VanillaStepper(VanillaRunner runner, PagePool global) {
-        this.runner = runner;
-        this.global = global;
+    VanillaStepper(VanillaWeights weights, ComputeBackend backend, CacheGeometry geometry, long budgetBytes,
+                   int maxBatch) {
+        this.runner = new VanillaRunner(weights, backend);
+        PagePool global = runner.newPool(CacheGeometry.PAGE_SIZE,
+                CachePools.globalPages(geometry, budgetBytes, maxBatch), geometry.kv());
+        runner.attach(global);
+        this.caches = new CachePools(geometry, global, null);
     }
 
     @Override
@@ -22,40 +30,19 @@ final class VanillaStepper implements Stepper {
     }
 
     @Override
-    public int globalPositions(int promptLength, int maxNewTokens) {
-        // The last generated token is never fed back.
-        return promptLength + Math.max(0, maxNewTokens - 1);
+    public CachePools caches() {
+        return caches;
     }
 
     @Override
-    public int idsPerPosition() {
-        return 1;
-    }
-
-    @Override
-    public boolean usesLocalCache() {
-        return false;
-    }
-
-    @Override
-    public PagePool globalPool() {
-        return global;
-    }
-
-    @Override
-    public PagePool localPool() {
-        return null;
-    }
-
-    @Override
-    public void step(List<Sequence> active, int prefillBudget) {
+    public void step(List<Sequence> active) {
         List<Sequence> fedSeqs = new ArrayList<>();
         List<StackRow> rows = new ArrayList<>();
         int[] tokens = new int[64];
         int count = 0;
-        int budget = prefillBudget;
+        int budget = PREFILL_TOKENS;
         for (Sequence s : active) {
-            int left = s.input.length - s.fed;
+            int left = s.unfedCount();
             if (left == 0) {
                 continue;
             }
@@ -67,18 +54,17 @@ final class VanillaStepper implements Stepper {
                 budget -= n;
             }
             if (count + n > tokens.length) {
-                tokens = java.util.Arrays.copyOf(tokens, Math.max(tokens.length * 2, count + n));
+                tokens = Arrays.copyOf(tokens, Math.max(tokens.length * 2, count + n));
             }
-            System.arraycopy(s.input, s.fed, tokens, count, n);
+            System.arraycopy(s.takeInput(n), 0, tokens, count, n);
             count += n;
-            s.fed += n;
             fedSeqs.add(s);
-            rows.add(new StackRow(s.global, n));
+            rows.add(new StackRow(s.globalCache(), n));
         }
         if (rows.isEmpty()) {
             return;
         }
-        float[] hidden = runner.hidden(java.util.Arrays.copyOf(tokens, count), rows.toArray(StackRow[]::new), false);
+        float[] hidden = runner.hidden(Arrays.copyOf(tokens, count), rows.toArray(StackRow[]::new), false);
         List<Sequence> ready = new ArrayList<>();
         List<Integer> readyRows = new ArrayList<>();
         for (int r = 0; r < fedSeqs.size(); r++) {
@@ -88,13 +74,12 @@ final class VanillaStepper implements Stepper {
             }
         }
         int d = runner.config().stack().hiddenSize();
-        int[] next = Heads.choose(runner.head(), hidden, d, ready, readyRows);
-        var logprobs = Heads.logprobs(runner.head(), hidden, d, ready, readyRows, next);
+        int[] next = NextTokens.choose(runner.head(), hidden, d, ready, readyRows);
+        var logprobs = NextTokens.logprobs(runner.head(), hidden, d, ready, readyRows, next);
         for (int i = 0; i < ready.size(); i++) {
             Sequence s = ready.get(i);
             s.accept(next[i], logprobs[i], runner.config().eosTokenId());
-            s.input = new int[] {next[i]};
-            s.fed = 0;
+            s.queueInput(new int[] {next[i]});
         }
     }
 }

@@ -79,6 +79,21 @@ class EngineConcurrencyTest {
     }
 
     @Test
+    void submittingTogetherChecksEveryRequestFirstAndNamesTheBadOne() {
+        try (var engine = InferenceEngine.open(weights, new EngineOptions(4, Batching.CONTINUOUS, 0, 1))) {
+            var good = GenerationRequest.greedy(new int[] {5, 6, 7}, 12);
+            var bad = GenerationRequest.greedy(new int[] {1, TinyModels.VOCAB}, 4);
+            var e = assertThrows(IllegalArgumentException.class, () -> engine.submitAll(List.of(good, bad, good)));
+            assertEquals("request 1: prompt token 1 has id 512, outside the vocabulary [0, 512)", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> engine.generateAll(List.of(good, good,
+                    GenerationRequest.greedy(new int[2048 * 4], 8))));
+            assertTrue(e.getMessage().startsWith("request 2: prompt of 8192 tokens"), e.getMessage());
+            assertEquals(0, engine.stats().peakBatch(), "nothing ran");
+            assertEquals(engine.totalCachePages(), engine.freeCachePages());
+        }
+    }
+
+    @Test
     void cancellationStopsARequestAndFreesItsPages() throws Exception {
         try (var engine = InferenceEngine.open(weights, new EngineOptions(4, Batching.CONTINUOUS, 0, 1))) {
             CountDownLatch firstToken = new CountDownLatch(1);

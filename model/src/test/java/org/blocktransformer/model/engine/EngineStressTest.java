@@ -10,6 +10,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
 import org.blocktransformer.model.TinyModels;
+import org.blocktransformer.model.cache.CacheGeometry;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.DecodingStrategy;
 import org.blocktransformer.model.generate.GenerationRequest;
@@ -58,7 +59,7 @@ class EngineStressTest {
         var config = weights.config();
         int layers = config instanceof org.blocktransformer.model.config.BlockConfig b ? b.blockDecoder().numLayers()
                 : ((org.blocktransformer.model.config.VanillaConfig) config).stack().numLayers();
-        long pageBytes = PagePool.pageBytes(layers, 64, InferenceEngine.PAGE_SIZE);
+        long pageBytes = PagePool.pageBytes(layers, 64, CacheGeometry.PAGE_SIZE);
         // Room for only a few long requests at a time: admission must wait for pages.
         long budget = 24 * pageBytes;
         InferenceEngine engine = InferenceEngine.open(weights, new EngineOptions(8, Batching.CONTINUOUS, budget, 2));

@@ -7,12 +7,13 @@ import org.blocktransformer.model.backend.LinearExecutor;
 import org.blocktransformer.model.generate.TokenLogprobs;
 
 /**
- * Turns final hidden states into next tokens through the output head: greedy rows by the backend's argmax (on a
- * GPU only their ids come back), top-k rows from the candidates the backend selects (on a GPU only those come
- * back), other sampled rows from their whole logits; every sampled row with its sequence's own sampler.
+ * Chooses each sequence's next token from its final hidden state through the output head: greedy rows by the
+ * backend's argmax (on a GPU only their ids come back), top-k rows from the candidates the backend selects (on a GPU
+ * only those come back), other sampled rows from their whole logits; every sampled row with its sequence's own
+ * sampler.
  */
-final class Heads {
-    private Heads() {
+final class NextTokens {
+    private NextTokens() {
     }
 
     /**
@@ -25,7 +26,7 @@ final class Heads {
         List<Integer> greedy = new ArrayList<>();
         List<Integer> sampled = new ArrayList<>();
         for (int i = 0; i < seqs.size(); i++) {
-            (seqs.get(i).request.sampling().isGreedy() ? greedy : sampled).add(i);
+            (seqs.get(i).request().sampling().isGreedy() ? greedy : sampled).add(i);
         }
         if (!greedy.isEmpty()) {
             int[] ids = head.argmax(gather(hidden, d, greedy, rowOf), greedy.size());
@@ -37,18 +38,18 @@ final class Heads {
         List<Integer> limited = new ArrayList<>();
         List<Integer> whole = new ArrayList<>();
         for (int i : sampled) {
-            (Candidates.restricts(seqs.get(i).request.sampling().topK(), vocab) ? limited : whole).add(i);
+            (Candidates.restricts(seqs.get(i).request().sampling().topK(), vocab) ? limited : whole).add(i);
         }
         if (!limited.isEmpty()) {
             int[] ks = new int[limited.size()];
             for (int j = 0; j < ks.length; j++) {
-                ks[j] = seqs.get(limited.get(j)).request.sampling().topK();
+                ks[j] = seqs.get(limited.get(j)).request().sampling().topK();
             }
             Candidates[] candidates = head.topK(gather(hidden, d, limited, rowOf), limited.size(), ks);
             for (int j = 0; j < ks.length; j++) {
                 int i = limited.get(j);
                 if (candidates[j] != null) {
-                    out[i] = seqs.get(i).sampler.next(candidates[j]);
+                    out[i] = seqs.get(i).sampler().next(candidates[j]);
                 } else {
                     whole.add(i);
                 }
@@ -58,7 +59,7 @@ final class Heads {
             float[] logits = head.apply(gather(hidden, d, whole, rowOf), whole.size());
             for (int k = 0; k < whole.size(); k++) {
                 int i = whole.get(k);
-                out[i] = seqs.get(i).sampler.next(logits, k * vocab, vocab);
+                out[i] = seqs.get(i).sampler().next(logits, k * vocab, vocab);
             }
         }
         return out;
@@ -74,7 +75,7 @@ final class Heads {
         TokenLogprobs[] out = new TokenLogprobs[seqs.size()];
         List<Integer> wanted = new ArrayList<>();
         for (int i = 0; i < seqs.size(); i++) {
-            if (seqs.get(i).request.wantsLogprobs()) {
+            if (seqs.get(i).request().wantsLogprobs()) {
                 wanted.add(i);
             }
         }
@@ -85,7 +86,7 @@ final class Heads {
         float[] logits = head.apply(gather(hidden, d, wanted, rowOf), wanted.size());
         for (int k = 0; k < wanted.size(); k++) {
             int i = wanted.get(k);
-            out[i] = TokenLogprobs.of(logits, k * vocab, vocab, chosen[i], seqs.get(i).request.logprobs());
+            out[i] = TokenLogprobs.of(logits, k * vocab, vocab, chosen[i], seqs.get(i).request().logprobs());
         }
         return out;
     }
