@@ -1,17 +1,12 @@
 package org.blocktransformer.bench;
 
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.blocktransformer.loader.CheckpointException;
-import org.blocktransformer.loader.Checkpoints;
 import org.blocktransformer.loader.ModelSources;
-import org.blocktransformer.loader.Presets;
 import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.engine.InferenceEngine;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.WeightFormat;
 
@@ -46,20 +41,7 @@ public final class BenchRunner {
 
     /** The architecture of a preset or checkpoint directory, without loading weights. */
     public static ModelConfig config(String model) {
-        if (Presets.exists(model)) {
-            return Presets.config(model);
-        }
-        Path dir;
-        try {
-            dir = Path.of(model);
-        } catch (InvalidPathException e) {
-            dir = null;
-        }
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new CheckpointException("'" + model + "' is neither a preset nor a checkpoint directory; presets: "
-                    + String.join(", ", Presets.names()));
-        }
-        return Checkpoints.config(dir);
+        return ModelSources.config(model);
     }
 
     /** Configs of all models, checking that every scenario fits every model before anything runs. */
@@ -98,7 +80,7 @@ public final class BenchRunner {
             long t0 = System.nanoTime();
             ModelWeights weights = loader.load(model, plan.weights(), plan.initSeed());
             listener.modelLoaded(model, (System.nanoTime() - t0) / 1e9);
-            long budget = plan.run().memoryBudget() > 0 ? plan.run().memoryBudget() : CacheSizing.defaultBudget();
+            long budget = plan.run().memoryBudget() > 0 ? plan.run().memoryBudget() : InferenceEngine.defaultCacheBytes();
             ThroughputHarness.Options run = plan.run();
             ThroughputHarness.Options options = new ThroughputHarness.Options(run.batching(), run.rounds(),
                     run.backend(), run.device(), run.threads(), run.warmupTokens(), run.promptSeed(), budget,

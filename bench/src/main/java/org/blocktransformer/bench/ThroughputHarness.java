@@ -213,7 +213,7 @@ public final class ThroughputHarness {
             long heap = usedHeapAfterGc();
             String backend = engine.backendName();
             int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
-            long budget = options.memoryBudget() > 0 ? options.memoryBudget() : CacheSizing.defaultBudget();
+            long budget = options.memoryBudget() > 0 ? options.memoryBudget() : InferenceEngine.defaultCacheBytes();
             return new ThroughputResult(modelName, config instanceof BlockConfig ? "block" : "vanilla", weightFormat,
                     options.kvCache().label(), backend, device(engine), scenario.name(), prompt, fresh, batchSize,
                     options.batching().name().toLowerCase(java.util.Locale.ROOT), options.samplingName(), requestCount,
@@ -230,19 +230,11 @@ public final class ThroughputHarness {
         ModelConfig config = weights.config();
         CacheGeometry geometry = options.cacheGeometry(config);
         long perSequence = geometry.globalBytesPerSequence(scenario.promptLength(), scenario.newTokens());
-        long budget = perSequence * batch;
-        for (int attempt = 0; ; attempt++) {
-            EngineOptions engineOptions = new EngineOptions(batch, options.batching(), budget, options.threads())
-                    .withBackend(options.backend(), options.device()).withKvCache(options.kvCache())
-                    .withTensorCores(options.tensorCores());
-            InferenceEngine engine = InferenceEngine.open(weights, engineOptions);
-            if (engine.maxBatchFor(scenario.promptLength(), scenario.newTokens()) >= batch || attempt == 3) {
-                return engine;
-            }
-            // The engine counts pages differently from CacheSizing: give it one more page per sequence and retry.
-            engine.close();
-            budget += batch * geometry.globalPageBytes();
-        }
+        // The engine sizes its pool with the same geometry, so this budget buys exactly batch sequences' pages.
+        EngineOptions engineOptions = new EngineOptions(batch, options.batching(), perSequence * batch,
+                options.threads()).withBackend(options.backend(), options.device()).withKvCache(options.kvCache())
+                .withTensorCores(options.tensorCores());
+        return InferenceEngine.open(weights, engineOptions);
     }
 
     /** Results of a batch and when it was released to the engine and when its last result was in. */

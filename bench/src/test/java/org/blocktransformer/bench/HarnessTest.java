@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import org.blocktransformer.loader.ParameterCount;
+import org.blocktransformer.model.config.ParameterCount;
+import org.blocktransformer.model.backend.KvFormat;
+import org.blocktransformer.model.cache.CacheGeometry;
 import org.blocktransformer.model.cpu.PackedMatrix;
 import org.blocktransformer.model.engine.Batching;
 import org.blocktransformer.model.engine.InferenceEngine;
@@ -25,10 +27,11 @@ class HarnessTest {
                         ThroughputHarness.Options.defaults().withThreads(1))) {
                     String what = w.config().kind() + " " + s;
                     assertEquals(batch, engine.maxBatchFor(s.promptLength(), s.newTokens()), what);
-                    long global = batch * CacheSizing.globalBytesPerSequence(w.config(), s.promptLength(), s.newTokens());
-                    assertEquals(global, engine.totalCachePages() * CacheSizing.globalPageBytes(w.config()), what);
+                    CacheGeometry g = new CacheGeometry(w.config(), KvFormat.F32);
+                    long global = batch * g.globalBytesPerSequence(s.promptLength(), s.newTokens());
+                    assertEquals(global, engine.totalCachePages() * g.globalPageBytes(), what);
                     long local = engine.cacheBytes() - global;
-                    assertTrue(local <= batch * CacheSizing.localBytesPerRow(w.config()), what + ": local " + local);
+                    assertTrue(local <= batch * g.localBytesPerRow(), what + ": local " + local);
                     assertTrue(local > 0 == w.config() instanceof org.blocktransformer.model.config.BlockConfig, what);
                 }
             }
@@ -83,8 +86,9 @@ class HarnessTest {
         assertEquals(r.generatedTokens() / r.seconds(), r.tokensPerSecond(), 1e-9 * r.tokensPerSecond());
         assertTrue(r.ttftMillis() > 0 && r.ttftP99Millis() >= r.ttftMillis() * 0.999, r.toString());
         assertTrue(r.p50TokenMillis() > 0 && r.p99TokenMillis() >= r.p50TokenMillis(), r.toString());
-        assertTrue(r.cacheBytes() > 3 * CacheSizing.globalBytesPerSequence(w.config(), 6, 10));
-        assertTrue(r.cacheBytes() <= 3 * CacheSizing.bytesPerSequence(w.config(), 6, 10));
+        CacheGeometry g = new CacheGeometry(w.config(), KvFormat.F32);
+        assertTrue(r.cacheBytes() > 3 * g.globalBytesPerSequence(6, 10));
+        assertTrue(r.cacheBytes() <= 3 * g.bytesPerSequence(6, 10));
         assertEquals(WeightMemory.of(w).total(), r.weightBytes());
         assertEquals(r.cacheBytes() + r.weightBytes(), r.peakMemoryBytes());
         assertTrue(r.heapUsedBytes() > 0);
@@ -108,7 +112,7 @@ class HarnessTest {
         assertEquals(30, r.generatedTokens());
         assertEquals("continuous", r.batching());
         assertEquals("greedy", r.sampling());
-        assertEquals(CacheSizing.maxBatch(TinyBench.VANILLA, 4, 5, 1 << 20), r.maxBatchInBudget());
+        assertEquals(new CacheGeometry(TinyBench.VANILLA, KvFormat.F32).maxBatch(4, 5, 1 << 20), r.maxBatchInBudget());
 
         // Top-k sampling: every token still generated (EOS ignored), recorded as such.
         var sampled = new ThroughputHarness.Options(Batching.STATIC, 1, "cpu", "", 1, 0, 7, 1 << 20, 5);

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.config.ParameterCount;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.config.VanillaConfig;
 import org.blocktransformer.model.weights.WeightFormat;
@@ -158,7 +159,7 @@ public final class InfoCommand implements Callable<Integer> {
             }
         }
         sb.append(String.format(Locale.ROOT, "%nparameters%n"));
-        for (ModelInfo.Part p : ModelInfo.parts(c)) {
+        for (ParameterCount.Part p : ModelInfo.parts(c)) {
             sb.append(String.format(Locale.ROOT, "  %-24s %,15d  %s%n", p.name(), p.total(),
                     p.embedding() ? "embedding" : "non-embedding"));
         }
@@ -234,7 +235,7 @@ public final class InfoCommand implements Callable<Integer> {
         params.put("non_embedding", ModelInfo.nonEmbeddingParameters(c));
         params.put("total", ModelInfo.totalParameters(c));
         ObjectNode parts = Json.object();
-        for (ModelInfo.Part p : ModelInfo.parts(c)) {
+        for (ParameterCount.Part p : ModelInfo.parts(c)) {
             parts.put(p.name().replace(' ', '_'), p.total());
         }
         params.set("parts", parts);

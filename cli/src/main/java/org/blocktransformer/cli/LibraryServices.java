@@ -1,15 +1,12 @@
 package org.blocktransformer.cli;
 
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.blocktransformer.loader.CheckpointException;
 import org.blocktransformer.loader.LoadProgress;
-import org.blocktransformer.loader.Checkpoints;
 import org.blocktransformer.loader.ModelSources;
 import org.blocktransformer.loader.Presets;
 import org.blocktransformer.loader.safetensors.TensorSource;
@@ -50,29 +47,12 @@ public final class LibraryServices implements CliServices {
 
     @Override
     public ModelConfig modelConfig(String dirOrPreset) {
-        if (Presets.exists(dirOrPreset)) {
-            return Presets.config(dirOrPreset);
-        }
-        return Checkpoints.config(directory(dirOrPreset)
-                .orElseThrow(() -> new CheckpointException("'" + dirOrPreset + "' is neither a preset nor a"
-                        + " checkpoint directory; presets: " + String.join(", ", Presets.names()))));
-    }
-
-    private static Optional<Path> directory(String dirOrPreset) {
-        try {
-            Path p = Path.of(dirOrPreset);
-            return Files.isDirectory(p) ? Optional.of(p) : Optional.empty();
-        } catch (InvalidPathException e) {
-            return Optional.empty();
-        }
+        return ModelSources.config(dirOrPreset);
     }
 
     @Override
     public Optional<String> checkpointDtypes(String dirOrPreset) {
-        if (Presets.exists(dirOrPreset)) {
-            return Optional.empty();
-        }
-        Optional<Path> dir = directory(dirOrPreset);
+        Optional<Path> dir = ModelSources.checkpointDirectory(dirOrPreset);
         if (dir.isEmpty()) {
             return Optional.empty();
         }
@@ -102,10 +82,7 @@ public final class LibraryServices implements CliServices {
 
     @Override
     public Optional<Path> tokenizerBeside(String dirOrPreset) {
-        if (Presets.exists(dirOrPreset)) {
-            return Optional.empty();
-        }
-        return directory(dirOrPreset)
+        return ModelSources.checkpointDirectory(dirOrPreset)
                 .map(d -> d.resolve(BtTokenizer.TOKENIZER_FILE))
                 .filter(Files::isRegularFile);
     }

@@ -3,98 +3,38 @@ package org.blocktransformer.cli;
 import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.cache.CacheGeometry;
 
-import java.util.ArrayList;
 import java.util.List;
-import org.blocktransformer.model.config.BlockConfig;
-import org.blocktransformer.model.config.EmbedderProjection;
 import org.blocktransformer.model.config.ModelConfig;
-import org.blocktransformer.model.config.NeoXConfig;
-import org.blocktransformer.model.config.VanillaConfig;
-import org.blocktransformer.model.weights.PanelMatrix;
+import org.blocktransformer.model.config.ParameterCount;
 import org.blocktransformer.model.weights.WeightFormat;
 
-/** Parameter counts, weight memory and KV-cache sizes of a model, computed from its configuration alone. */
+/**
+ * What {@code bt info} reports of a model from its configuration alone: parameter counts (from
+ * {@link ParameterCount}), weight memory and KV-cache sizes (from {@link CacheGeometry}).
+ */
 public final class ModelInfo {
 
     /** float32 cache entries. */
     public static final int CACHE_ELEMENT_BYTES = 4;
 
-    /**
-     * A group of parameters.
-     *
-     * @param name      e.g. "block decoder layers"
-     * @param embedding whether these are embedding tables (lookup or output)
-     * @param matrix    parameters stored as matrices (these take the weight dtype)
-     * @param vector    biases and LayerNorm parameters (kept in float32)
-     * @param held      matrix values held in memory: Linear layers in the CPU kernels' panels have their outputs
-     *                  padded to multiples of 64 (lookup tables are held as they are)
-     */
-    public record Part(String name, boolean embedding, long matrix, long vector, long held) {
-        public Part(String name, boolean embedding, long matrix, long vector) {
-            this(name, embedding, matrix, vector, matrix);
-        }
-
-        public long total() {
-            return matrix + vector;
-        }
-    }
-
-    /** Rows of a Linear layer's matrix as the CPU holds them: whole panels of 64 outputs. */
-    private static long panelRows(long rows) {
-        return (rows + PanelMatrix.PANEL - 1) / PanelMatrix.PANEL * PanelMatrix.PANEL;
-    }
-
     private ModelInfo() {
     }
 
-    public static List<Part> parts(ModelConfig config) {
-        List<Part> parts = new ArrayList<>();
-        switch (config) {
-            case VanillaConfig v -> {
-                long vd = (long) v.vocabSize() * v.stack().hiddenSize();
-                parts.add(new Part("embed_in", true, vd, 0));
-                parts.add(stack("layers", v.stack()));
-                parts.add(new Part("embed_out", true, vd, 0, panelRows(v.vocabSize()) * v.stack().hiddenSize()));
-            }
-            case BlockConfig b -> {
-                long dEmb = b.embedder().embedDim();
-                long dBlock = b.blockDecoder().hiddenSize();
-                long dTok = b.tokenDecoder().hiddenSize();
-                parts.add(new Part("embedder table", true, b.vocabSize() * dEmb, 0));
-                if (b.embedder().projection() == EmbedderProjection.PROJECTION_LAYER) {
-                    parts.add(new Part("embedder projection", false, dBlock * b.blockLength() * dEmb, dBlock,
-                            panelRows(dBlock) * b.blockLength() * dEmb));
-                }
-                parts.add(stack("block decoder layers", b.blockDecoder()));
-                parts.add(new Part("expansion layer", false, b.expansionRatio() * dTok * dBlock,
-                        b.expansionRatio() * dTok, panelRows(b.expansionRatio() * dTok) * dBlock));
-                parts.add(new Part("token decoder embed_in", true, b.vocabSize() * dTok, 0));
-                parts.add(stack("token decoder layers", b.tokenDecoder()));
-                parts.add(new Part("token decoder embed_out", true, b.vocabSize() * dTok, 0,
-                        panelRows(b.vocabSize()) * dTok));
-            }
-        }
-        return parts;
-    }
-
-    private static Part stack(String name, NeoXConfig s) {
-        long d = s.hiddenSize(), i = s.intermediateSize();
-        long matrix = s.numLayers() * (3 * d * d + d * d + i * d + d * i);
-        long vector = s.numLayers() * (4 * d + 3 * d + d + i + d) + 2 * d;
-        long held = s.numLayers() * (panelRows(3 * d) * d + panelRows(d) * d + panelRows(i) * d + panelRows(d) * i);
-        return new Part(name, false, matrix, vector, held);
+    /** The model's parameters group by group ({@link ParameterCount#parts}). */
+    public static List<ParameterCount.Part> parts(ModelConfig config) {
+        return ParameterCount.parts(config);
     }
 
     public static long embeddingParameters(ModelConfig config) {
-        return parts(config).stream().filter(Part::embedding).mapToLong(Part::total).sum();
+        return ParameterCount.of(config).embedding();
     }
 
     public static long nonEmbeddingParameters(ModelConfig config) {
-        return parts(config).stream().filter(p -> !p.embedding()).mapToLong(Part::total).sum();
+        return ParameterCount.of(config).nonEmbedding();
     }
 
     public static long totalParameters(ModelConfig config) {
-        return parts(config).stream().mapToLong(Part::total).sum();
+        return ParameterCount.of(config).total();
     }
 
     /**

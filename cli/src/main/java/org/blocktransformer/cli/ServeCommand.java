@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.blocktransformer.loader.ModelSources;
 import org.blocktransformer.loader.tokenizer.BtTokenizer;
 import org.blocktransformer.model.engine.EngineOptions;
 import org.blocktransformer.model.engine.InferenceEngine;
@@ -179,8 +180,8 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private String defaultName() {
-        Path p = Path.of(model.model);
-        return Files.isDirectory(p) && p.getFileName() != null ? p.getFileName().toString() : model.model;
+        return ModelSources.checkpointDirectory(model.model).map(Path::getFileName).map(Path::toString)
+                .orElse(model.model);
     }
 
     private ChatTemplate template(Path tokenizerFile) {
@@ -192,8 +193,7 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         try {
-            Optional<ChatTemplate> beside = Files.isDirectory(Path.of(model.model))
-                    ? ChatTemplate.find(Path.of(model.model)) : Optional.empty();
+            Optional<ChatTemplate> beside = ModelSources.checkpointDirectory(model.model).flatMap(ChatTemplate::find);
             if (beside.isEmpty() && tokenizerFile != null && tokenizerFile.getParent() != null) {
                 beside = ChatTemplate.find(tokenizerFile.getParent());
             }

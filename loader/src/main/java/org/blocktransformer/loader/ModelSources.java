@@ -3,8 +3,10 @@ package org.blocktransformer.loader;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 import org.blocktransformer.model.backend.Backends;
+import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.weights.MatrixLayout;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.WeightFormat;
@@ -35,16 +37,32 @@ public final class ModelSources {
         if (Presets.exists(dirOrPreset)) {
             return Presets.randomInit(dirOrPreset, seed, format, layout, progress);
         }
-        Path dir;
+        return Checkpoints.load(requireDirectory(dirOrPreset), format, layout, progress);
+    }
+
+    /** The architecture of a preset or a checkpoint directory, without loading weights. */
+    public static ModelConfig config(String dirOrPreset) {
+        if (Presets.exists(dirOrPreset)) {
+            return Presets.config(dirOrPreset);
+        }
+        return Checkpoints.config(requireDirectory(dirOrPreset));
+    }
+
+    /** The checkpoint directory {@code dirOrPreset} names; empty for a preset or a name that is no directory. */
+    public static Optional<Path> checkpointDirectory(String dirOrPreset) {
+        if (Presets.exists(dirOrPreset)) {
+            return Optional.empty();
+        }
         try {
-            dir = Path.of(dirOrPreset);
+            Path p = Path.of(dirOrPreset);
+            return Files.isDirectory(p) ? Optional.of(p) : Optional.empty();
         } catch (InvalidPathException e) {
-            dir = null;
+            return Optional.empty();
         }
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new CheckpointException("'" + dirOrPreset + "' is neither a preset nor a checkpoint directory;"
-                    + " presets: " + String.join(", ", Presets.names()));
-        }
-        return Checkpoints.load(dir, format, layout, progress);
+    }
+
+    private static Path requireDirectory(String dirOrPreset) {
+        return checkpointDirectory(dirOrPreset).orElseThrow(() -> new CheckpointException("'" + dirOrPreset
+                + "' is neither a preset nor a checkpoint directory; presets: " + String.join(", ", Presets.names())));
     }
 }

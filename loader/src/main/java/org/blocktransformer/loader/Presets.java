@@ -1,6 +1,7 @@
 package org.blocktransformer.loader;
 
 import java.util.LinkedHashMap;
+import org.blocktransformer.model.config.ParameterCount;
 import java.util.List;
 import java.util.Map;
 

@@ -1,6 +1,7 @@
 package org.blocktransformer.loader;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import org.blocktransformer.model.config.ParameterCount;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

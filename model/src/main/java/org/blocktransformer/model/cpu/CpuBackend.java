@@ -4,7 +4,6 @@ import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.LinearExecutor;
 import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.config.NeoXConfig;
-import org.blocktransformer.model.neox.NeoXStack;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.model.weights.StackWeights;
 
@@ -46,7 +45,7 @@ public final class CpuBackend implements ComputeBackend {
 
     @Override
     public StackExecutor stack(NeoXConfig config, StackWeights weights) {
-        return new NeoXStack(config, weights, ops);
+        return new CpuStack(config, weights, ops);
     }
 
     @Override

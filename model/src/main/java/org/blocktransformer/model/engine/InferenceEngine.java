@@ -84,8 +84,11 @@ public final class InferenceEngine implements AutoCloseable {
         return new CacheGeometry(config, kv).globalBytesFor(sequences, tokens);
     }
 
-    /** Half of the heap that is free now, so weights and activations keep their room. */
-    private static long defaultCacheBytes() {
+    /**
+     * The cache memory an engine takes when {@link EngineOptions#cacheMemoryBytes()} is 0: half of the heap that is
+     * free now, so weights and activations keep their room.
+     */
+    public static long defaultCacheBytes() {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         return Math.max(16L << 20, free / 2);

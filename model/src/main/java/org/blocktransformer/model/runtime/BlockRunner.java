@@ -12,8 +12,9 @@ import org.blocktransformer.model.config.EmbedderProjection;
 import org.blocktransformer.model.weights.BlockWeights;
 
 /**
- * The Block Transformer's pieces on the CPU: embedder, block decoder (global), expansion and token decoder (local).
- * The decode loop decides what runs when; this class only computes.
+ * The Block Transformer's pieces on a backend: embedder, block decoder (global), expansion and token decoder
+ * (local). The engine's {@code BlockStepper} and the perplexity evaluator decide what runs when, over caches they
+ * own; this class only computes (and makes pools of the right shape for its decoders).
  */
 public final class BlockRunner {
     private final BlockWeights weights;
@@ -149,7 +150,7 @@ public final class BlockRunner {
     /**
      * Scores whole blocks the way the reference's forward pass does (teacher forcing): the block decoder over every
      * block, then for each block n >= 1 the token decoder over the context of block n-1 and the block's own tokens.
-     * All sequences and target blocks run batched, through the same caches the decode loop uses.
+     * All sequences and target blocks run batched, through caches of the shape the engine uses.
      *
      * @param ids {@code [B][NB * L_B]} token ids, whole blocks
      */

@@ -9,7 +9,11 @@ import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.VanillaConfig;
 import org.blocktransformer.model.weights.VanillaWeights;
 
-/** GPT-NeoX on a backend: token embedding (host), the stack over a paged per-token cache, the output head. */
+/**
+ * GPT-NeoX on a backend: token embedding (host), the stack over a paged per-token cache, the output head. The
+ * engine's {@code VanillaStepper} and the perplexity evaluator decide what runs when, over caches they own; this
+ * class only computes (and makes pools of the right shape for its stack).
+ */
 public final class VanillaRunner {
     private final VanillaWeights weights;
     private final StackExecutor stack;

@@ -1,4 +1,4 @@
-package org.blocktransformer.model.neox;
+package org.blocktransformer.model.cpu;
 
 import java.util.Arrays;
 import org.blocktransformer.model.backend.KvFormat;
@@ -7,9 +7,7 @@ import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.NeoXConfig;
-import org.blocktransformer.model.cpu.CpuOps;
-import org.blocktransformer.model.cpu.CpuKernels;
-import org.blocktransformer.model.cpu.PackedLinear;
+import org.blocktransformer.model.neox.Rotary;
 import org.blocktransformer.model.weights.LayerWeights;
 import org.blocktransformer.model.weights.StackWeights;
 
@@ -22,7 +20,7 @@ import org.blocktransformer.model.weights.StackWeights;
  * Rows never see each other: every row attends only to its own cache, and each output element is computed by the
  * same operations whatever the batch, so batched results equal single-sequence results bit for bit.
  */
-public final class NeoXStack implements StackExecutor {
+final class CpuStack implements StackExecutor {
 
     private final NeoXConfig config;
     private final StackWeights weights;
@@ -34,7 +32,7 @@ public final class NeoXStack implements StackExecutor {
     private final Workspace ws = new Workspace();
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
 
-    public NeoXStack(NeoXConfig config, StackWeights weights, CpuOps ops) {
+    CpuStack(NeoXConfig config, StackWeights weights, CpuOps ops) {
         if (weights.layers().size() != config.numLayers()) {
             throw new IllegalArgumentException("config has " + config.numLayers() + " layers but weights have "
                     + weights.layers().size());
