@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * Decides which sequences run together. Static batching admits a new batch only when the previous one has ended;
  * continuous batching admits waiting requests at every unit boundary while batch rows and cache pages allow.
- * Requests are admitted in arrival order (no overtaking), each with its whole global-cache need reserved, so a
- * running sequence never waits for memory.
+ * Requests are admitted in arrival order (no overtaking) when the stepper can reserve their whole cache need, so a
+ * running sequence never waits for memory; the stepper releases it when the sequence ends, fails or is cancelled.
  */
 final class Scheduler {
     private final Stepper stepper;
