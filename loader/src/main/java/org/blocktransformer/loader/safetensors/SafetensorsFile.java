@@ -142,9 +142,7 @@ public final class SafetensorsFile implements TensorSource {
         TensorInfo info = checked(name, expectedShape);
         requireFloat(info);
         if (info.dtype() == DType.BF16) {
-            short[] out = new short[count(info)];
-            MemorySegment.copy(data, I16_LE, info.begin(), out, 0, out.length);
-            return out;
+            return readBits(info);
         }
         float[] f = readFloats(info);
         short[] out = new short[f.length];
@@ -158,24 +156,13 @@ public final class SafetensorsFile implements TensorSource {
     public short[] f16(String name, int... expectedShape) {
         TensorInfo info = checked(name, expectedShape);
         requireFloat(info);
-        short[] out = new short[count(info)];
         if (info.dtype() == DType.F16) {
-            MemorySegment.copy(data, I16_LE, info.begin(), out, 0, out.length);
-            for (int i = 0; i < out.length; i++) {
-                if ((out[i] & 0x7C00) == 0x7C00) {
-                    throw CheckpointException.inTensor(file, name, "holds " + Float.float16ToFloat(out[i])
-                            + " at index " + i + " (weights must be finite)");
-                }
-            }
-            return out;
+            return readBits(info);
         }
         float[] f = readFloats(info);
+        short[] out = new short[f.length];
         for (int i = 0; i < f.length; i++) {
-            try {
-                out[i] = F16Matrix.fromFloat(f[i]);
-            } catch (IllegalArgumentException e) {
-                throw CheckpointException.inTensor(file, name, "index " + i + ": " + e.getMessage());
-            }
+            out[i] = toF16(info, i, f[i]);
         }
         return out;
     }
@@ -186,58 +173,25 @@ public final class SafetensorsFile implements TensorSource {
         requireFloat(info);
         return switch (format) {
             case F32 -> PanelMatrix.packFloats(rows, cols, (r, dst) -> floatRow(info, r, dst));
-            case BF16 -> PanelMatrix.packBits(rows, cols, WeightFormat.BF16, (r, dst) -> {
-                if (info.dtype() == DType.BF16) {
-                    MemorySegment.copy(data, I16_LE, info.begin() + 2L * r * cols, dst, 0, cols);
+            case BF16, F16 -> PanelMatrix.packBits(rows, cols, format, (r, dst) -> {
+                if (info.dtype() == (format == WeightFormat.BF16 ? DType.BF16 : DType.F16)) {
+                    readBits(info, (long) r * cols, dst, 0, cols);
                 } else {
                     float[] f = new float[cols];
                     floatRow(info, r, f);
                     for (int c = 0; c < cols; c++) {
-                        dst[c] = Bf16Matrix.fromFloat(f[c]);
-                    }
-                }
-            });
-            case F16 -> PanelMatrix.packBits(rows, cols, WeightFormat.F16, (r, dst) -> {
-                if (info.dtype() == DType.F16) {
-                    MemorySegment.copy(data, I16_LE, info.begin() + 2L * r * cols, dst, 0, cols);
-                    for (int c = 0; c < cols; c++) {
-                        if ((dst[c] & 0x7C00) == 0x7C00) {
-                            throw CheckpointException.inTensor(file, name, "holds " + Float.float16ToFloat(dst[c])
-                                    + " at index " + ((long) r * cols + c) + " (weights must be finite)");
-                        }
-                    }
-                } else {
-                    float[] f = new float[cols];
-                    floatRow(info, r, f);
-                    for (int c = 0; c < cols; c++) {
-                        try {
-                            dst[c] = F16Matrix.fromFloat(f[c]);
-                        } catch (IllegalArgumentException e) {
-                            throw CheckpointException.inTensor(file, name, "index " + ((long) r * cols + c) + ": "
-                                    + e.getMessage());
-                        }
+                        long at = (long) r * cols + c;
+                        dst[c] = format == WeightFormat.BF16 ? Bf16Matrix.fromFloat(f[c]) : toF16(info, at, f[c]);
                     }
                 }
             });
         };
     }
 
-    /** Row r of a float matrix tensor of {@code dst.length} columns, widened to float32. */
+    /** Row r of a float matrix tensor of {@code dst.length} columns, widened to float32 and checked. */
     private void floatRow(TensorInfo info, int r, float[] dst) {
         int cols = dst.length;
-        long at = info.begin() + (long) r * cols * info.dtype().bytes();
-        switch (info.dtype()) {
-            case F32 -> MemorySegment.copy(data, F32_LE, at, dst, 0, cols);
-            case F16, BF16 -> {
-                short[] raw = new short[cols];
-                MemorySegment.copy(data, I16_LE, at, raw, 0, cols);
-                boolean f16 = info.dtype() == DType.F16;
-                for (int c = 0; c < cols; c++) {
-                    dst[c] = f16 ? Float.float16ToFloat(raw[c]) : Bf16Matrix.toFloat(raw[c]);
-                }
-            }
-            case I64 -> throw new IllegalStateException("checked by requireFloat");
-        }
+        readFloats(info, (long) r * cols, dst, 0, cols, info.dtype() == DType.F32 ? null : new short[cols]);
     }
 
     @Override
@@ -286,26 +240,74 @@ public final class SafetensorsFile implements TensorSource {
         return (int) n;
     }
 
+    /** The whole float tensor, widened to float32, in chunks that are checked while they are in the cache. */
     private float[] readFloats(TensorInfo info) {
         int n = count(info);
         float[] out = new float[n];
+        short[] raw = info.dtype() == DType.F32 ? null : new short[Math.min(n, FiniteValues.CHUNK)];
+        for (int at = 0; at < n; at += FiniteValues.CHUNK) {
+            readFloats(info, at, out, at, Math.min(FiniteValues.CHUNK, n - at), raw);
+        }
+        return out;
+    }
+
+    /**
+     * {@code count} values from element {@code first} of a float tensor into {@code dst[at..]}, widened to float32
+     * ({@code raw} holds 16-bit values on the way); a NaN or an infinity among them is refused.
+     */
+    private void readFloats(TensorInfo info, long first, float[] dst, int at, int count, short[] raw) {
+        long offset = info.begin() + first * info.dtype().bytes();
         switch (info.dtype()) {
-            case F32 -> MemorySegment.copy(data, F32_LE, info.begin(), out, 0, n);
+            case F32 -> {
+                MemorySegment.copy(data, F32_LE, offset, dst, at, count);
+                int bad = FiniteValues.firstNonFinite(dst, at, at + count);
+                if (bad >= 0) {
+                    throw nonFinite(info, first + bad - at, dst[bad]);
+                }
+            }
             case F16, BF16 -> {
-                short[] raw = new short[n];
-                MemorySegment.copy(data, I16_LE, info.begin(), raw, 0, n);
-                if (info.dtype() == DType.F16) {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = Float.float16ToFloat(raw[i]);
-                    }
-                } else {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = Bf16Matrix.toFloat(raw[i]);
-                    }
+                readBits(info, first, raw, 0, count);
+                boolean f16 = info.dtype() == DType.F16;
+                for (int i = 0; i < count; i++) {
+                    dst[at + i] = f16 ? Float.float16ToFloat(raw[i]) : Bf16Matrix.toFloat(raw[i]);
                 }
             }
             case I64 -> throw new IllegalStateException("checked by requireFloat");
         }
+    }
+
+    /** The whole 16-bit float tensor's bits as stored, checked chunk by chunk. */
+    private short[] readBits(TensorInfo info) {
+        int n = count(info);
+        short[] out = new short[n];
+        for (int at = 0; at < n; at += FiniteValues.CHUNK) {
+            readBits(info, at, out, at, Math.min(FiniteValues.CHUNK, n - at));
+        }
         return out;
+    }
+
+    /** {@code count} bits from element {@code first} of a 16-bit float tensor into {@code dst[at..]}, checked. */
+    private void readBits(TensorInfo info, long first, short[] dst, int at, int count) {
+        MemorySegment.copy(data, I16_LE, info.begin() + 2 * first, dst, at, count);
+        int bad = FiniteValues.firstNonFinite(dst, at, at + count, info.dtype());
+        if (bad >= 0) {
+            throw nonFinite(info, first + bad - at, FiniteValues.widen(dst[bad], info.dtype()));
+        }
+    }
+
+    /** Element {@code index} of a tensor rounded to float16; beyond float16's range it is an error naming it. */
+    private short toF16(TensorInfo info, long index, float value) {
+        try {
+            return F16Matrix.fromFloat(value);
+        } catch (IllegalArgumentException e) {
+            throw CheckpointException.inTensor(file, info.name(), "index " + index + ": " + e.getMessage());
+        }
+    }
+
+    private CheckpointException nonFinite(TensorInfo info, long index, float value) {
+        long[] shape = info.shape();
+        String where = shape.length == 2 ? " (row " + index / shape[1] + ", column " + index % shape[1] + ")" : "";
+        return CheckpointException.inTensor(file, info.name(), "holds " + value + " at index " + index + where
+                + " (weights must be finite)");
     }
 }

@@ -12,7 +12,8 @@ import org.blocktransformer.model.weights.WeightFormat;
 /**
  * Named tensors read from one safetensors file or a sharded set. Reads copy into Java arrays (widening 16-bit floats
  * to float32), so the arrays outlive {@link #close()}. Every failure is a {@link CheckpointException} naming the file
- * and the tensor.
+ * and the tensor. Float reads refuse a tensor holding a NaN or an infinity (weights must be finite), checking the
+ * values as they are copied.
  */
 public interface TensorSource extends AutoCloseable {
 
@@ -46,7 +47,7 @@ public interface TensorSource extends AutoCloseable {
 
     /**
      * A float tensor of exactly {@code expectedShape} as float16 bits: copied as is from F16, rounded otherwise; a
-     * value beyond float16's range (or an infinity or NaN) is an error naming the tensor.
+     * value beyond float16's range is an error naming the tensor.
      */
     short[] f16(String name, int... expectedShape);
 
