@@ -6,6 +6,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import org.blocktransformer.loader.CheckpointException;
 import org.blocktransformer.model.backend.DeviceException;
+import org.blocktransformer.model.generate.NonFiniteLogitsException;
 
 /** Turns an exception into the one line the user sees. */
 final class Errors {
@@ -19,6 +20,7 @@ final class Errors {
                 || c instanceof CheckpointException
                 || c instanceof IllegalArgumentException
                 || c instanceof DeviceException
+                || c instanceof NonFiniteLogitsException
                 || c instanceof IOException
                 || c instanceof OutOfMemoryError);
     }
@@ -31,6 +33,7 @@ final class Errors {
             case CheckpointException e -> msg;
             case IllegalArgumentException e -> msg;
             case DeviceException e -> msg;
+            case NonFiniteLogitsException e -> msg;
             case NoSuchFileException e -> "file not found: " + msg;
             case AccessDeniedException e -> "permission denied: " + msg;
             case IOException e -> "I/O error: " + msg;

@@ -14,6 +14,7 @@ import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.LayerNormWeights;
 import org.blocktransformer.model.weights.LayerWeights;
 import org.blocktransformer.model.weights.Linear;
+import org.blocktransformer.model.weights.Matrix;
 import org.blocktransformer.model.weights.StackWeights;
 import org.blocktransformer.model.weights.VanillaWeights;
 
@@ -45,6 +46,24 @@ public final class TinyModels {
         var config = new VanillaConfig(VOCAB, stack(64, 2, 2, 48), 0, 0, 0);
         return new VanillaWeights(config, matrix(r, VOCAB, 64, 1.0), stack(r, config.stack()),
                 new Linear(matrix(r, VOCAB, 64, 4.0 / 64), null));
+    }
+
+    /** {@code w} with token {@code token}'s embedding all NaN: a request or window feeding it gets NaN logits. */
+    public static VanillaWeights withNaNToken(VanillaWeights w, int token) {
+        return new VanillaWeights(w.config(), nanRow(w.embedIn(), token), w.stack(), w.embedOut());
+    }
+
+    /** {@code w} with token {@code token}'s block-embedder row all NaN: its block's context is NaN. */
+    public static BlockWeights withNaNToken(BlockWeights w, int token) {
+        return new BlockWeights(w.config(), nanRow(w.embedTable(), token), w.embedProjection(), w.blockDecoder(),
+                w.expansion(), w.tokenEmbedIn(), w.tokenDecoder(), w.tokenEmbedOut());
+    }
+
+    private static F32Matrix nanRow(Matrix table, int row) {
+        F32Matrix m = (F32Matrix) table;
+        float[] data = m.data().clone();
+        java.util.Arrays.fill(data, row * m.cols(), (row + 1) * m.cols(), Float.NaN);
+        return new F32Matrix(m.rows(), m.cols(), data);
     }
 
     private static StackWeights stack(SplittableRandom r, NeoXConfig c) {

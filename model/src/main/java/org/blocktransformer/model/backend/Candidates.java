@@ -20,17 +20,26 @@ public record Candidates(int[] ids, float[] logits) {
         return k > 0 && k < n;
     }
 
-    /** The candidates of {@code row[offset .. offset + n)} for top-{@code k}, 0 < k < n. */
+    /**
+     * The candidates of {@code row[offset .. offset + n)} for top-{@code k}, 0 < k < n; null when the row holds a NaN
+     * or an infinity, from which no token can be drawn (see {@link Logits}).
+     */
     public static Candidates of(float[] row, int offset, int n, int k) {
         if (!restricts(k, n)) {
             throw new IllegalArgumentException("top-k needs 0 < k < " + n + ", got " + k);
         }
         float kth = kthLargest(row, offset, n, k);
         int count = 0;
+        boolean finite = true;
         for (int i = 0; i < n; i++) {
-            if (row[offset + i] >= kth) {
+            float v = row[offset + i];
+            finite &= Float.isFinite(v);
+            if (v >= kth) {
                 count++;
             }
+        }
+        if (!finite) {
+            return null;
         }
         int[] ids = new int[count];
         float[] logits = new float[count];

@@ -4,13 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.backend.LinearExecutor;
+import org.blocktransformer.model.backend.Logits;
 import org.blocktransformer.model.generate.TokenLogprobs;
 
 /**
  * Chooses each sequence's next token from its final hidden state through the output head: greedy rows by the
  * backend's argmax (on a GPU only their ids come back), top-k rows from the candidates the backend selects (on a GPU
  * only those come back), other sampled rows from their whole logits; every sampled row with its sequence's own
- * sampler.
+ * sampler. A row whose logits are not all finite gets {@link Logits#NON_FINITE} rather than a token.
  */
 final class NextTokens {
     private NextTokens() {
@@ -75,7 +76,7 @@ final class NextTokens {
         TokenLogprobs[] out = new TokenLogprobs[seqs.size()];
         List<Integer> wanted = new ArrayList<>();
         for (int i = 0; i < seqs.size(); i++) {
-            if (seqs.get(i).request().wantsLogprobs()) {
+            if (seqs.get(i).request().wantsLogprobs() && chosen[i] != Logits.NON_FINITE) {
                 wanted.add(i);
             }
         }

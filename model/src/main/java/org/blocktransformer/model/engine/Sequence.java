@@ -2,10 +2,12 @@ package org.blocktransformer.model.engine;
 
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import org.blocktransformer.model.backend.Logits;
 import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.generate.FinishReason;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.generate.GenerationResult;
+import org.blocktransformer.model.generate.NonFiniteLogitsException;
 import org.blocktransformer.model.generate.TokenListener;
 import org.blocktransformer.model.generate.TokenLogprobs;
 import org.blocktransformer.model.runtime.Sampler;
@@ -40,7 +42,10 @@ final class Sequence {
     private int generatedCount;
     private FinishReason finish;
     private volatile boolean cancelled;
-    /** Why this sequence alone failed (its token listener threw); it stops, and its future fails with this. */
+    /**
+     * Why this sequence alone failed (its token listener threw, or its logits were not finite); it stops, and its
+     * future fails with this.
+     */
     private RuntimeException failure;
 
     /** @param input the prompt as the global stack consumes it ({@link Stepper#prepareInput}) */
@@ -164,8 +169,17 @@ final class Sequence {
         return generated[generatedCount - 1];
     }
 
-    /** Records a new token (with its log-probabilities, or null) and decides whether the sequence stops here. */
+    /**
+     * Records a new token (with its log-probabilities, or null) and decides whether the sequence stops here; {@link
+     * Logits#NON_FINITE} (its logits held a NaN or an infinity) fails this sequence alone.
+     */
     void accept(int token, TokenLogprobs logprobs, int eosId) {
+        if (token == Logits.NON_FINITE) {
+            failure = new NonFiniteLogitsException("non-finite logits (NaN or infinity) at new token "
+                    + (generatedCount + 1) + " of the request (prompt of " + request.promptIds().length + " tokens)");
+            finish = FinishReason.CANCELLED;
+            return;
+        }
         if (generatedCount == 0) {
             firstTokenNanos = System.nanoTime();
         }

@@ -12,6 +12,7 @@ import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.DecodingStrategy;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.config.VanillaConfig;
+import org.blocktransformer.model.generate.NonFiniteLogitsException;
 import org.blocktransformer.model.runtime.BlockRunner;
 import org.blocktransformer.model.runtime.VanillaRunner;
 import org.blocktransformer.model.weights.BlockWeights;
@@ -206,10 +207,17 @@ public final class PerplexityEvaluator implements AutoCloseable {
         }
         PerplexityResult sum = PerplexityResult.EMPTY;
         long done = 0;
-        for (int[] doc : documents) {
+        for (int d = 0; d < documents.size(); d++) {
+            int[] doc = documents.get(d);
             for (int from = 0; from < doc.length; from += window) {
                 int to = Math.min(doc.length, from + window);
-                double[] nll = tokenNll(Arrays.copyOfRange(doc, from, to));
+                double[] nll;
+                try {
+                    nll = tokenNll(Arrays.copyOfRange(doc, from, to));
+                } catch (NonFiniteLogitsException e) {
+                    throw new NonFiniteLogitsException(e.getMessage() + " of the window of tokens " + from + ".."
+                            + (to - 1) + (documents.size() > 1 ? " of document " + (d + 1) : ""));
+                }
                 double s = 0;
                 long n = 0;
                 for (double v : nll) {
@@ -238,7 +246,8 @@ public final class PerplexityEvaluator implements AutoCloseable {
 
     /**
      * Negative log-likelihood of each token of one window given the tokens before it in the window; NaN for tokens
-     * that are not predicted (the first, or for {@link BlockPadding#NONE} the whole first block).
+     * that are not predicted (the first, or for {@link BlockPadding#NONE} the whole first block). Logits holding a
+     * NaN or an infinity are a {@link NonFiniteLogitsException} naming the token they predict.
      */
     public double[] tokenNll(int[] ids) {
         if (ids.length > window) {
@@ -270,7 +279,7 @@ public final class PerplexityEvaluator implements AutoCloseable {
             float[] logits = vanilla.run(Arrays.copyOfRange(ids, c0, c1),
                     new StackRow[] {new StackRow(table, c1 - c0)}, true);
             for (int i = 0; i < c1 - c0; i++) {
-                nll[c0 + i + 1] = negativeLogSoftmax(logits, i, vocab, ids[c0 + i + 1]);
+                nll[c0 + i + 1] = finite(negativeLogSoftmax(logits, i, vocab, ids[c0 + i + 1]), c0 + i + 1);
             }
         }
     }
@@ -329,19 +338,34 @@ public final class PerplexityEvaluator implements AutoCloseable {
                 for (int j = 0; j < lb; j++) {
                     int token = (n0 + row) * lb + j - pad;
                     if (token >= 0 && token < ids.length) {
-                        nll[token] = negativeLogSoftmax(logits, row * positions + first + j, vocab, ids[token]);
+                        nll[token] = finite(negativeLogSoftmax(logits, row * positions + first + j, vocab,
+                                ids[token]), token);
                     }
                 }
             }
         }
     }
 
-    /** {@code -ln softmax(logits[row])[target]}, in double. */
+    /** A predicted token's NLL; NaN (non-finite logits) would otherwise read as "not predicted". */
+    private static double finite(double nll, int token) {
+        if (!Double.isFinite(nll)) {
+            throw new NonFiniteLogitsException("non-finite logits (NaN or infinity) predicting token " + token);
+        }
+        return nll;
+    }
+
+    /** {@code -ln softmax(logits[row])[target]}, in double; NaN when the row holds a NaN or an infinity. */
     public static double negativeLogSoftmax(float[] logits, int row, int vocab, int target) {
         int o = row * vocab;
         float max = Float.NEGATIVE_INFINITY;
+        boolean finite = true;
         for (int i = 0; i < vocab; i++) {
-            max = Math.max(max, logits[o + i]);
+            float v = logits[o + i];
+            finite &= Float.isFinite(v);
+            max = Math.max(max, v);
+        }
+        if (!finite) {
+            return Double.NaN;
         }
         double sum = 0;
         for (int i = 0; i < vocab; i++) {

@@ -3,11 +3,14 @@ package org.blocktransformer.model.runtime;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.blocktransformer.model.backend.Candidates;
+import org.blocktransformer.model.backend.Logits;
 import org.blocktransformer.model.generate.SamplingParams;
 
 /**
  * Picks the next token from one row of logits. Each sequence owns its generator, seeded from its request, and
- * draws exactly one number per sampled token, so its tokens do not depend on the batch it runs in.
+ * draws exactly one number per sampled token, so its tokens do not depend on the batch it runs in. A row holding a
+ * NaN or an infinity gives {@link Logits#NON_FINITE} instead of a token, checked on the pass each choice makes over
+ * the row (or, for candidates a device selected, over them).
  */
 public final class Sampler {
     private final SamplingParams params;
@@ -22,17 +25,9 @@ public final class Sampler {
         this.random = new SplittableRandom(params.seed());
     }
 
-    /** Argmax, first index on ties. */
+    /** Argmax, first index on ties; {@link Logits#NON_FINITE} for a row that is not all finite. */
     public static int argmax(float[] logits, int offset, int vocab) {
-        int best = 0;
-        float max = logits[offset];
-        for (int i = 1; i < vocab; i++) {
-            if (logits[offset + i] > max) {
-                max = logits[offset + i];
-                best = i;
-            }
-        }
-        return best;
+        return Logits.argmax(logits, offset, vocab);
     }
 
     public int next(float[] logits, int offset, int vocab) {
@@ -40,7 +35,8 @@ public final class Sampler {
             return argmax(logits, offset, vocab);
         }
         if (Candidates.restricts(params.topK(), vocab)) {
-            return next(Candidates.of(logits, offset, vocab, params.topK()));
+            Candidates candidates = Candidates.of(logits, offset, vocab, params.topK());
+            return candidates == null ? Logits.NON_FINITE : next(candidates);
         }
         if (every.length < vocab) {
             every = new int[vocab];
@@ -70,8 +66,14 @@ public final class Sampler {
         }
         double inv = 1.0 / params.temperature();
         double max = Double.NEGATIVE_INFINITY;
+        boolean finite = true;
         for (int j = 0; j < count; j++) {
-            max = Math.max(max, logits[offset + j]);
+            float v = logits[offset + j];
+            finite &= Float.isFinite(v);
+            max = Math.max(max, v);
+        }
+        if (!finite) {
+            return Logits.NON_FINITE;
         }
         double sum = 0;
         for (int j = 0; j < count; j++) {

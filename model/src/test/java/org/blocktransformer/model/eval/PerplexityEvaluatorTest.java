@@ -11,6 +11,7 @@ import org.blocktransformer.model.TinyModels;
 import org.blocktransformer.model.config.DecodingStrategy;
 import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.cpu.CpuBackend;
+import org.blocktransformer.model.generate.NonFiniteLogitsException;
 import org.blocktransformer.model.runtime.BlockRunner;
 import org.blocktransformer.model.runtime.VanillaRunner;
 import org.blocktransformer.model.weights.BlockWeights;
@@ -148,6 +149,36 @@ class PerplexityEvaluatorTest {
             assertEquals(5, result.windows());
             assertEquals(sum, result.nllSum(), 1e-9 * sum);
             assertEquals(Math.exp(sum / predicted), result.perplexity(), 1e-9 * result.perplexity());
+        }
+    }
+
+    /**
+     * Logits holding NaN are an error naming the token they predict and its window, not "nothing predicted" (their
+     * NLL is NaN, the mark of a token that is not predicted): the window before them is scored as usual.
+     */
+    @Test
+    void nonFiniteLogitsAreAnErrorNamingTheToken() {
+        int poison = 77;
+        int[] doc = ids(6, 40);
+        int[] other = ids(7, 10);
+        for (int[] d : List.of(doc, other)) {
+            Arrays.setAll(d, i -> d[i] == poison ? poison + 1 : d[i]);
+        }
+        doc[20] = poison;
+        VanillaWeights w = TinyModels.withNaNToken(TinyModels.vanilla(17), poison);
+        try (var eval = PerplexityEvaluator.open(w, PerplexityEvaluator.Options.defaults().withWindow(16))) {
+            assertTrue(Double.isFinite(eval.score(Arrays.copyOf(doc, 20)).perplexity()), "before the NaN row");
+            var e = assertThrows(NonFiniteLogitsException.class,
+                    () -> eval.score(List.of(other, doc), PerplexityEvaluator.Progress.NONE));
+            assertEquals("non-finite logits (NaN or infinity) predicting token 5 of the window of tokens 16..31 of"
+                    + " document 2", e.getMessage());
+        }
+        BlockWeights b = TinyModels.withNaNToken(TinyModels.block(18, DecodingStrategy.PREFIX, 4, 2), poison);
+        try (var eval = PerplexityEvaluator.open(b, PerplexityEvaluator.Options.defaults().withWindow(16))) {
+            var e = assertThrows(NonFiniteLogitsException.class, () -> eval.score(doc));
+            assertTrue(e.getMessage().startsWith("non-finite logits (NaN or infinity) predicting token "),
+                    e.getMessage());
+            assertTrue(e.getMessage().endsWith(" of the window of tokens 16..31"), e.getMessage());
         }
     }
 

@@ -2,11 +2,14 @@ package org.blocktransformer.model.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.blocktransformer.model.backend.Candidates;
+import org.blocktransformer.model.backend.Logits;
 import org.blocktransformer.model.generate.SamplingParams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -65,6 +68,10 @@ class SamplerTest {
             Arrays.sort(sorted);
             float kth = sorted[n - k];
             Candidates c = Candidates.of(row, 0, n, k);
+            if (!IntStream.range(0, n).allMatch(i -> Float.isFinite(row[i]))) {
+                assertNull(c, "trial " + trial + ": no candidates from a row holding a NaN or an infinity");
+                continue;
+            }
             int j = 0;
             for (int i = 0; i < n; i++) {
                 if (row[i] >= kth) {
@@ -74,6 +81,24 @@ class SamplerTest {
             }
             assertEquals(j, c.size(), "trial " + trial + ": candidates of top-" + k + " among " + n);
         }
+    }
+
+    /** Every way of choosing refuses a row holding one NaN or infinity, wherever it is, rather than pick a token. */
+    @ParameterizedTest(name = "temperature {0}, top-k {1}, top-p {2}")
+    @CsvSource({"0,0,1.0", "1.0,0,1.0", "0.7,40,1.0", "0.8,0,0.9", "0.8,40,0.95"})
+    void aNonFiniteLogitGivesNoToken(double temperature, int topK, double topP) {
+        SplittableRandom r = new SplittableRandom(9);
+        int vocab = 300;
+        for (float special : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            for (int at : new int[] {0, 1, 150, vocab - 1}) {
+                float[] row = logits(r, vocab);
+                row[at] = special;
+                Sampler s = new Sampler(SamplingParams.sample(temperature, topK, topP, 1));
+                assertEquals(Logits.NON_FINITE, s.next(row, 0, vocab), special + " at " + at);
+            }
+        }
+        Candidates fromDevice = new Candidates(new int[] {3, 8}, new float[] {1f, Float.NaN});
+        assertEquals(Logits.NON_FINITE, new Sampler(SamplingParams.sample(1.0, 2, 1.0, 1)).next(fromDevice));
     }
 
     /** Logits with repeats (ties) and a long tail. */
