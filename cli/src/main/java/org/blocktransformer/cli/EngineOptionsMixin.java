@@ -16,7 +16,8 @@ final class EngineOptionsMixin {
     Batching batching;
 
     @Option(names = "--cache-memory", paramLabel = "SIZE", defaultValue = "0", converter = ByteSizeConverter.class,
-            description = "Memory for the global KV cache, e.g. 512m or 4g (0 = half of the free heap). Requests wait"
+            description = "Memory for the global KV cache, e.g. 512m or 4g (0 = half of the heap left once the model is"
+                    + " loaded). Requests wait"
                     + " in the queue while their pages are not free. Default: ${DEFAULT-VALUE}.")
     long cacheMemory;
 }

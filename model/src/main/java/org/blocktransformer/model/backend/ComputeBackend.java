@@ -21,6 +21,15 @@ public interface ComputeBackend extends AutoCloseable {
 
     LinearExecutor linear(Linear layer);
 
+    /**
+     * Bytes of memory this backend's KV storage takes for {@code cacheBytes} of cache as cache sizes count it
+     * ({@link KvFormat#bytes()} per key or value): the same, unless the backend stores values wider than their
+     * format (the CPU keeps float16 values in float arrays).
+     */
+    default long kvStorageBytes(long cacheBytes, KvFormat kv) {
+        return cacheBytes;
+    }
+
     @Override
     void close();
 }

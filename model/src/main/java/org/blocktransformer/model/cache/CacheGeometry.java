@@ -102,6 +102,33 @@ public record CacheGeometry(ModelConfig config, KvFormat kv) {
         return (long) sequences * pagesFor(positions) * globalPageBytes();
     }
 
+    /** Global positions of the longest sequence the model allows (tokens, or blocks of L_B tokens). */
+    public int maxGlobalPositions() {
+        return globalStack().maxPositions();
+    }
+
+    /** Bytes of the global pages one sequence of the model's longest length holds. */
+    public long longestSequenceBytes() {
+        return pagesFor(maxGlobalPositions()) * globalPageBytes();
+    }
+
+    /** Global pages that {@code sequences} sequences of the model's longest length hold: more is never used. */
+    public long pagesForLongest(int sequences) {
+        return sequences * pagesFor(maxGlobalPositions());
+    }
+
+    /**
+     * {@code bytes} rounded up, as a size option takes it: whole kibibytes below 1 MiB, mebibytes below 10 GiB, else
+     * gibibytes ("160k", "48m", "12g"). For messages that say how much cache memory to give.
+     */
+    public static String sizeArgument(long bytes) {
+        if (bytes < 1L << 20) {
+            return Math.max(1, (bytes + 1023) >> 10) + "k";
+        }
+        long mib = (bytes + (1L << 20) - 1) >> 20;
+        return mib < 10L << 10 ? mib + "m" : ((mib + 1023) >> 10) + "g";
+    }
+
     /** Pages of {@link #PAGE_SIZE} positions that hold {@code positions}. */
     public static long pagesFor(long positions) {
         return (positions + PAGE_SIZE - 1) / PAGE_SIZE;

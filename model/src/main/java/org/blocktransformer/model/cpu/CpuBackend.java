@@ -1,6 +1,7 @@
 package org.blocktransformer.model.cpu;
 
 import org.blocktransformer.model.backend.ComputeBackend;
+import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.backend.LinearExecutor;
 import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.config.NeoXConfig;
@@ -69,6 +70,12 @@ public final class CpuBackend implements ComputeBackend {
                 return y;
             }
         };
+    }
+
+    /** Keys and values are float arrays whatever their format (float16 values are rounded, not packed). */
+    @Override
+    public long kvStorageBytes(long cacheBytes, KvFormat kv) {
+        return cacheBytes / kv.bytes() * Float.BYTES;
     }
 
     @Override

@@ -22,14 +22,13 @@ final class BlockStepper implements Stepper {
     private final BlockConfig config;
     private final CachePools caches;
 
-    BlockStepper(BlockWeights weights, ComputeBackend backend, CacheGeometry geometry, long budgetBytes,
-                 int maxBatch) {
+    BlockStepper(BlockWeights weights, ComputeBackend backend, CacheBudget budget) {
         this.runner = new BlockRunner(weights, backend);
         this.config = runner.config();
-        PagePool global = runner.newGlobalPool(CacheGeometry.PAGE_SIZE,
-                CachePools.globalPages(geometry, budgetBytes, maxBatch), geometry.kv());
-        PagePool local = runner.newLocalPool(maxBatch, geometry.kv());
-        runner.attach(global, local);
+        CacheGeometry geometry = budget.geometry();
+        PagePool global = runner.newGlobalPool(CacheGeometry.PAGE_SIZE, budget.pages(), geometry.kv());
+        PagePool local = runner.newLocalPool(budget.options().maxBatchSize(), geometry.kv());
+        budget.allocate(() -> runner.attach(global, local));
         this.caches = new CachePools(geometry, global, local);
     }
 

@@ -21,18 +21,6 @@ final class CachePools {
         this.local = local;
     }
 
-    /** Global pages {@code budgetBytes} buys, but no more than {@code maxBatch} sequences of the longest length use. */
-    static int globalPages(CacheGeometry geometry, long budgetBytes, int maxBatch) {
-        long pageBytes = geometry.globalPageBytes();
-        long useful = maxBatch * CacheGeometry.pagesFor(geometry.globalStack().maxPositions());
-        long affordable = budgetBytes / pageBytes;
-        if (affordable < 1) {
-            throw new IllegalArgumentException("cache memory of " + budgetBytes + " bytes is less than one page ("
-                    + pageBytes + " bytes)");
-        }
-        return (int) Math.min(Math.min(useful, affordable), Integer.MAX_VALUE);
-    }
-
     PagePool global() {
         return global;
     }

@@ -10,7 +10,9 @@ import org.blocktransformer.model.config.ModelConfig;
  *
  * @param maxBatchSize     most sequences decoded together (1 = one at a time)
  * @param batching         static (a batch starts and ends together) or continuous
- * @param cacheMemoryBytes bytes for the global KV-cache pool; 0 = a default share of the heap
+ * @param cacheMemoryBytes bytes for the global KV-cache pool; 0 = half of the heap left once the weights and the
+ *                         backend's copies of them are in place (at most what maxBatchSize sequences of the
+ *                         model's longest length use)
  * @param threads          CPU threads for the kernels; 0 = all available processors
  * @param backend          "auto", "cpu" or "tornado"
  * @param device           the backend's device: an index or a name fragment; empty = its default

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.blocktransformer.model.backend.Backends;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.KvFormat;
@@ -35,6 +36,7 @@ public final class InferenceEngine implements AutoCloseable {
     private final EngineOptions options;
     private final CacheGeometry geometry;
     private final ComputeBackend backend;
+    private final CacheBudget budget;
     private final Stepper stepper;
     private final Scheduler scheduler;
     /** Arrivals, a list at a time: requests submitted together reach the scheduler together. */
@@ -45,15 +47,15 @@ public final class InferenceEngine implements AutoCloseable {
     /** Set when the engine's loop could not recover from an error: every later call fails with it at once. */
     private volatile IllegalStateException failure;
 
-    private InferenceEngine(ModelWeights weights, EngineOptions options) {
+    private InferenceEngine(ModelWeights weights, EngineOptions options, LongSupplier heapLeft) {
         this.weights = weights;
         this.options = options;
         this.geometry = options.cacheGeometry(weights.config());
         long start = System.nanoTime();
         this.backend = Backends.open(options.backend(), options.backendOptions());
-        long budget = options.cacheMemoryBytes() > 0 ? options.cacheMemoryBytes() : defaultCacheBytes();
+        this.budget = new CacheBudget(geometry, options, backend, heapLeft);
         try {
-            this.stepper = Stepper.open(weights, backend, geometry, budget, options.maxBatchSize());
+            this.stepper = Stepper.open(weights, backend, budget);
         } catch (RuntimeException | Error e) {
             backend.close();
             throw e;
@@ -63,12 +65,20 @@ public final class InferenceEngine implements AutoCloseable {
         // matrices that were not loaded in them.
         LOG.info("backend {} ({}) ready in {} ms: weights prepared, KV-cache budget {} MB", backend.name(),
                 backend.device(), (System.nanoTime() - start) / 1_000_000,
-                String.format(java.util.Locale.ROOT, "%.1f", budget / 1048576.0));
+                String.format(java.util.Locale.ROOT, "%.1f", stepper.caches().global().bytes() / 1048576.0));
         this.worker = Thread.ofPlatform().daemon().name("bt-engine").start(this::loop);
     }
 
     public static InferenceEngine open(ModelWeights weights, EngineOptions options) {
-        return new InferenceEngine(weights, options);
+        return new InferenceEngine(weights, options, InferenceEngine::heapLeft);
+    }
+
+    /**
+     * As {@link #open(ModelWeights, EngineOptions)}, the heap left for the cache read from {@code heapLeft} (once
+     * the backend holds its copies of the weights) rather than from the running JVM: for tests of the default.
+     */
+    static InferenceEngine open(ModelWeights weights, EngineOptions options, LongSupplier heapLeft) {
+        return new InferenceEngine(weights, options, heapLeft);
     }
 
     /**
@@ -85,13 +95,19 @@ public final class InferenceEngine implements AutoCloseable {
     }
 
     /**
-     * The cache memory an engine takes when {@link EngineOptions#cacheMemoryBytes()} is 0: half of the heap that is
-     * free now, so weights and activations keep their room.
+     * Half of the heap free now: the cache memory an engine opened now takes when {@link
+     * EngineOptions#cacheMemoryBytes()} is 0, if its backend already holds its copies of the weights (a CPU cache of
+     * float16 values, kept in float arrays, gets half as many bytes). The engine reads the heap once the backend has
+     * made them ({@link CacheBudget}).
      */
     public static long defaultCacheBytes() {
+        return Math.max(0, heapLeft()) / 2;
+    }
+
+    /** Heap this JVM can still allocate (garbage not yet collected counts as used: an underestimate). */
+    private static long heapLeft() {
         Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        return Math.max(16L << 20, free / 2);
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     }
 
     public ModelWeights weights() {
@@ -263,8 +279,7 @@ public final class InferenceEngine implements AutoCloseable {
         }
         int pages = caches.pagesFor(ids.length, request.maxNewTokens());
         if (pages > caches.totalPages()) {
-            return "request needs " + pages + " cache pages but the whole pool holds " + caches.totalPages()
-                    + "; give the engine more cache memory";
+            return budget.tooLong(ids.length, request.maxNewTokens(), pages, caches.totalPages());
         }
         return null;
     }

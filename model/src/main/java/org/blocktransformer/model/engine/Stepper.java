@@ -2,7 +2,6 @@ package org.blocktransformer.model.engine;
 
 import java.util.List;
 import org.blocktransformer.model.backend.ComputeBackend;
-import org.blocktransformer.model.cache.CacheGeometry;
 import org.blocktransformer.model.weights.BlockWeights;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.VanillaWeights;
@@ -18,14 +17,13 @@ sealed interface Stepper permits VanillaStepper, BlockStepper {
     int PREFILL_TOKENS = 512;
 
     /**
-     * The stepper of {@code weights} on {@code backend}, its caches sized from {@code budgetBytes} (and no larger than
-     * {@code maxBatch} sequences of the longest length use).
+     * The stepper of {@code weights} on {@code backend}, its caches sized by {@code budget} once its runner (and with
+     * it the backend's copies of the weights) exists.
      */
-    static Stepper open(ModelWeights weights, ComputeBackend backend, CacheGeometry geometry, long budgetBytes,
-                        int maxBatch) {
+    static Stepper open(ModelWeights weights, ComputeBackend backend, CacheBudget budget) {
         return switch (weights) {
-            case VanillaWeights v -> new VanillaStepper(v, backend, geometry, budgetBytes, maxBatch);
-            case BlockWeights b -> new BlockStepper(b, backend, geometry, budgetBytes, maxBatch);
+            case VanillaWeights v -> new VanillaStepper(v, backend, budget);
+            case BlockWeights b -> new BlockStepper(b, backend, budget);
         };
     }
 

@@ -15,12 +15,11 @@ final class VanillaStepper implements Stepper {
     private final VanillaRunner runner;
     private final CachePools caches;
 
-    VanillaStepper(VanillaWeights weights, ComputeBackend backend, CacheGeometry geometry, long budgetBytes,
-                   int maxBatch) {
+    VanillaStepper(VanillaWeights weights, ComputeBackend backend, CacheBudget budget) {
         this.runner = new VanillaRunner(weights, backend);
-        PagePool global = runner.newPool(CacheGeometry.PAGE_SIZE,
-                CachePools.globalPages(geometry, budgetBytes, maxBatch), geometry.kv());
-        runner.attach(global);
+        CacheGeometry geometry = budget.geometry();
+        PagePool global = runner.newPool(CacheGeometry.PAGE_SIZE, budget.pages(), geometry.kv());
+        budget.allocate(() -> runner.attach(global));
         this.caches = new CachePools(geometry, global, null);
     }
 

@@ -27,7 +27,15 @@ class StepperCachesTest {
 
     private static Stepper open(ModelWeights weights, CpuBackend cpu, int pages, int maxBatch) {
         var geometry = new CacheGeometry(weights.config(), KvFormat.F32);
-        return Stepper.open(weights, cpu, geometry, pages * geometry.globalPageBytes(), maxBatch);
+        return Stepper.open(weights, cpu, budget(weights, cpu, pages * geometry.globalPageBytes(), maxBatch));
+    }
+
+    /** {@code bytes} of cache memory asked for: the heap is never read. */
+    private static CacheBudget budget(ModelWeights weights, CpuBackend cpu, long bytes, int maxBatch) {
+        var options = new EngineOptions(maxBatch, Batching.CONTINUOUS, bytes, 1);
+        return new CacheBudget(options.cacheGeometry(weights.config()), options, cpu, () -> {
+            throw new AssertionError("a budget asked for reads no heap");
+        });
     }
 
     @Test
@@ -87,8 +95,10 @@ class StepperCachesTest {
             var weights = TinyModels.vanilla(1);
             var geometry = new CacheGeometry(weights.config(), KvFormat.F32);
             var e = assertThrows(IllegalArgumentException.class,
-                    () -> Stepper.open(weights, cpu, geometry, geometry.globalPageBytes() - 1, 4));
-            assertTrue(e.getMessage().contains("less than one page"), e.getMessage());
+                    () -> Stepper.open(weights, cpu, budget(weights, cpu, geometry.globalPageBytes() - 1, 4)));
+            assertEquals("cache memory of " + (geometry.globalPageBytes() - 1) + " bytes holds no page of the KV"
+                    + " cache; the model needs at least 2m of KV cache for one sequence of its 2048 positions:"
+                    + " --cache-memory 2m", e.getMessage());
         }
     }
 
@@ -97,7 +107,9 @@ class StepperCachesTest {
         var weights = TinyModels.vanilla(1);
         var geometry = new CacheGeometry(weights.config(), KvFormat.F32);
         long longest = CacheGeometry.pagesFor(geometry.globalStack().maxPositions());
-        assertEquals(2 * longest, CachePools.globalPages(geometry, Long.MAX_VALUE / 2, 2));
-        assertEquals(5, CachePools.globalPages(geometry, 5 * geometry.globalPageBytes() + 1, 2));
+        try (var cpu = new CpuBackend(1)) {
+            assertEquals(2 * longest, budget(weights, cpu, Long.MAX_VALUE / 2, 2).pages());
+            assertEquals(5, budget(weights, cpu, 5 * geometry.globalPageBytes() + 1, 2).pages());
+        }
     }
 }
