@@ -2,6 +2,7 @@ package org.blocktransformer.tornado;
 
 import org.blocktransformer.model.backend.Candidates;
 import org.blocktransformer.model.backend.LinearExecutor;
+import org.blocktransformer.model.backend.Logits;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
@@ -17,8 +18,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * A Linear layer on the device (expansion, projection, output head). Token selection runs there too: greedy
- * decoding brings back one id per row, top-k sampling only the candidates ({@link #topK}); {@link #apply} brings
- * the outputs back on demand.
+ * decoding brings back one id per row, top-k sampling only the candidates ({@link #topK}), each with the row's sum,
+ * by which a row holding a NaN or an infinity is found; {@link #apply} brings the outputs back on demand.
  */
 final class TornadoLinearExecutor implements LinearExecutor {
     /** Most candidates a row's top-k brings back (ties included); a larger top-k takes the row's logits instead. */
@@ -30,6 +31,8 @@ final class TornadoLinearExecutor implements LinearExecutor {
     private final FloatArray x;
     private final FloatArray y;
     private final IntArray ids;
+    /** Per row: the sum of its outputs, finite exactly when they all are (see {@link NeoXKernels#selectTokens}). */
+    private final FloatArray sums;
     /** Per row: its top-k, or 0 (greedy rows and plain products); sent with every call. */
     private final IntArray topK;
     private final IntArray candIds;
@@ -57,6 +60,7 @@ final class TornadoLinearExecutor implements LinearExecutor {
         x = new FloatArray(maxRows * in);
         y = new FloatArray(DeviceArrays.checkedSize((long) maxRows * outFeatures));
         ids = new IntArray(maxRows);
+        sums = new FloatArray(maxRows);
         topK = new IntArray(maxRows);
         candIds = new IntArray(maxRows * TOP_K_CAP);
         candLogits = new FloatArray(maxRows * TOP_K_CAP);
@@ -74,10 +78,10 @@ final class TornadoLinearExecutor implements LinearExecutor {
                 .task("matmul", NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y, scale,
                         meta, layer, outFeatures, in, 0, 0, LayerTasks.linearRows(outFeatures), NeoXKernels.PLAIN,
                         w.format())
-                .task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta,
-                        outFeatures, TOP_K_CAP)
+                .task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, sums, candIds, candLogits, candCount,
+                        meta, outFeatures, TOP_K_CAP)
                 .persistOnDevice(w.f32(), w.half(), scale, b, layer)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, sums)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y, candIds, candLogits, candCount);
         grids.fixed("linear.matmul", NeoXKernels.LINEAR_GROUP, LayerTasks.linearItems(outFeatures));
         grids.perToken("linear.selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
@@ -103,9 +107,9 @@ final class TornadoLinearExecutor implements LinearExecutor {
                     outFeatures, in, 0, NeoXKernels.PLAIN, w.format(), in, 0);
             grids.tiles(name + ".matmul", outFeatures);
         }
-        tg.task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta,
-                        outFeatures, TOP_K_CAP)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, ids)
+        tg.task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, sums, candIds, candLogits, candCount,
+                        meta, outFeatures, TOP_K_CAP)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, sums)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y, candIds, candLogits, candCount);
         DeviceArrays.freedWithPlan(tg, unused);
         grids.perToken(name + ".selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
@@ -199,7 +203,7 @@ final class TornadoLinearExecutor implements LinearExecutor {
             int n = Math.min(maxRows, rows - r0);
             execute(input, r0, n);
             for (int i = 0; i < n; i++) {
-                result[r0 + i] = ids.get(i);
+                result[r0 + i] = finite(i) ? ids.get(i) : Logits.NON_FINITE;
             }
         }
         return result;
@@ -230,7 +234,8 @@ final class TornadoLinearExecutor implements LinearExecutor {
             }
             for (int i = 0; i < n; i++) {
                 int count = candCount.get(i);
-                if (selected[i] && count >= 0) {
+                // A row that is not all finite gets none: the caller's sampler then finds it so in the row.
+                if (selected[i] && count >= 0 && finite(i)) {
                     int[] cIds = new int[count];
                     float[] cLogits = new float[count];
                     for (int j = 0; j < count; j++) {
@@ -242,6 +247,16 @@ final class TornadoLinearExecutor implements LinearExecutor {
             }
         }
         return result;
+    }
+
+    /** Whether every output of row {@code i} of the last call is finite. */
+    private boolean finite(int i) {
+        return Float.isFinite(sums.get(i));
+    }
+
+    /** Device memory TornadoVM counts for this layer's plan. */
+    synchronized long deviceMemoryBytes() {
+        return plan.getCurrentDeviceMemoryUsage();
     }
 
     synchronized void close() {

@@ -562,6 +562,7 @@ class NeoXKernelsTest {
         IntArray topK = IntArray.fromArray(ks);
         IntArray ids = new IntArray(rows);
         ids.init(-7);
+        FloatArray sums = new FloatArray(rows);
         IntArray candIds = new IntArray(rows * cap);
         FloatArray candLogits = new FloatArray(rows * cap);
         IntArray candCount = new IntArray(rows);
@@ -569,13 +570,20 @@ class NeoXKernelsTest {
         IntArray meta = IntArray.fromElements(live);
         KernelContext ctx = new KernelContext();
         TaskGraph g = new TaskGraph("t")
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, y, topK, ids, candIds, candLogits, candCount, meta)
-                .task("k", NeoXKernels::selectTokens, ctx, y, topK, ids, candIds, candLogits, candCount, meta, n, cap)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, candIds, candLogits, candCount);
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, y, topK, ids, sums, candIds, candLogits, candCount,
+                        meta)
+                .task("k", NeoXKernels::selectTokens, ctx, y, topK, ids, sums, candIds, candLogits, candCount, meta, n,
+                        cap)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, sums, candIds, candLogits, candCount);
         run(g, "k", grid((long) rows * NeoXKernels.GROUP, NeoXKernels.GROUP));
 
         for (int row = 0; row < live; row++) {
             assertEquals(Sampler.argmax(logits, row * n, n), ids.get(row), "argmax of row " + row);
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += logits[row * n + i];
+            }
+            assertEquals(sum, sums.get(row), 1e-4 * n, "sum of row " + row);
             if (ks[row] == 0) {
                 assertEquals(-7, candCount.get(row), "row " + row + " has no top-k");
                 continue;
@@ -594,6 +602,50 @@ class NeoXKernelsTest {
         assertEquals(-1, candCount.get(4), "the row of ties says it overflowed");
         assertEquals(-7, ids.get(live), "rows past the live count are left alone");
         assertEquals(-7, candCount.get(live));
+    }
+
+    /**
+     * A row's sum is not finite exactly when one of its logits is not (NaN, either infinity, anywhere in the row),
+     * under the fast math the kernels are compiled with: the host tells such rows by it.
+     */
+    @Test
+    void selectSumsShowRowsThatAreNotFinite() {
+        int n = 1003;
+        float[][] specials = {{}, {Float.NaN}, {Float.POSITIVE_INFINITY}, {Float.NEGATIVE_INFINITY},
+                {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}, {Float.NaN, Float.POSITIVE_INFINITY}, {}};
+        int[] at = {0, 500, 0, n - 1, 77, 2, 0};
+        int rows = specials.length;
+        SplittableRandom r = new SplittableRandom(8);
+        float[] logits = new float[rows * n];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) (3 * r.nextGaussian());
+        }
+        for (int row = 0; row < rows; row++) {
+            for (int j = 0; j < specials[row].length; j++) {
+                logits[row * n + at[row] + 131 * j] = specials[row][j];
+            }
+        }
+        FloatArray y = FloatArray.fromArray(logits);
+        IntArray topK = new IntArray(rows);
+        IntArray ids = new IntArray(rows);
+        FloatArray sums = new FloatArray(rows);
+        IntArray candIds = new IntArray(rows);
+        FloatArray candLogits = new FloatArray(rows);
+        IntArray candCount = new IntArray(rows);
+        IntArray meta = IntArray.fromElements(rows);
+        TaskGraph g = new TaskGraph("t")
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, y, topK, meta)
+                .task("k", NeoXKernels::selectTokens, new KernelContext(), y, topK, ids, sums, candIds, candLogits,
+                        candCount, meta, n, 1)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, sums);
+        run(g, "k", grid((long) rows * NeoXKernels.GROUP, NeoXKernels.GROUP));
+        for (int row = 0; row < rows; row++) {
+            boolean finite = specials[row].length == 0;
+            assertEquals(finite, Float.isFinite(sums.get(row)), "row " + row + " sums to " + sums.get(row));
+            if (finite) {
+                assertEquals(Sampler.argmax(logits, row * n, n), ids.get(row), "argmax of row " + row);
+            }
+        }
     }
 
     private static ShortArray bits(float[] w, int format) {

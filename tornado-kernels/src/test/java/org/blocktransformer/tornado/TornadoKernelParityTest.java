@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.SplittableRandom;
 import org.blocktransformer.model.backend.Candidates;
+import org.blocktransformer.model.backend.Logits;
 import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.cache.CacheTable;
@@ -88,6 +89,35 @@ class TornadoKernelParityTest {
             }
         }
         assertArrayEquals(c.argmax(x, rows), g.argmax(x, rows), "argmax after a top-k call");
+    }
+
+    /**
+     * Rows whose outputs are not all finite (an input of NaN or infinity reaches every output) get no token, from
+     * either kernel family, while the other rows of the call get the CPU's: the argmax says {@link
+     * Logits#NON_FINITE} and top-k gives no candidates (the caller then finds the row so in its logits).
+     */
+    @ParameterizedTest(name = "rows={0} recorded={1}")
+    @CsvSource({"5,false", "20,false", "5,true"})
+    void rowsThatAreNotFiniteGetNoToken(int rows, boolean recordedLaunches) {
+        SplittableRandom r = new SplittableRandom(rows);
+        int in = 24;
+        int out = 300;
+        Linear layer = TornadoTestSupport.linear(r, out, in, true);
+        float[] x = TornadoTestSupport.random(r, rows * in, 1);
+        x[in + 3] = Float.NaN;
+        x[3 * in] = Float.POSITIVE_INFINITY;
+        var g = (recordedLaunches ? recorded : device).linear(layer);
+        int[] ids = g.argmax(x, rows);
+        int[] want = cpu.linear(layer).argmax(x, rows);
+        int[] k = new int[rows];
+        java.util.Arrays.fill(k, 5);
+        Candidates[] top = g.topK(x, rows, k);
+        for (int i = 0; i < rows; i++) {
+            boolean finite = i != 1 && i != 3;
+            assertEquals(finite ? want[i] : Logits.NON_FINITE, ids[i], "argmax of row " + i);
+            assertEquals(finite, top[i] != null, "top-k candidates of row " + i);
+        }
+        assertEquals(Logits.NON_FINITE, want[1], "the CPU agrees");
     }
 
     /**

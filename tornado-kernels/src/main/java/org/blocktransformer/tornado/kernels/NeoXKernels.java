@@ -614,18 +614,26 @@ public final class NeoXKernels {
 
     /**
      * Token selection at the output head, one work-group per row of n logits: the index of the largest (first on
-     * ties) into {@code ids}; and for rows with {@code topK[r] = k > 0}, the top-k candidates - every logit at least
-     * the k-th largest, ties included, in index order - into {@code candIds} / {@code candLogits} (row r at {@code
-     * r * cap}) with their number in {@code candCount[r]} (-1: more than {@code cap}). The k-th largest is found by
-     * walking down the distinct values (each step: the largest value below the last, and how many equal it), at
-     * most k passes over the row; values are compared, never computed, so the candidates are exact.
+     * ties) into {@code ids}, and the row's sum into {@code sums}; and for rows with {@code topK[r] = k > 0}, the
+     * top-k candidates - every logit at least the k-th largest, ties included, in index order - into {@code candIds}
+     * / {@code candLogits} (row r at {@code r * cap}) with their number in {@code candCount[r]} (-1: more than
+     * {@code cap}). The k-th largest is found by walking down the distinct values (each step: the largest value below
+     * the last, and how many equal it), at most k passes over the row; values are compared, never computed, so the
+     * candidates are exact.
+     *
+     * <p>The sum is the row's finiteness check, made on the host: it is a NaN or an infinity exactly when a logit is
+     * (or when finite logits are so large that their sum overflows). The device cannot be asked: kernels are compiled
+     * with fast, finite-only math, under which a test for NaN may be folded away, while the additions themselves
+     * still carry a NaN or an infinity through.
      */
-    public static void selectTokens(KernelContext ctx, FloatArray y, IntArray topK, IntArray ids, IntArray candIds,
-                              FloatArray candLogits, IntArray candCount, IntArray meta, int n, int cap) {
+    public static void selectTokens(KernelContext ctx, FloatArray y, IntArray topK, IntArray ids, FloatArray sums,
+                              IntArray candIds, FloatArray candLogits, IntArray candCount, IntArray meta, int n,
+                              int cap) {
         int r = ctx.groupIdx;
         int lid = ctx.localIdx;
         float[] best = ctx.allocateFloatLocalArray(GROUP);
         int[] at = ctx.allocateIntLocalArray(GROUP);
+        float[] rowSum = ctx.allocateFloatLocalArray(GROUP);
         int[] offsets = ctx.allocateIntLocalArray(GROUP + 1);
         // Every work item reaches every barrier: rows past the live count scan nothing.
         boolean live = r < meta.get(0);
@@ -633,8 +641,10 @@ public final class NeoXKernels {
         int base = r * n;
         float b = -3.4e38f;
         int bi = n;
+        float partial = 0;
         for (int i = lid; i < width; i += GROUP) {
             float v = y.get(base + i);
+            partial += v;
             if (v > b) {
                 b = v;
                 bi = i;
@@ -642,6 +652,7 @@ public final class NeoXKernels {
         }
         best[lid] = b;
         at[lid] = bi;
+        rowSum[lid] = partial;
         ctx.localBarrier();
         for (int stride = GROUP / 2; stride > 0; stride /= 2) {
             if (lid < stride) {
@@ -651,11 +662,13 @@ public final class NeoXKernels {
                     best[lid] = o;
                     at[lid] = oi;
                 }
+                rowSum[lid] += rowSum[lid + stride];
             }
             ctx.localBarrier();
         }
         if (live && lid == 0) {
             ids.set(r, at[0]);
+            sums.set(r, rowSum[0]);
         }
         ctx.localBarrier();
 
