@@ -2,6 +2,7 @@ package org.blocktransformer.tornado;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.cache.PagePool;
@@ -39,6 +40,10 @@ final class StackPlan implements AutoCloseable {
     private final NeoXConfig config;
     private final int maxTokens;
     private final int pageSize;
+    /** The KV storage's shape: slots per layer, their format, and the most positions a row holds. */
+    private final int slots;
+    private final KvFormat kv;
+    private final int rowPositions;
     private final int[] groupStart;
     private final FloatArray xIn;
     private final FloatArray out;
@@ -74,9 +79,11 @@ final class StackPlan implements AutoCloseable {
         this.maxTokens = maxTokens;
         this.deviceName = TornadoDevices.describe(device);
         this.pageSize = pool.pageSize();
+        this.slots = pool.slots();
+        this.kv = pool.kv();
+        this.rowPositions = pool.rowPositions();
         int d = config.hiddenSize();
         int layers = config.numLayers();
-        int slots = pool.slots();
         long perLayerKv = (long) slots * d;
         int perGroup = (int) Math.max(1, Math.min(Math.min(layers, (Integer.MAX_VALUE - 64) / perLayerKv),
                 layersPerGraph(config.parallelResidual())));
@@ -264,6 +271,20 @@ final class StackPlan implements AutoCloseable {
     /** The plan's index of group {@code g}'s graph in {@code family}: in, the few-token groups, the others, out. */
     private int graphOf(LayerTasks.Family family, int g) {
         return 1 + (family == LayerTasks.Family.FEW ? 0 : groups) + g;
+    }
+
+    /**
+     * Whether {@code pool}'s pages address this plan's KV storage (the same page size, format and row length, no
+     * more slots): the kernels take the page size, the row length chooses them, and slots index the storage.
+     */
+    boolean fits(PagePool pool) {
+        return pool.pageSize() == pageSize && pool.kv() == kv && pool.rowPositions() == rowPositions
+                && pool.slots() <= slots;
+    }
+
+    /** Device memory TornadoVM counts for this plan (the graphs that share a buffer each count it). */
+    long deviceMemoryBytes() {
+        return plan.getCurrentDeviceMemoryUsage();
     }
 
     /** The kernel family of calls above {@link LayerTasks#FEW_TOKENS}. */

@@ -62,6 +62,21 @@ final class TornadoBackend implements ComputeBackend {
         return l;
     }
 
+    /**
+     * Device memory TornadoVM counts for this backend's plans: its bookkeeping per graph, in which the graphs sharing
+     * a buffer each count it, so a measure to compare over time rather than the device's own figure.
+     */
+    synchronized long deviceMemoryBytes() {
+        long bytes = 0;
+        for (TornadoStackExecutor s : stacks) {
+            bytes += s.deviceMemoryBytes();
+        }
+        for (TornadoLinearExecutor l : linears) {
+            bytes += l.deviceMemoryBytes();
+        }
+        return bytes;
+    }
+
     @Override
     public synchronized void close() {
         // Only a backend that ran a model counts against PTX (see TornadoDevices): opening one just to check the

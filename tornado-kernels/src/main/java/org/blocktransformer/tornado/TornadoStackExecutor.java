@@ -17,6 +17,11 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
  * One GPT-NeoX stack on a TornadoVM device. For each page pool it drives a {@link StackPlan}: weights and the KV
  * cache stay on the device; per call only the new positions' activations, their slots and the rows' page tables
  * go in, and the final hidden states come out.
+ *
+ * <p>A plan holds its own device copy of the weights and compiles its own kernels (TornadoVM shares device buffers
+ * only among the graphs of one plan), so a new pool takes over the plan of a pool that holds no pages when its
+ * KV storage fits: nothing there is read again. Pools used one after the other (perplexity windows, teacher-forced
+ * calls) thus cost one copy of the weights; only pools in use at once have a plan each.
  */
 final class TornadoStackExecutor implements StackExecutor {
     private final NeoXConfig config;
@@ -60,8 +65,30 @@ final class TornadoStackExecutor implements StackExecutor {
             throw new IllegalArgumentException("page pool of " + pool.layers() + " layers x " + pool.width()
                     + " does not fit this stack (" + config.numLayers() + " x " + config.hiddenSize() + ")");
         }
-        return plans.computeIfAbsent(pool, p -> new StackPlan(config, weights, p, device, maxTokens, recorded,
-                tensorCores));
+        StackPlan plan = plans.get(pool);
+        if (plan == null) {
+            PagePool idle = null;
+            for (Map.Entry<PagePool, StackPlan> e : plans.entrySet()) {
+                PagePool p = e.getKey();
+                if (p.freePages() == p.pageCount() && e.getValue().fits(pool)) {
+                    idle = p;
+                    break;
+                }
+            }
+            plan = idle != null ? plans.remove(idle)
+                    : new StackPlan(config, weights, pool, device, maxTokens, recorded, tensorCores);
+            plans.put(pool, plan);
+        }
+        return plan;
+    }
+
+    /** Device memory TornadoVM counts for this stack's plans. */
+    synchronized long deviceMemoryBytes() {
+        long bytes = 0;
+        for (StackPlan p : plans.values()) {
+            bytes += p.deviceMemoryBytes();
+        }
+        return bytes;
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.Objects;
 import org.blocktransformer.model.backend.Backends;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.StackRow;
+import org.blocktransformer.model.cache.CacheGeometry;
 import org.blocktransformer.model.cache.CacheTable;
 import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.BlockConfig;
@@ -113,6 +114,13 @@ public final class PerplexityEvaluator implements AutoCloseable {
     private final VanillaRunner vanilla;
     private final BlockRunner block;
     private final int window;
+    /**
+     * The caches every window reuses, sized for the longest: a backend keeps storage per pool (a device also a copy
+     * of the weights and compiled kernels), so a pool per window would add one each window.
+     */
+    private final PagePool globalPool;
+    /** Block models: the token decoder's slots, one table per target block of a chunk; null for vanilla models. */
+    private final CacheTable[] localTables;
 
     private PerplexityEvaluator(ModelWeights weights, Options options, ComputeBackend given) {
         this.config = weights.config();
@@ -141,10 +149,23 @@ public final class PerplexityEvaluator implements AutoCloseable {
                 case VanillaWeights v -> {
                     this.vanilla = new VanillaRunner(v, backend);
                     this.block = null;
+                    this.globalPool = vanilla.newPool(CacheGeometry.PAGE_SIZE, (int) CacheGeometry.pagesFor(w));
+                    this.localTables = null;
                 }
                 case BlockWeights b -> {
                     this.vanilla = null;
                     this.block = new BlockRunner(b, backend);
+                    int lb = b.config().blockLength();
+                    int blocks = ((options.padding() == BlockPadding.REFERENCE ? lb - 1 : 0) + w + lb - 1) / lb;
+                    this.globalPool = block.newGlobalPool(CacheGeometry.PAGE_SIZE,
+                            (int) CacheGeometry.pagesFor(blocks));
+                    int positions = b.config().localCacheLength();
+                    PagePool local = block.newLocalPool(chunkBlocks(blocks, positions));
+                    this.localTables = new CacheTable[local.pageCount()];
+                    for (int i = 0; i < localTables.length; i++) {
+                        localTables[i] = local.newTable();
+                        localTables[i].reserve(positions);
+                    }
                 }
             }
         } catch (RuntimeException | Error e) {
@@ -270,17 +291,20 @@ public final class PerplexityEvaluator implements AutoCloseable {
     private void vanillaNll(int[] ids, double[] nll) {
         int n = ids.length;
         int vocab = config.vocabSize();
-        PagePool pool = vanilla.newPool(n, 1);
-        CacheTable table = pool.newTable();
+        CacheTable table = globalPool.newTable();
         table.reserve(n);
-        // The last token is only predicted, never fed.
-        for (int c0 = 0; c0 < n - 1; c0 += options.chunkPositions()) {
-            int c1 = Math.min(n - 1, c0 + options.chunkPositions());
-            float[] logits = vanilla.run(Arrays.copyOfRange(ids, c0, c1),
-                    new StackRow[] {new StackRow(table, c1 - c0)}, true);
-            for (int i = 0; i < c1 - c0; i++) {
-                nll[c0 + i + 1] = finite(negativeLogSoftmax(logits, i, vocab, ids[c0 + i + 1]), c0 + i + 1);
+        try {
+            // The last token is only predicted, never fed.
+            for (int c0 = 0; c0 < n - 1; c0 += options.chunkPositions()) {
+                int c1 = Math.min(n - 1, c0 + options.chunkPositions());
+                float[] logits = vanilla.run(Arrays.copyOfRange(ids, c0, c1),
+                        new StackRow[] {new StackRow(table, c1 - c0)}, true);
+                for (int i = 0; i < c1 - c0; i++) {
+                    nll[c0 + i + 1] = finite(negativeLogSoftmax(logits, i, vocab, ids[c0 + i + 1]), c0 + i + 1);
+                }
             }
+        } finally {
+            table.release();
         }
     }
 
@@ -296,26 +320,34 @@ public final class PerplexityEvaluator implements AutoCloseable {
         Arrays.fill(padded, c.padTokenId());
         System.arraycopy(ids, 0, padded, pad, ids.length);
 
+        CacheTable globalTable = globalPool.newTable();
+        globalTable.reserve(nb);
+        try {
+            float[] contexts = block.embedBlocks(padded, 0, nb);
+            block.decodeBlocks(contexts, new StackRow[] {new StackRow(globalTable, nb)});
+            decodeTargets(ids, padded, pad, nb, contexts, nll);
+        } finally {
+            globalTable.release();
+        }
+    }
+
+    /** Target blocks of a window of {@code nb} blocks per token-decoder call: a chunk's positions' worth, >= 1. */
+    private int chunkBlocks(int nb, int positions) {
+        return Math.max(1, Math.min(nb - 1, options.chunkPositions() / positions));
+    }
+
+    /** The token decoder over every block n >= 1 of a window from the context of block n - 1, in chunks. */
+    private void decodeTargets(int[] ids, int[] padded, int pad, int nb, float[] contexts, double[] nll) {
+        BlockConfig c = block.config();
+        int lb = c.blockLength();
         int d = c.blockDecoder().hiddenSize();
         int dt = c.tokenDecoder().hiddenSize();
         int r = c.expansionRatio();
         int vocab = c.vocabSize();
-        PagePool global = block.newGlobalPool(nb, 1);
-        CacheTable globalTable = global.newTable();
-        globalTable.reserve(nb);
-        float[] contexts = block.embedBlocks(padded, 0, nb);
-        block.decodeBlocks(contexts, new StackRow[] {new StackRow(globalTable, nb)});
-
         int positions = c.localCacheLength();
         // Prefix: outputs at positions R-1 .. R+L_B-2 predict the block's tokens; summation: all L_B outputs.
         int first = c.decoding() == DecodingStrategy.PREFIX ? r - 1 : 0;
-        int chunkBlocks = Math.max(1, Math.min(nb - 1, options.chunkPositions() / positions));
-        PagePool local = block.newLocalPool(chunkBlocks);
-        CacheTable[] tables = new CacheTable[chunkBlocks];
-        for (int i = 0; i < chunkBlocks; i++) {
-            tables[i] = local.newTable();
-            tables[i].reserve(positions);
-        }
+        int chunkBlocks = chunkBlocks(nb, positions);
         for (int n0 = 1; n0 < nb; n0 += chunkBlocks) {
             int m = Math.min(chunkBlocks, nb - n0);
             // Block n is decoded from the context of block n - 1.
@@ -330,8 +362,8 @@ public final class PerplexityEvaluator implements AutoCloseable {
                     at += block.localInput(step, expanded, row * r * dt, previous, inputs, at) * dt;
                     previous = padded[(n0 + row) * lb + step];
                 }
-                tables[row].reset();
-                rows[row] = new StackRow(tables[row], positions);
+                localTables[row].reset();
+                rows[row] = new StackRow(localTables[row], positions);
             }
             float[] logits = block.decodeTokens(inputs, rows, true);
             for (int row = 0; row < m; row++) {
