@@ -78,6 +78,9 @@ final class DeviceCheck {
             Candidates[] top = exec.topK(x, rows, k);
             for (int t = 0; t < rows; t++) {
                 Candidates want = Candidates.of(got, t * OUT, OUT, 3);
+                if (want == null) {
+                    return "a " + rows + "-row Linear layer gave outputs that are not finite (row " + t + ")";
+                }
                 if (top[t] == null || !Arrays.equals(want.ids(), top[t].ids())) {
                     return "top-3 selection gave " + (top[t] == null ? "nothing" : Arrays.toString(top[t].ids()))
                             + " where " + Arrays.toString(want.ids()) + " was expected (row " + t + ")";
