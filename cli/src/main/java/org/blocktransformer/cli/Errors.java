@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.loader.OneLine;
 import org.blocktransformer.model.backend.DeviceException;
 
 /** Turns an exception into the one line the user sees. */
@@ -23,10 +24,11 @@ final class Errors {
                 || c instanceof OutOfMemoryError);
     }
 
+    /** One line whatever the exception: messages of other libraries may quote input with line breaks in it. */
     static String describe(Throwable t) {
         Throwable c = unwrap(t);
         String msg = c.getMessage() == null ? "" : c.getMessage();
-        return switch (c) {
+        return OneLine.of(switch (c) {
             case CliException e -> msg;
             case CheckpointException e -> msg;
             case IllegalArgumentException e -> msg;
@@ -37,7 +39,7 @@ final class Errors {
             case OutOfMemoryError e -> "out of memory (" + msg + "): use a smaller --batch-size, --weights bf16,"
                     + " or a larger heap (e.g. BT_JAVA_OPTS=-Xmx16g)";
             default -> "internal error: " + c.getClass().getName() + (msg.isEmpty() ? "" : ": " + msg);
-        };
+        });
     }
 
     private static Throwable unwrap(Throwable t) {
