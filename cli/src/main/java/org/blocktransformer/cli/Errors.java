@@ -36,8 +36,7 @@ final class Errors {
             case NoSuchFileException e -> "file not found: " + msg;
             case AccessDeniedException e -> "permission denied: " + msg;
             case IOException e -> "I/O error: " + msg;
-            case OutOfMemoryError e -> "out of memory (" + msg + "): use a smaller --batch-size, --weights bf16,"
-                    + " or a larger heap (e.g. BT_JAVA_OPTS=-Xmx16g)";
+            case OutOfMemoryError e -> OutOfMemoryAdvice.describe(e);
             default -> "internal error: " + c.getClass().getName() + (msg.isEmpty() ? "" : ": " + msg);
         });
     }
