@@ -2,12 +2,12 @@ package org.blocktransformer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.blocktransformer.loader.Golden;
 import org.blocktransformer.loader.Presets;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.weights.BlockWeights;
@@ -27,10 +27,7 @@ class LibraryServicesTest {
     final LibraryServices services = new LibraryServices();
 
     static Path golden() {
-        String dir = System.getProperty("bt.golden.dir");
-        Path p = dir == null ? null : Path.of(dir);
-        assumeTrue(p != null && Files.isDirectory(p), "golden data not found (bt.golden.dir=" + dir + "): skipped");
-        return p;
+        return Golden.dir();
     }
 
     @Test
