@@ -2,12 +2,11 @@ package org.blocktransformer.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.blocktransformer.loader.Checkpoints;
+import org.blocktransformer.loader.Golden;
 import org.blocktransformer.loader.safetensors.SafetensorsFile;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.eval.BlockPadding;
@@ -30,11 +29,7 @@ class PerplexityGoldenTest {
     static final double TOKEN_ABS = 1e-3;
 
     static Path model(String name) {
-        String dir = System.getProperty("bt.golden.dir");
-        Path root = dir == null ? null : Path.of(dir);
-        assumeTrue(root != null && Files.isDirectory(root.resolve(name)),
-                "SKIPPED: golden reference data not found (expected " + name + " in " + dir + ")");
-        return root.resolve(name);
+        return Golden.path(name);
     }
 
     static int[] ints(SafetensorsFile f, String name) {

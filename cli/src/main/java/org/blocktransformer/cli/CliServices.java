@@ -25,7 +25,10 @@ public interface CliServices {
         return loadModel(dirOrPreset, format, initSeed);
     }
 
-    /** The architecture of a checkpoint directory or preset, without loading its weights. */
+    /**
+     * The architecture of a checkpoint directory or preset, without loading its weights; a directory's tensors are
+     * checked against it from their headers, refused as {@link #loadModel} would refuse them.
+     */
     ModelConfig modelConfig(String dirOrPreset);
 
     /**

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.loader.OneLine;
 import org.blocktransformer.model.backend.DeviceException;
 import org.blocktransformer.model.generate.NonFiniteLogitsException;
 
@@ -25,10 +26,11 @@ final class Errors {
                 || c instanceof OutOfMemoryError);
     }
 
+    /** One line whatever the exception: messages of other libraries may quote input with line breaks in it. */
     static String describe(Throwable t) {
         Throwable c = unwrap(t);
         String msg = c.getMessage() == null ? "" : c.getMessage();
-        return switch (c) {
+        return OneLine.of(switch (c) {
             case CliException e -> msg;
             case CheckpointException e -> msg;
             case IllegalArgumentException e -> msg;
@@ -37,10 +39,9 @@ final class Errors {
             case NoSuchFileException e -> "file not found: " + msg;
             case AccessDeniedException e -> "permission denied: " + msg;
             case IOException e -> "I/O error: " + msg;
-            case OutOfMemoryError e -> "out of memory (" + msg + "): use a smaller --batch-size, --weights bf16,"
-                    + " or a larger heap (e.g. BT_JAVA_OPTS=-Xmx16g)";
+            case OutOfMemoryError e -> OutOfMemoryAdvice.describe(e);
             default -> "internal error: " + c.getClass().getName() + (msg.isEmpty() ? "" : ": " + msg);
-        };
+        });
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -47,7 +47,8 @@ public final class LibraryServices implements CliServices {
 
     @Override
     public ModelConfig modelConfig(String dirOrPreset) {
-        return ModelSources.config(dirOrPreset);
+        // Checked against the weights' headers as loading checks them, so that info refuses what generate refuses.
+        return ModelSources.checkedConfig(dirOrPreset);
     }
 
     @Override

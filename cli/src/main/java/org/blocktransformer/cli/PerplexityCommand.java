@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.blocktransformer.loader.JsonSyntax;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.eval.BlockPadding;
 import org.blocktransformer.model.eval.PerplexityEvaluator;
@@ -278,8 +279,7 @@ public final class PerplexityCommand implements Callable<Integer> {
                 }
             }
         } catch (JsonProcessingException e) {
-            throw new CliException(file + ": not valid JSON (" + e.getOriginalMessage() + " at line "
-                    + e.getLocation().getLineNr() + ")");
+            throw new CliException(JsonSyntax.inFile(file, e));
         } catch (IOException e) {
             throw new CliException("cannot read " + file + ": " + e.getMessage(), e);
         }

@@ -1,18 +1,20 @@
 package org.blocktransformer.cli;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.blocktransformer.loader.JsonSyntax;
 
 /** Parses token id lists and JSON Lines prompt files, with messages that say what is wrong and where. */
 public final class Prompts {
@@ -65,14 +67,46 @@ public final class Prompts {
     public static List<Prompt> readFile(String file, InputStream stdin) {
         boolean isStdin = file.equals("-");
         String name = isStdin ? "standard input" : file;
-        try (Reader r = isStdin
-                ? new InputStreamReader(stdin, StandardCharsets.UTF_8)
-                : Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
-            return parseLines(new BufferedReader(r).lines().toList(), name);
+        byte[] content;
+        try {
+            content = isStdin ? stdin.readAllBytes() : Files.readAllBytes(Path.of(file));
         } catch (NoSuchFileException e) {
             throw new CliException("prompts file not found: " + file);
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException e) {
             throw new CliException("cannot read prompts file " + name + ": " + e.getMessage(), e);
+        }
+        return parse(content, name);
+    }
+
+    /**
+     * Parses the bytes of a prompts file: UTF-8 text (a leading byte order mark is ignored), lines ended by LF, CR
+     * LF or CR. A line that is not UTF-8 is reported with its number rather than decoded into replacement
+     * characters, which would run as a different prompt.
+     */
+    static List<Prompt> parse(byte[] content, String name) {
+        List<String> lines = new ArrayList<>();
+        int start = content.length >= 3 && (content[0] & 0xff) == 0xEF && (content[1] & 0xff) == 0xBB
+                && (content[2] & 0xff) == 0xBF ? 3 : 0;
+        for (int i = start; i <= content.length; i++) {
+            if (i == content.length || content[i] == '\n' || content[i] == '\r') {
+                lines.add(utf8(content, start, i, "line " + (lines.size() + 1) + " of " + name));
+                if (i + 1 < content.length && content[i] == '\r' && content[i + 1] == '\n') {
+                    i++;
+                }
+                start = i + 1;
+            }
+        }
+        return parseLines(lines, name);
+    }
+
+    private static String utf8(byte[] content, int from, int to, String where) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(content, from, to - from)).toString();
+        } catch (CharacterCodingException e) {
+            throw new CliException(where + ": not valid UTF-8 text");
         }
     }
 
@@ -94,15 +128,7 @@ public final class Prompts {
     }
 
     static Prompt parseLine(String line, String where) {
-        JsonNode node;
-        try {
-            node = Json.MAPPER.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new CliException(where + ": not valid JSON (" + e.getOriginalMessage() + ")");
-        }
-        if (node == null) {
-            throw new CliException(where + ": not valid JSON");
-        }
+        JsonNode node = oneValue(line, where);
         if (node.isTextual()) {
             return new Prompt.Text(node.textValue(), where);
         }
@@ -126,6 +152,34 @@ public final class Prompts {
         }
         throw new CliException(where + ": expected a JSON string (text) or an array of token ids, got "
                 + describe(node));
+    }
+
+    /**
+     * The line's one JSON value. Anything after it is an error, not ignored: {@code [1,2] [3]} is two prompts on one
+     * line or a typo, and running only the first would hide either.
+     */
+    private static JsonNode oneValue(String line, String where) {
+        try (JsonParser p = Json.MAPPER.createParser(line)) {
+            if (p.nextToken() == null) {
+                throw new CliException(where + ": not valid JSON (no value)");
+            }
+            JsonNode node = Json.MAPPER.readTree(p);
+            int next = (int) p.currentLocation().getCharOffset();
+            while (next < line.length() && " \t\r\n".indexOf(line.charAt(next)) >= 0) {
+                next++;
+            }
+            if (next < line.length()) {
+                throw new CliException(where + ": unexpected content after the JSON value at column " + (next + 1)
+                        + " (one prompt per line: a string or an array of token ids)");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw new CliException(where + ": not valid JSON"
+                    + JsonSyntax.location(e).map(l -> " at column " + l.column()).orElse("") + " ("
+                    + JsonSyntax.problem(e) + ")");
+        } catch (IOException e) {
+            throw new CliException(where + ": cannot read: " + e.getMessage(), e);
+        }
     }
 
     private static String describe(JsonNode n) {

@@ -2,12 +2,12 @@ package org.blocktransformer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.blocktransformer.loader.Golden;
 import org.blocktransformer.loader.Presets;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.weights.BlockWeights;
@@ -27,10 +27,7 @@ class LibraryServicesTest {
     final LibraryServices services = new LibraryServices();
 
     static Path golden() {
-        String dir = System.getProperty("bt.golden.dir");
-        Path p = dir == null ? null : Path.of(dir);
-        assumeTrue(p != null && Files.isDirectory(p), "golden data not found (bt.golden.dir=" + dir + "): skipped");
-        return p;
+        return Golden.dir();
     }
 
     @Test
@@ -141,6 +138,32 @@ class LibraryServicesTest {
         assertEquals(1, r.code());
         assertTrue(r.err().startsWith("error: " + dir + ": no config.json"), r.err());
         assertTrue(r.err().lines().count() == 1, r.err());
+    }
+
+    /**
+     * Configs that no longer fit their weights (a tensor missing, one too many, one misshapen): info reads only the
+     * headers, yet refuses each one as generate does, with the same one-line message.
+     */
+    @Test
+    void infoRefusesWhatGenerateRefuses(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path golden = golden().resolve("vanilla-neox");
+        String config = Files.readString(golden.resolve("config.json"));
+        for (String[] edit : new String[][] {{"\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3"},
+                {"\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1"}, {"\"vocab_size\": 512", "\"vocab_size\": 500"}}) {
+            Path dir = Files.createDirectories(tmp.resolve("edit" + edit[1].replaceAll("\\D", "")));
+            Files.copy(golden.resolve("model.safetensors"), dir.resolve("model.safetensors"));
+            assertTrue(config.contains(edit[0]), edit[0]);
+            Files.writeString(dir.resolve("config.json"), config.replace(edit[0], edit[1]));
+            CliRun info = CliRun.run(services, "info", "--model", dir.toString());
+            CliRun generate = CliRun.run(services, "generate", "--model", dir.toString(), "--prompt-ids", "1",
+                    "--max-new-tokens", "1");
+            assertEquals(1, info.code(), info::toString);
+            assertEquals(1, generate.code(), generate::toString);
+            assertTrue(info.err().startsWith("error: " + dir.resolve("model.safetensors") + ": "), info::toString);
+            assertEquals(1, info.err().lines().count(), info::toString);
+            assertEquals(generate.err(), info.err());
+            assertEquals("", info.out());
+        }
     }
 
     @Test

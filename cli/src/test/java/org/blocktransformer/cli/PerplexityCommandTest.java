@@ -2,12 +2,12 @@ package org.blocktransformer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.blocktransformer.loader.Golden;
 import org.blocktransformer.loader.safetensors.SafetensorsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,10 +20,7 @@ class PerplexityCommandTest {
     }
 
     static Path golden(String name) {
-        String dir = System.getProperty("bt.golden.dir");
-        assumeTrue(dir != null && Files.isDirectory(Path.of(dir, name)),
-                "SKIPPED: golden reference data not found (expected " + name + " in " + dir + ")");
-        return Path.of(dir, name);
+        return Golden.path(name);
     }
 
     static long[] longs(SafetensorsFile f, String name) {

@@ -62,6 +62,35 @@ class PromptsTest {
     }
 
     @Test
+    void contentAfterTheValueIsAnErrorWithItsLineAndColumn() {
+        assertMessage("line 2 of p.jsonl: unexpected content after the JSON value at column 7",
+                () -> Prompts.parseLines(List.of("[1]", "[1,2] [3]"), "p.jsonl"));
+        assertMessage("line 1 of p.jsonl: unexpected content after the JSON value at column 9",
+                () -> Prompts.parseLines(List.of("\"hello\" x"), "p.jsonl"));
+        assertMessage("at column 4", () -> Prompts.parseLines(List.of("[1],"), "p.jsonl"));
+        // Whitespace around the value is fine.
+        assertEquals(1, Prompts.parseLines(List.of("  [1, 2]\t "), "p.jsonl").size());
+    }
+
+    @Test
+    void malformedJsonIsOneLineWithTheColumn() {
+        RuntimeException e = assertThrows(CliException.class, () -> Prompts.parseLines(List.of("[1, 2"), "p.jsonl"));
+        assertEquals("line 1 of p.jsonl: not valid JSON at column 6 (Unexpected end-of-input: expected close marker"
+                + " for Array (start marker at line 1, column 1))", e.getMessage());
+    }
+
+    @Test
+    void bytesAreUtf8LinesEndedByAnyNewline() {
+        byte[] crlf = "\uFEFF[1]\r\n\"caf\u00e9\"\r[2]\n".getBytes(StandardCharsets.UTF_8);
+        List<Prompt> ps = Prompts.parse(crlf, "p.jsonl");
+        assertEquals(3, ps.size());
+        assertEquals("café", ((Prompt.Text) ps.get(1)).text());
+        assertEquals("line 3 of p.jsonl", ps.get(2).origin());
+        byte[] latin1 = "[1]\n\"caf\u00e9\"\n".getBytes(StandardCharsets.ISO_8859_1);
+        assertMessage("line 2 of p.jsonl: not valid UTF-8 text", () -> Prompts.parse(latin1, "p.jsonl"));
+    }
+
+    @Test
     void readsFilesAndStandardInput(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("p.jsonl");
         Files.writeString(f, "[5, 6]\n\"x\"\n");

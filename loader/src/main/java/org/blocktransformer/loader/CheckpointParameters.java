@@ -1,9 +1,5 @@
 package org.blocktransformer.loader;
 
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.blocktransformer.loader.assemble.ParameterSource;
@@ -17,26 +13,22 @@ import org.blocktransformer.model.weights.PanelMatrix;
 import org.blocktransformer.model.weights.WeightFormat;
 
 /**
- * Parameters read from checkpoint tensors, each checked against the shape the config implies. Matrices are held in
- * the requested {@link WeightFormat}; vectors (LayerNorms, biases) are always float32. Remembers which tensors were
- * read so that {@link Checkpoints} can report the ones nobody asked for.
+ * Parameters read from checkpoint tensors, in the shape the config implies (checked beforehand for all of them by
+ * {@link CheckpointTensors}, and again by each read). Matrices are held in the requested {@link WeightFormat}; vectors
+ * (LayerNorms, biases) are always float32.
  */
 final class CheckpointParameters implements ParameterSource {
 
     private final TensorSource tensors;
-    private final Path weightsFile;
     private final WeightFormat format;
     private final MatrixLayout layout;
-    private final Set<String> used = ConcurrentHashMap.newKeySet();
     private final LoadProgress progress;
     private final long totalBytes;
     private final AtomicLong readBytes = new AtomicLong();
 
     /** @param layout of the Linear layers' matrices; embedding tables are read as rows */
-    CheckpointParameters(TensorSource tensors, Path weightsFile, WeightFormat format, MatrixLayout layout,
-                         LoadProgress progress) {
+    CheckpointParameters(TensorSource tensors, WeightFormat format, MatrixLayout layout, LoadProgress progress) {
         this.tensors = tensors;
-        this.weightsFile = weightsFile;
         this.format = format;
         this.layout = layout;
         this.progress = progress;
@@ -60,13 +52,8 @@ final class CheckpointParameters implements ParameterSource {
         return value;
     }
 
-    Set<String> used() {
-        return used;
-    }
-
     @Override
     public Matrix matrix(String name, int rows, int cols, Role role) {
-        require(name, rows, cols);
         if (layout == MatrixLayout.PANELS && role != Role.TOKEN_EMBEDDING) {
             return counted(name, tensors.panels(name, rows, cols, format));
         }
@@ -79,7 +66,6 @@ final class CheckpointParameters implements ParameterSource {
 
     @Override
     public Matrix conv1dAsLinear(String name, int out, int in, int kernel) {
-        require(name, out, in, kernel);
         float[] w = tensors.floats(name, out, in, kernel);
         float[] linear;
         if (kernel == 1) {
@@ -107,15 +93,6 @@ final class CheckpointParameters implements ParameterSource {
 
     @Override
     public float[] vector(String name, int length, Role role) {
-        require(name, length);
         return counted(name, tensors.floats(name, length));
-    }
-
-    private void require(String name, int... shape) {
-        if (!tensors.has(name)) {
-            throw CheckpointException.inTensor(weightsFile, name, "missing (expected shape " + Arrays.toString(shape)
-                    + ")");
-        }
-        used.add(name);
     }
 }

@@ -2,8 +2,6 @@ package org.blocktransformer.loader;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
-import java.util.TreeSet;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +39,18 @@ public final class Checkpoints {
         return ConfigParser.parse(configFile);
     }
 
+    /**
+     * The architecture, checked against the weights' safetensors headers exactly as {@link #load} checks them (every
+     * tensor present, in its shape and a float dtype, none unexpected), without reading a weight.
+     */
+    public static ModelConfig check(Path dir) {
+        ModelConfig config = config(dir);
+        try (TensorSource tensors = TensorSource.openCheckpoint(dir)) {
+            CheckpointTensors.check(config, tensors, weightsFile(dir));
+        }
+        return config;
+    }
+
     /** Config and weights; matrices in {@code format} and row-major, everything else float32. */
     public static ModelWeights load(Path dir, WeightFormat format) {
         return load(dir, format, MatrixLayout.ROWS, LoadProgress.NONE);
@@ -54,9 +64,10 @@ public final class Checkpoints {
         long start = System.nanoTime();
         ModelConfig config = config(dir);
         try (TensorSource tensors = TensorSource.openCheckpoint(dir)) {
-            Path weightsFile = Files.isRegularFile(dir.resolve(TensorSource.INDEX_FILE))
-                    ? dir.resolve(TensorSource.INDEX_FILE) : dir.resolve(TensorSource.SINGLE_FILE);
-            CheckpointParameters parameters = new CheckpointParameters(tensors, weightsFile, format, layout, progress);
+            Path weightsFile = weightsFile(dir);
+            // Before reading anything: a checkpoint that does not fit is refused at once, as bt info refuses it.
+            CheckpointTensors.check(config, tensors, weightsFile);
+            CheckpointParameters parameters = new CheckpointParameters(tensors, format, layout, progress);
             long mapped = System.nanoTime();
             LOG.info("mapped {}: {} tensors, {} MB, headers validated in {} ms", weightsFile, tensors.names().size(),
                     megabytes(parameters.totalBytes()), (mapped - start) / 1_000_000);
@@ -66,15 +77,14 @@ public final class Checkpoints {
                     megabytes(parameters.readBytes()), (System.nanoTime() - mapped) / 1_000_000,
                     java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1,
                     format.name().toLowerCase(java.util.Locale.ROOT), layout.name().toLowerCase(java.util.Locale.ROOT));
-            Set<String> unexpected = new TreeSet<>(tensors.names());
-            unexpected.removeAll(parameters.used());
-            unexpected.removeIf(Checkpoints::ignorable);
-            if (!unexpected.isEmpty()) {
-                throw CheckpointException.inFile(weightsFile, unexpected.size() + " unexpected tensor(s) that the "
-                        + config.kind() + " config has no place for: " + String.join(", ", unexpected));
-            }
             return weights;
         }
+    }
+
+    /** The index of a sharded checkpoint when there is one, else {@code model.safetensors} (for messages). */
+    private static Path weightsFile(Path dir) {
+        return Files.isRegularFile(dir.resolve(TensorSource.INDEX_FILE)) ? dir.resolve(TensorSource.INDEX_FILE)
+                : dir.resolve(TensorSource.SINGLE_FILE);
     }
 
     private static String megabytes(long bytes) {

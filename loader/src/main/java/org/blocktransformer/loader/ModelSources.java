@@ -48,6 +48,17 @@ public final class ModelSources {
         return Checkpoints.config(requireDirectory(dirOrPreset));
     }
 
+    /**
+     * As {@link #config}, with a checkpoint directory's tensors checked against the config from their headers, as
+     * loading checks them ({@link Checkpoints#check}): a model this refuses is one that loading would refuse.
+     */
+    public static ModelConfig checkedConfig(String dirOrPreset) {
+        if (Presets.exists(dirOrPreset)) {
+            return Presets.config(dirOrPreset);
+        }
+        return Checkpoints.check(requireDirectory(dirOrPreset));
+    }
+
     /** The checkpoint directory {@code dirOrPreset} names; empty for a preset or a name that is no directory. */
     public static Optional<Path> checkpointDirectory(String dirOrPreset) {
         if (Presets.exists(dirOrPreset)) {

@@ -2,9 +2,7 @@ package org.blocktransformer.golden;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.blocktransformer.loader.Checkpoints;
@@ -12,7 +10,10 @@ import org.blocktransformer.loader.safetensors.SafetensorsFile;
 import org.blocktransformer.model.weights.ModelWeights;
 import org.blocktransformer.model.weights.WeightFormat;
 
-/** Access to the reference outputs in {@code ../shared/golden} (path from the {@code bt.golden.dir} property). */
+/**
+ * Access to the reference outputs in {@code ../shared/golden}, located (or skipped, or failed) by
+ * {@link org.blocktransformer.loader.Golden}.
+ */
 final class Golden {
     static final List<String> BLOCK_MODELS = List.of("bt-prefix-l4", "bt-prefix-l2-r1", "bt-summation-l4", "bt-projection-l4");
     static final List<String> ALL_MODELS = List.of("bt-prefix-l4", "bt-prefix-l2-r1", "bt-summation-l4", "bt-projection-l4",
@@ -25,17 +26,11 @@ final class Golden {
     }
 
     static Path root() {
-        String dir = System.getProperty("bt.golden.dir");
-        Path path = dir == null ? null : Path.of(dir);
-        assumeTrue(path != null && Files.isDirectory(path),
-                "SKIPPED: golden reference data not found (expected at " + dir + ", the shared/golden folder beside the repository)");
-        return path;
+        return org.blocktransformer.loader.Golden.dir();
     }
 
     static Path model(String name) {
-        Path p = root().resolve(name);
-        assumeTrue(Files.isDirectory(p), "SKIPPED: golden model " + p + " is absent");
-        return p;
+        return org.blocktransformer.loader.Golden.path(name);
     }
 
     static ModelWeights weights(String name) {

@@ -278,7 +278,50 @@ class CheckpointsTest {
         Path dir = copyWith(Golden.path("vanilla-neox"), "vocab", t -> t);
         Path config = dir.resolve("config.json");
         Files.writeString(config, Files.readString(config).replace("\"vocab_size\": 512", "\"vocab_size\": 500"));
-        assertMessage(load(dir), "'gpt_neox.embed_in.weight'", "expected shape [500, 64] but found [512, 64]");
+        assertMessage(load(dir), "'embed_out.weight'", "expected shape [500, 64] but found [512, 64]",
+                "(and 1 more tensor that does not fit the gpt-neox config)");
+    }
+
+    @Test
+    void integerTensorWhereAFloatOneBelongs() throws IOException {
+        String name = "gpt_neox.final_layer_norm.bias";
+        Path dir = copyWith(Golden.path("vanilla-neox"), "dtype", t -> {
+            t.put(name, SafetensorsWriter.i64(new long[64], 64));
+            return t;
+        });
+        assertMessage(load(dir), "'" + name + "'", "expected a float tensor (F32, F16 or BF16) but found I64");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bt-prefix-l4", "bt-prefix-l2-r1", "bt-summation-l4", "bt-projection-l4", "vanilla-neox"})
+    void checkAcceptsTheGoldenModels(String model) {
+        assertEquals(Checkpoints.config(Golden.path(model)), Checkpoints.check(Golden.path(model)));
+    }
+
+    /** The header-only check (bt info) refuses what loading refuses, with the same message. */
+    @Test
+    void checkRefusesWhatLoadRefusesWithTheSameMessage() throws IOException {
+        Path missing = copyWith(Golden.path("bt-prefix-l4"), "c-missing", t -> {
+            t.remove("block_decoder.gpt_neox.layers.1.attention.dense.weight");
+            return t;
+        });
+        Path shape = copyWith(Golden.path("bt-prefix-l4"), "c-shape", t -> {
+            t.put("token_decoder.expansion_layer.bias", SafetensorsWriter.f32(new float[3], 3));
+            return t;
+        });
+        Path extra = copyWith(Golden.path("vanilla-neox"), "c-extra", t -> {
+            t.put("lm_head.weight", SafetensorsWriter.f32(new float[2], 2));
+            return t;
+        });
+        Path vocab = copyWith(Golden.path("bt-projection-l4"), "c-vocab", t -> t);
+        Path config = vocab.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"vocab_size\": 512", "\"vocab_size\": 513"));
+        for (Path dir : List.of(missing, shape, extra, vocab)) {
+            CheckpointException checked = assertThrows(CheckpointException.class, () -> Checkpoints.check(dir));
+            assertEquals(load(dir).getMessage(), checked.getMessage());
+        }
+        assertMessage(assertThrows(CheckpointException.class, () -> Checkpoints.check(vocab)),
+                "'embedder.embeddings.weight'", "expected shape [513, 32] but found [512, 32]", "and 2 more tensors");
     }
 
     private CheckpointException load(Path dir) {

@@ -1,32 +1,57 @@
 package org.blocktransformer.loader;
 
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Locates the golden reference data ({@code -Dbt.golden.dir}); tests skip, saying why, when it is absent. */
+/**
+ * Locates the golden reference data ({@code -Dbt.golden.dir}, which the build sets to {@code ../shared/golden}). The
+ * data is not in the repository, so by default a test that needs it is skipped, saying why, when it is absent. With
+ * the environment variable {@value #REQUIRE}{@code =1} (for a CI machine that has the data) the same absence fails the
+ * test instead, so that a moved or unmounted folder cannot turn the golden tests into silent skips. Every module's
+ * golden tests go through here.
+ */
 public final class Golden {
 
     public static final String PROPERTY = "bt.golden.dir";
+    public static final String REQUIRE = "BT_REQUIRE_GOLDEN";
 
     private Golden() {
     }
 
-    /** The golden folder, or a skipped test when it is not configured or not there. */
+    /** The golden folder, or a skipped (with {@value #REQUIRE}=1: failed) test when it is not there. */
     public static Path dir() {
         String value = System.getProperty(PROPERTY);
-        assumeTrue(value != null && !value.isBlank(),
-                "golden data not configured: set -D" + PROPERTY + "=<folder> (Maven's surefire does this)");
+        present(value != null && !value.isBlank(), "golden data not configured: set -D" + PROPERTY
+                + "=<folder> (Maven's surefire does this)");
         Path dir = Path.of(value);
-        assumeTrue(Files.isDirectory(dir), "golden data folder " + dir + " is absent; skipping");
+        present(Files.isDirectory(dir), "golden data folder " + dir.toAbsolutePath().normalize() + " is absent");
         return dir;
     }
 
-    /** A sub-path of the golden folder that must exist when the folder does. */
+    /** A file or folder inside the golden folder (e.g. a model's directory), which must exist as the folder does. */
     public static Path path(String relative) {
         Path p = dir().resolve(relative);
-        assumeTrue(Files.exists(p), "golden file " + p + " is absent; skipping");
+        present(Files.exists(p), "golden file " + p.toAbsolutePath().normalize() + " is absent");
         return p;
+    }
+
+    /** Whether {@value #REQUIRE}=1 asks for missing data to fail rather than skip. */
+    static boolean required() {
+        return "1".equals(System.getenv(REQUIRE));
+    }
+
+    private static void present(boolean found, String why) {
+        present(found, why, required());
+    }
+
+    /** Skips, or with {@code required} fails, when {@code found} is false. */
+    static void present(boolean found, String why, boolean required) {
+        if (!found && required) {
+            fail(why + ", but " + REQUIRE + "=1 requires the golden data");
+        }
+        assumeTrue(found, () -> why + "; skipping (set " + REQUIRE + "=1 to fail instead)");
     }
 }

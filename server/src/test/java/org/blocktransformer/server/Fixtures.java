@@ -1,9 +1,7 @@
 package org.blocktransformer.server;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
+import org.blocktransformer.loader.Golden;
 import org.blocktransformer.loader.Presets;
 import org.blocktransformer.loader.tokenizer.BtTokenizer;
 import org.blocktransformer.model.config.BlockConfig;
@@ -41,10 +39,7 @@ final class Fixtures {
     }
 
     static Path goldenTokenizer() {
-        Path dir = Path.of(System.getProperty("bt.golden.dir", "../shared/golden"), "tokenizer");
-        Path file = dir.resolve(BtTokenizer.TOKENIZER_FILE);
-        assumeTrue(Files.isRegularFile(file), "golden tokenizer not found at " + file + ": text tests skipped");
-        return file;
+        return Golden.path("tokenizer/" + BtTokenizer.TOKENIZER_FILE);
     }
 
     static InferenceEngine engine(ModelWeights w, int batch) {

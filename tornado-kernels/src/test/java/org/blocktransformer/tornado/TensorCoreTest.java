@@ -5,11 +5,11 @@ import static org.blocktransformer.tornado.TornadoTestSupport.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.blocktransformer.loader.Checkpoints;
+import org.blocktransformer.loader.Golden;
 import org.blocktransformer.loader.safetensors.SafetensorsFile;
 import org.blocktransformer.model.cpu.CpuBackend;
 import org.blocktransformer.model.neox.Gelu;
@@ -154,9 +154,7 @@ class TensorCoreTest {
     @ParameterizedTest
     @ValueSource(strings = {"bt-prefix-l4", "bt-summation-l4", "bt-projection-l4", "bt-prefix-l2-r1"})
     void goldenLogitsStayNearTheCpuFloat16Path(String model) {
-        String dir = System.getProperty("bt.golden.dir");
-        Path p = dir == null ? null : Path.of(dir, model);
-        assumeTrue(p != null && Files.isDirectory(p), "SKIPPED: golden reference data not found at " + dir);
+        Path p = Golden.path(model);
         BlockWeights weights = (BlockWeights) Checkpoints.load(p, WeightFormat.F16);
         try (var data = SafetensorsFile.open(p.resolve("golden.safetensors"));
              var backend = TornadoTestSupport.backend(); var cpu = new CpuBackend(1)) {

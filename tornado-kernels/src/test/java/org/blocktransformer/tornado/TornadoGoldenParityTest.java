@@ -4,13 +4,13 @@ import static org.blocktransformer.tornado.TornadoTestSupport.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.blocktransformer.loader.Checkpoints;
+import org.blocktransformer.loader.Golden;
 import org.blocktransformer.loader.safetensors.SafetensorsFile;
 import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.cpu.CpuBackend;
@@ -36,10 +36,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class TornadoGoldenParityTest {
 
     private static Path golden(String model) {
-        String dir = System.getProperty("bt.golden.dir");
-        Path p = dir == null ? null : Path.of(dir, model);
-        assumeTrue(p != null && Files.isDirectory(p), "SKIPPED: golden reference data not found at " + dir);
-        return p;
+        return Golden.path(model);
     }
 
     private static int[] ints(SafetensorsFile f, String name) {

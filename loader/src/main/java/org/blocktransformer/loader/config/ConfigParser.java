@@ -9,11 +9,14 @@ import java.util.List;
 import java.util.Locale;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.loader.JsonSyntax;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.DecodingStrategy;
 import org.blocktransformer.model.config.EmbedderConfig;
@@ -47,14 +50,29 @@ public final class ConfigParser {
     static final String DEFAULT_HIDDEN_ACT = "gelu";
 
     private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
 
     private ConfigParser() {
     }
 
     /** Parses a block-model or GPT-NeoX config, chosen by its {@code model_type}. */
     public static ModelConfig parse(Path configFile) {
-        JsonObject root = read(configFile);
+        byte[] content;
+        try {
+            content = Files.readAllBytes(configFile);
+        } catch (NoSuchFileException e) {
+            throw CheckpointException.inFile(configFile, "file not found");
+        } catch (IOException e) {
+            throw new CheckpointException(configFile + ": cannot read: " + e.getMessage(), e);
+        }
+        return parse(configFile, content);
+    }
+
+    /** As {@link #parse(Path)}, from the file's bytes already read; {@code configFile} names it in messages. */
+    public static ModelConfig parse(Path configFile, byte[] content) {
+        JsonObject root = read(configFile, content);
         String type = root.requireString("model_type");
         return switch (type) {
             case "block_transformer" -> block(root);
@@ -80,16 +98,17 @@ public final class ConfigParser {
         };
     }
 
-    private static JsonObject read(Path file) {
+    private static JsonObject read(Path file, byte[] content) {
         JsonNode node;
         try {
-            node = JSON.readTree(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw CheckpointException.inFile(file, "file not found");
+            // From the bytes, so that Jackson reports invalid UTF-8 with its position.
+            node = JSON.readTree(content);
+        } catch (JsonProcessingException e) {
+            throw new CheckpointException(JsonSyntax.inFile(file, e), e);
         } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read or parse as JSON: " + e.getMessage(), e);
+            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
         }
-        if (node == null || !node.isObject()) {
+        if (node == null || node.isMissingNode() || !node.isObject()) {
             throw CheckpointException.inFile(file, "must hold a JSON object");
         }
         return new JsonObject(file, "", node);

@@ -103,6 +103,10 @@ final class JsonObject {
         if (!v.isNumber()) {
             throw error(key, "must be a number, found " + v);
         }
+        // JSON has no infinity, but a literal such as 1e999 overflows to one, and would pass "must be positive".
+        if (!Double.isFinite(v.doubleValue())) {
+            throw error(key, "must be a finite number, found " + v.asText() + " (too large for a double)");
+        }
         return v.doubleValue();
     }
 

@@ -59,24 +59,9 @@ public final class SafetensorsFile implements TensorSource {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < 8) {
-                throw CheckpointException.inFile(file, "file is " + size
-                        + " bytes, too short for the 8-byte header length of a safetensors file");
+                throw tooShort(file, size);
             }
-            MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long headerLength = whole.get(I64_LE, 0);
-            if (headerLength < 0 || headerLength > size - 8) {
-                throw CheckpointException.inFile(file, "header length " + Long.toUnsignedString(headerLength)
-                        + " is larger than the " + (size - 8) + " bytes that follow it: not a safetensors file, or"
-                        + " truncated");
-            }
-            if (headerLength > SafetensorsHeader.MAX_HEADER_BYTES) {
-                throw CheckpointException.inFile(file, "header length " + headerLength + " exceeds the limit of "
-                        + SafetensorsHeader.MAX_HEADER_BYTES + " bytes");
-            }
-            byte[] json = whole.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
-            long dataStart = 8 + headerLength;
-            SafetensorsHeader header = SafetensorsHeader.parse(file, json, size - dataStart, skip);
-            return new SafetensorsFile(file, arena, whole.asSlice(dataStart), header);
+            return of(file, channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena), arena, skip);
         } catch (NoSuchFileException e) {
             arena.close();
             throw CheckpointException.inFile(file, "file not found");
@@ -87,6 +72,38 @@ public final class SafetensorsFile implements TensorSource {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * Validates the bytes of a whole safetensors file (mapped by {@link #open}, or in memory, e.g. for tests) and
+     * reads tensors from them; {@link #close()} closes {@code arena}.
+     *
+     * @param file for messages
+     */
+    static SafetensorsFile of(Path file, MemorySegment whole, Arena arena, Predicate<String> skip) {
+        long size = whole.byteSize();
+        if (size < 8) {
+            throw tooShort(file, size);
+        }
+        long headerLength = whole.get(I64_LE, 0);
+        if (headerLength < 0 || headerLength > size - 8) {
+            throw CheckpointException.inFile(file, "header length " + Long.toUnsignedString(headerLength)
+                    + " is larger than the " + (size - 8) + " bytes that follow it: not a safetensors file, or"
+                    + " truncated");
+        }
+        if (headerLength > SafetensorsHeader.MAX_HEADER_BYTES) {
+            throw CheckpointException.inFile(file, "header length " + headerLength + " exceeds the limit of "
+                    + SafetensorsHeader.MAX_HEADER_BYTES + " bytes");
+        }
+        byte[] json = whole.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
+        long dataStart = 8 + headerLength;
+        SafetensorsHeader header = SafetensorsHeader.parse(file, json, size - dataStart, skip);
+        return new SafetensorsFile(file, arena, whole.asSlice(dataStart), header);
+    }
+
+    private static CheckpointException tooShort(Path file, long size) {
+        return CheckpointException.inFile(file, "file is " + size
+                + " bytes, too short for the 8-byte header length of a safetensors file");
     }
 
     public Path path() {

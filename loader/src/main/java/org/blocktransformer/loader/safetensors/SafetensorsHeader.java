@@ -1,5 +1,8 @@
 package org.blocktransformer.loader.safetensors;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +21,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.loader.JsonSyntax;
 
 /**
  * The parsed and validated JSON header of a safetensors file.
@@ -25,8 +29,10 @@ import org.blocktransformer.loader.CheckpointException;
  * <p>Format: 8 bytes little-endian unsigned header length N, N bytes of UTF-8 JSON, then the data section. The JSON
  * maps each tensor name to {@code {"dtype", "shape", "data_offsets": [begin, end]}} (offsets relative to the data
  * section) and may hold a {@code "__metadata__"} object of strings. Everything a later read relies on is checked here
- * once, so that reads never go outside the file: sizes match shapes, offsets lie in the data section, no two tensors
- * share bytes.
+ * once, so that reads never go outside the file: sizes match shapes, offsets lie in the data section. As the format
+ * requires (and its reference implementation checks), the tensors cover the data section exactly: no two share
+ * bytes, no bytes lie between them, none follow the last one; a file with bytes nobody accounts for was not written
+ * by a safetensors writer (or lost part of its header).
  *
  * @param tensors  header entries in file order
  * @param metadata the {@code __metadata__} strings (empty when absent)
@@ -57,26 +63,48 @@ public record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, Str
     static SafetensorsHeader parse(Path file, byte[] json, long dataBytes, Predicate<String> skip) {
         JsonNode root;
         try {
-            root = JSON.readTree(new String(json, StandardCharsets.UTF_8));
+            root = JSON.readTree(utf8(file, json));
         } catch (JsonProcessingException e) {
-            throw CheckpointException.inFile(file, "safetensors header is not valid JSON: "
-                    + e.getOriginalMessage());
+            throw CheckpointException.inFile(file, "safetensors header is not valid JSON"
+                    + JsonSyntax.location(e).map(l -> " at line " + l.line() + ", column " + l.column()).orElse("")
+                    + ": " + JsonSyntax.problem(e));
         }
         if (root == null || !root.isObject()) {
             throw CheckpointException.inFile(file, "safetensors header must be a JSON object, found "
-                    + (root == null ? "nothing" : root.getNodeType().toString().toLowerCase()));
+                    + (root == null ? "nothing" : root.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
         }
         Map<String, TensorInfo> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
+        List<Extent> extents = new ArrayList<>();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             if (e.getKey().equals("__metadata__")) {
                 readMetadata(file, e.getValue(), metadata);
-            } else if (!skip.test(e.getKey())) {
-                tensors.put(e.getKey(), readTensor(file, e.getKey(), e.getValue(), dataBytes));
+            } else if (skip.test(e.getKey())) {
+                // Left unread, but its bytes are part of the data section all the same.
+                extents.add(extent(file, e.getKey(), e.getValue(), dataBytes));
+            } else {
+                TensorInfo info = readTensor(file, e.getKey(), e.getValue(), dataBytes);
+                tensors.put(e.getKey(), info);
+                extents.add(new Extent(info.name(), info.begin(), info.end()));
             }
         }
-        checkNoOverlap(file, tensors.values());
+        checkCoverage(file, extents, dataBytes);
         return new SafetensorsHeader(tensors, metadata);
+    }
+
+    /**
+     * The header as text. It must be UTF-8: the reference refuses anything else, and a lenient decoder would turn bad
+     * bytes into U+FFFD and tensor names nobody wrote.
+     */
+    private static String utf8(Path file, byte[] json) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(json)).toString();
+        } catch (CharacterCodingException e) {
+            throw CheckpointException.inFile(file, "safetensors header is not valid UTF-8");
+        }
     }
 
     private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {
@@ -92,9 +120,7 @@ public record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, Str
     }
 
     private static TensorInfo readTensor(Path file, String name, JsonNode node, long dataBytes) {
-        if (!node.isObject()) {
-            throw CheckpointException.inTensor(file, name, "header entry must be a JSON object");
-        }
+        Extent extent = extent(file, name, node, dataBytes);
         JsonNode dtypeNode = node.get("dtype");
         if (dtypeNode == null || !dtypeNode.isTextual()) {
             throw CheckpointException.inTensor(file, name, "header entry has no string \"dtype\"");
@@ -102,16 +128,7 @@ public record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, Str
         DType dtype = DType.fromHeader(dtypeNode.asText()).orElseThrow(() -> CheckpointException.inTensor(file, name,
                 "dtype " + dtypeNode.asText() + " is not supported (supported: F32, F16, BF16, I64)"));
         long[] shape = nonNegativeLongs(file, name, node.get("shape"), "shape", -1);
-        long[] offsets = nonNegativeLongs(file, name, node.get("data_offsets"), "data_offsets", 2);
-        long begin = offsets[0], end = offsets[1];
-        if (begin > end) {
-            throw CheckpointException.inTensor(file, name, "data_offsets [" + begin + ", " + end + "] end before they begin");
-        }
-        if (end > dataBytes) {
-            throw CheckpointException.inTensor(file, name, "data_offsets [" + begin + ", " + end
-                    + "] run past the end of the data section (" + dataBytes + " bytes): the file is truncated or the"
-                    + " offsets are out of range");
-        }
+        long begin = extent.begin(), end = extent.end();
         TensorInfo info = new TensorInfo(name, dtype, shape, begin, end);
         long elements;
         try {
@@ -148,25 +165,60 @@ public record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, Str
         return values;
     }
 
-    /** Sorted by start, each tensor with bytes must begin at or after the end of every earlier one. */
-    private static void checkNoOverlap(Path file, Iterable<TensorInfo> all) {
-        List<TensorInfo> sorted = new ArrayList<>();
-        for (TensorInfo t : all) {
-            if (t.byteLength() > 0) {
-                sorted.add(t);
-            }
+    /** An entry's data_offsets, checked to lie in the data section. */
+    private static Extent extent(Path file, String name, JsonNode node, long dataBytes) {
+        if (!node.isObject()) {
+            throw CheckpointException.inTensor(file, name, "header entry must be a JSON object");
         }
-        sorted.sort(Comparator.comparingLong(TensorInfo::begin));
-        TensorInfo furthest = null;
-        for (TensorInfo t : sorted) {
-            if (furthest != null && t.begin() < furthest.end()) {
-                throw CheckpointException.inTensor(file, t.name(), "data_offsets [" + t.begin() + ", " + t.end()
-                        + "] overlap tensor '" + furthest.name() + "' at [" + furthest.begin() + ", " + furthest.end()
-                        + "]");
+        long[] offsets = nonNegativeLongs(file, name, node.get("data_offsets"), "data_offsets", 2);
+        long begin = offsets[0], end = offsets[1];
+        if (begin > end) {
+            throw CheckpointException.inTensor(file, name, "data_offsets [" + begin + ", " + end + "] end before they begin");
+        }
+        if (end > dataBytes) {
+            throw CheckpointException.inTensor(file, name, "data_offsets [" + begin + ", " + end
+                    + "] run past the end of the data section (" + dataBytes + " bytes): the file is truncated or the"
+                    + " offsets are out of range");
+        }
+        return new Extent(name, begin, end);
+    }
+
+    /** The bytes of one header entry, relative to the data section. */
+    private record Extent(String name, long begin, long end) {
+        String range() {
+            return "[" + begin + ", " + end + "]";
+        }
+    }
+
+    /**
+     * Sorted by offsets, each entry must begin where the previous one ended, the first at 0 and the last must end
+     * where the data section ends: the reference implementation's rule, so that every byte belongs to exactly one
+     * tensor.
+     */
+    private static void checkCoverage(Path file, List<Extent> extents, long dataBytes) {
+        List<Extent> sorted = new ArrayList<>(extents);
+        sorted.sort(Comparator.comparingLong(Extent::begin).thenComparingLong(Extent::end));
+        Extent previous = null;
+        long at = 0;
+        for (Extent e : sorted) {
+            if (e.begin() < at) {
+                throw CheckpointException.inTensor(file, e.name(), "data_offsets " + e.range() + " overlap tensor '"
+                        + previous.name() + "' at " + previous.range());
             }
-            if (furthest == null || t.end() > furthest.end()) {
-                furthest = t;
+            if (e.begin() > at) {
+                throw CheckpointException.inTensor(file, e.name(), "data_offsets " + e.range() + " leave bytes ["
+                        + at + ", " + e.begin() + ") of the data section unused ("
+                        + (previous == null ? "before the first tensor" : "after tensor '" + previous.name() + "'")
+                        + "): tensors must cover the data section without gaps");
             }
+            at = e.end();
+            previous = e;
+        }
+        if (at != dataBytes) {
+            throw CheckpointException.inFile(file, (dataBytes - at) + " trailing bytes after the "
+                    + (previous == null ? "header, which lists no tensor data"
+                    : "last tensor's data (tensor '" + previous.name() + "' ends at " + at + " of the " + dataBytes
+                    + "-byte data section)") + ": tensors must cover the data section exactly");
         }
     }
 }

@@ -14,11 +14,14 @@ import java.util.TreeSet;
 import java.util.function.Predicate;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import org.blocktransformer.loader.CheckpointException;
+import org.blocktransformer.loader.JsonSyntax;
 import org.blocktransformer.model.weights.PanelMatrix;
 import org.blocktransformer.model.weights.WeightFormat;
 
@@ -31,7 +34,9 @@ import org.blocktransformer.model.weights.WeightFormat;
 public final class ShardedSafetensors implements TensorSource {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
 
     private final Path index;
     private final Map<String, SafetensorsFile> shardOf;
@@ -86,9 +91,11 @@ public final class ShardedSafetensors implements TensorSource {
     private static Map<String, String> readWeightMap(Path indexFile) {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(indexFile));
+            root = JSON.readTree(Files.readAllBytes(indexFile));
         } catch (NoSuchFileException e) {
             throw CheckpointException.inFile(indexFile, "file not found");
+        } catch (JsonProcessingException e) {
+            throw new CheckpointException(JsonSyntax.inFile(indexFile, e), e);
         } catch (IOException e) {
             throw new CheckpointException(indexFile + ": cannot read or parse the index: " + e.getMessage(), e);
         }

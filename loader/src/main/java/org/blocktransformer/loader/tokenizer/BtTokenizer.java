@@ -3,12 +3,9 @@ package org.blocktransformer.loader.tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.blocktransformer.loader.CheckpointException;
 
@@ -40,28 +37,55 @@ public final class BtTokenizer implements AutoCloseable {
         if (!Files.isRegularFile(file)) {
             throw CheckpointException.inFile(file, "tokenizer file not found");
         }
-        int vocabSize = vocabSize(file);
+        TokenizerFile declared = TokenizerFile.read(file);
         DjlQuiet.apply();
+        HuggingFaceTokenizer tokenizer = null;
         try {
-            HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.builder()
+            tokenizer = HuggingFaceTokenizer.builder()
                     .optTokenizerPath(file)
                     .optTruncation(false)
                     .optPadding(false)
                     .optAddSpecialTokens(false)
                     .build();
-            return new BtTokenizer(file, tokenizer, vocabSize);
+            long max = declared.declaredSize() - 1;
+            for (String content : declared.addedOutsideVocab()) {
+                for (long id : tokenizer.encode(content, false, false).getIds()) {
+                    max = Math.max(max, id);
+                }
+            }
+            return new BtTokenizer(file, tokenizer, TokenizerFile.size(file, max));
         } catch (IOException | RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            if (e instanceof CheckpointException c) {
+                throw c;
+            }
             throw new CheckpointException(file + ": cannot load tokenizer: " + e.getMessage(), e);
         }
     }
 
-    /** Token ids of {@code text}, nothing added, never truncated. */
+    /**
+     * Token ids of {@code text}, nothing added, never truncated. A tokenizer file can load yet be unable to encode
+     * some text (a WordLevel model whose unknown token is not in its vocabulary meets an unknown word): that is a
+     * {@link CheckpointException} naming the file, not the native library's bare RuntimeException.
+     */
     public int[] encode(String text) {
-        Encoding encoding = tokenizer.encode(text, false, false);
+        Encoding encoding;
+        try {
+            encoding = tokenizer.encode(text, false, false);
+        } catch (RuntimeException e) {
+            throw new CheckpointException(file + ": the tokenizer cannot encode this text: " + e.getMessage(), e);
+        }
         long[] ids = encoding.getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
-            out[i] = Math.toIntExact(ids[i]);
+            // The vocabulary size is worked out from the file; an id beyond it would only fail much later.
+            if (ids[i] < 0 || ids[i] >= vocabSize) {
+                throw CheckpointException.inFile(file, "the tokenizer produced token id " + ids[i]
+                        + ", outside its vocabulary [0, " + vocabSize + ")");
+            }
+            out[i] = (int) ids[i];
         }
         return out;
     }
@@ -81,10 +105,14 @@ public final class BtTokenizer implements AutoCloseable {
             }
             longs[i] = ids[i];
         }
-        return tokenizer.decode(longs, skipSpecial);
+        try {
+            return tokenizer.decode(longs, skipSpecial);
+        } catch (RuntimeException e) {
+            throw new CheckpointException(file + ": the tokenizer cannot decode these ids: " + e.getMessage(), e);
+        }
     }
 
-    /** One more than the largest id of the vocabulary and the added tokens. */
+    /** One more than the largest id of the vocabulary and the added tokens (see {@link TokenizerFile}). */
     public int vocabSize() {
         return vocabSize;
     }
@@ -96,32 +124,5 @@ public final class BtTokenizer implements AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
-    }
-
-    /**
-     * The vocabulary size is not exposed by DJL; read it from the file: the largest id in {@code model.vocab} or
-     * {@code added_tokens}, plus one.
-     */
-    private static int vocabSize(Path file) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot parse tokenizer JSON: " + e.getMessage(), e);
-        }
-        int max = -1;
-        JsonNode vocab = root.path("model").path("vocab");
-        if (vocab.isObject()) {
-            for (Map.Entry<String, JsonNode> e : vocab.properties()) {
-                max = Math.max(max, e.getValue().asInt(-1));
-            }
-        }
-        for (JsonNode added : root.path("added_tokens")) {
-            max = Math.max(max, added.path("id").asInt(-1));
-        }
-        if (max < 0) {
-            throw CheckpointException.inFile(file, "no vocabulary found (model.vocab / added_tokens)");
-        }
-        return max + 1;
     }
 }

@@ -215,7 +215,44 @@ class ConfigParserTest {
 
     @Test
     void notJson() throws IOException {
-        assertContains(rejected("{\"model_type\": "), "cannot read or parse as JSON");
+        assertContains(rejected("{\"model_type\": "), "not valid JSON", "Unexpected end-of-input");
+    }
+
+    /** File, line:column and what was wrong, on one line: none of Jackson's source description. */
+    @Test
+    void malformedJsonIsOneLineWithLineAndColumn() throws IOException {
+        Path file = write("{\"model_type\": \"gpt_neox\",\n \"vocab_size\": }");
+        CheckpointException e = assertThrows(CheckpointException.class, () -> ConfigParser.parse(file));
+        assertEquals(file + ":2:16: not valid JSON: Unexpected character ('}' (code 125)): expected a value",
+                e.getMessage());
+    }
+
+    @Test
+    void contentAfterTheObjectIsRefused() throws IOException {
+        assertContains(rejected(MINIMAL.formatted("") + " {}"), ":3:2: not valid JSON: unexpected content after the"
+                + " JSON value");
+    }
+
+    @Test
+    void invalidUtf8IsReportedWithItsPosition() throws IOException {
+        Path file = write("");
+        Files.write(file, new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xff, '"', '}'});
+        assertContains(assertThrows(CheckpointException.class, () -> ConfigParser.parse(file)),
+                file + ":1:8: not valid JSON: Invalid UTF-8 start byte 0xff");
+    }
+
+    @Test
+    void numbersTooLargeForADoubleAreRefused() throws IOException {
+        assertContains(rejected(MINIMAL.formatted(", \"layer_norm_eps\": 1e999")),
+                "key 'layer_norm_eps' must be a finite number");
+    }
+
+    /** Values are quoted from the file: a line break in one is escaped so that the message stays one line. */
+    @Test
+    void quotedValuesStayOnOneLine() throws IOException {
+        CheckpointException e = rejected(MINIMAL.formatted("").replace("gpt_neox", "gpt\\nneox"));
+        assertContains(e, "key 'model_type' is 'gpt\\nneox'");
+        assertTrue(!e.getMessage().contains("\n"), e.getMessage());
     }
 
     @Test

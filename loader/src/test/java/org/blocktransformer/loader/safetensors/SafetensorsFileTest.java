@@ -150,7 +150,7 @@ class SafetensorsFileTest {
         Path file = tmp.resolve("dup.safetensors");
         writeRaw(file, "{" + entry("w", "F32", new long[] {1}, 0, 4) + "," + entry("w", "F32", new long[] {1}, 4, 8)
                 + "}", new byte[8]);
-        assertMessage(open(file), "header is not valid JSON", "Duplicate field 'w'");
+        assertMessage(open(file), "header is not valid JSON at line 1, column ", "Duplicate field 'w'");
     }
 
     @Test
@@ -187,6 +187,83 @@ class SafetensorsFileTest {
         writeRaw(file, "{" + entry("a", "F32", new long[] {4}, 0, 16) + "," + entry("b", "F32", new long[] {4}, 8, 24)
                 + "}", new byte[24]);
         assertMessage(open(file), file.toString(), "tensor 'b'", "overlap tensor 'a'");
+    }
+
+    @Test
+    void bytesAfterTheLastTensorAreRefused() throws IOException {
+        byte[] ok = Files.readAllBytes(wellFormed());
+        Path file = tmp.resolve("trailing.safetensors");
+        Files.write(file, Arrays.copyOf(ok, ok.length + 3));
+        assertMessage(open(file), file.toString(), "3 trailing bytes after the last tensor's data",
+                "cover the data section exactly");
+    }
+
+    @Test
+    void dataWithoutAnyTensorIsRefused() throws IOException {
+        Path file = tmp.resolve("no-tensors.safetensors");
+        writeRaw(file, "{\"__metadata__\":{\"format\":\"pt\"}}", new byte[4]);
+        assertMessage(open(file), "4 trailing bytes after the header, which lists no tensor data");
+    }
+
+    @Test
+    void gapsBetweenTensorsAreRefused() throws IOException {
+        Path file = tmp.resolve("gap.safetensors");
+        writeRaw(file, "{" + entry("a", "F32", new long[] {2}, 0, 8) + "," + entry("b", "F32", new long[] {2}, 12, 20)
+                + "}", new byte[20]);
+        assertMessage(open(file), "tensor 'b'", "data_offsets [12, 20] leave bytes [8, 12) of the data section unused",
+                "after tensor 'a'");
+    }
+
+    @Test
+    void bytesBeforeTheFirstTensorAreRefused() throws IOException {
+        Path file = tmp.resolve("front-gap.safetensors");
+        writeRaw(file, "{" + entry("a", "F32", new long[] {1}, 4, 8) + "}", new byte[8]);
+        assertMessage(open(file), "tensor 'a'", "leave bytes [0, 4)", "before the first tensor");
+    }
+
+    /** An empty tensor inside another one's bytes is an overlap too: the reference refuses it. */
+    @Test
+    void emptyTensorInsideAnotherIsAnOverlap() throws IOException {
+        Path file = tmp.resolve("inside.safetensors");
+        writeRaw(file, "{" + entry("a", "F32", new long[] {2}, 0, 8) + "," + entry("z", "F32", new long[] {0}, 4, 4)
+                + "}", new byte[8]);
+        assertMessage(open(file), "tensor 'z'", "data_offsets [4, 4] overlap tensor 'a' at [0, 8]");
+    }
+
+    /** Skipped buffers are not read, but their bytes count: a file with one is still covered exactly. */
+    @Test
+    void skippedEntriesCoverTheirBytes() throws IOException {
+        Path file = tmp.resolve("skipped.safetensors");
+        writeRaw(file, "{" + entry("mask", "BOOL", new long[] {4}, 0, 4) + "," + entry("w", "F32", new long[] {1}, 4, 8)
+                + "}", new byte[8]);
+        try (SafetensorsFile f = SafetensorsFile.open(file, name -> name.equals("mask"))) {
+            assertEquals(Set.of("w"), f.names());
+        }
+        Path gap = tmp.resolve("skipped-gap.safetensors");
+        writeRaw(gap, "{" + entry("mask", "BOOL", new long[] {4}, 0, 4) + "," + entry("w", "F32", new long[] {1}, 8, 12)
+                + "}", new byte[12]);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(gap, "mask"::equals)),
+                "tensor 'w'", "leave bytes [4, 8)", "after tensor 'mask'");
+    }
+
+    @Test
+    void headerThatIsNotUtf8IsRefused() throws IOException {
+        Path file = tmp.resolve("latin1.safetensors");
+        byte[] json = ("{" + entry("caf\u00e9", "F32", new long[] {1}, 0, 4) + "}")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + json.length + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        Files.write(file, b.putLong(json.length).put(json).put(new byte[4]).array());
+        assertMessage(open(file), file.toString(), "header is not valid UTF-8");
+    }
+
+    /** Names come from the file: a line break in one is escaped, so that the message stays one line. */
+    @Test
+    void messagesQuotingTheFileStayOnOneLine() throws IOException {
+        Path file = tmp.resolve("newline.safetensors");
+        writeRaw(file, "{" + entry("a\\nb", "F64", new long[] {1}, 0, 8) + "}", new byte[8]);
+        CheckpointException e = open(file);
+        assertMessage(e, "tensor 'a\\nb'");
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 
     @Test

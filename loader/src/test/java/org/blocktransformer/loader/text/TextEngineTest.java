@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -14,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.blocktransformer.examples.QuickStart;
+import org.blocktransformer.loader.Golden;
 import org.blocktransformer.model.engine.EngineOptions;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.junit.jupiter.api.Test;
@@ -22,11 +21,8 @@ import org.junit.jupiter.api.Test;
 class TextEngineTest {
 
     private static Path golden() {
-        String dir = System.getProperty("bt.golden.dir");
-        Path p = dir == null ? null : Path.of(dir);
-        assumeTrue(p != null && Files.isDirectory(p.resolve("bt-prefix-l4")),
-                "SKIPPED: golden reference data not found at " + dir);
-        return p;
+        Golden.path("bt-prefix-l4");
+        return Golden.dir();
     }
 
     @Test
