@@ -95,6 +95,13 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
             long rowId = seedIndex < 0 ? PromptRows.longValue(row, rowIdIndex, "row-id column", spec.rowIdCol()) : 0;
             seed = spec.rowSeed(seedValue, rowId);
         }
+        // bt generate's limit (prompt plus new tokens within the model's context), which is one token stricter
+        // than the engine's own check: the same rows are refused here as there.
+        int limit = shared.config().maxSequenceTokens();
+        if ((long) ids.length + spec.maxNewTokens() > limit) {
+            throw new BadPromptException(ids.length + " tokens of prompt + " + spec.maxNewTokens()
+                    + " new exceed the model's limit of " + limit + " tokens");
+        }
         GenerationRequest request = new GenerationRequest(ids, spec.maxNewTokens(), spec.sampling().forRow(seed),
                 !spec.ignoreEos());
         shared.engine().validate(request);

@@ -60,6 +60,13 @@ public final class GenerateJob {
             System.out.print(USAGE);
             return;
         }
+        for (String required : List.of("input", "output", "model", "max-new-tokens")) {
+            if (!o.containsKey(required)) {
+                System.err.println("error: --" + required + " is required");
+                System.err.print(USAGE);
+                System.exit(2);
+            }
+        }
         SparkSession spark = SparkSession.builder().appName("bt generate on Spark").getOrCreate();
         try {
             run(spark, o);
@@ -68,7 +75,7 @@ public final class GenerateJob {
         }
     }
 
-    static void run(SparkSession spark, Map<String, String> o) {
+    public static void run(SparkSession spark, Map<String, String> o) {
         String input = require(o, "input");
         String output = require(o, "output");
         String format = o.getOrDefault("input-format", input.endsWith(".parquet") ? "parquet" : "json");
@@ -118,7 +125,7 @@ public final class GenerateJob {
     }
 
     /** {@code --name value} pairs, and the flags {@code --index-rows}, {@code --ignore-eos}, {@code --help}. */
-    static Map<String, String> parse(String[] args) {
+    public static Map<String, String> parse(String[] args) {
         List<String> flags = List.of("index-rows", "ignore-eos", "help");
         Map<String, String> o = new HashMap<>();
         List<String> rest = new ArrayList<>(List.of(args));
