@@ -17,6 +17,8 @@ import org.blocktransformer.loader.tokenizer.BtTokenizer;
 import org.blocktransformer.model.engine.InferenceEngine;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.generate.GenerationResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.collection.immutable.ArraySeq;
 
 /**
@@ -26,6 +28,7 @@ import scala.collection.immutable.ArraySeq;
  */
 final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionGenerator.class);
 
     private final GenerateSpec spec;
     private final boolean textPrompts;
@@ -70,6 +73,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                 requests.add(null);
             }
         }
+        long t0 = System.nanoTime();
         List<GenerationRequest> good = requests.stream().filter(r -> r != null).toList();
         List<CompletableFuture<GenerationResult>> futures = shared.engine().submitAll(good);
         if (task != null) {
@@ -77,11 +81,15 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
             task.addTaskCompletionListener((TaskCompletionListener) ctx -> futures.forEach(f -> f.cancel(false)));
         }
         List<Row> out = new ArrayList<>(rows.size());
+        long newTokens = 0;
         int next = 0;
         for (int i = 0; i < rows.size(); i++) {
             GenerationResult r = requests.get(i) == null ? null : await(futures.get(next++), futures);
             out.add(outputRow(rows.get(i), r, errors[i], shared.tokenizer()));
+            newTokens += r == null ? 0 : r.generatedIds().length;
         }
+        LOG.info("partition {}: {} prompts ({} bad), {} new tokens in {} ms", partition, rows.size(),
+                rows.size() - good.size(), newTokens, (System.nanoTime() - t0) / 1_000_000);
         return out.iterator();
     }
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Prompts/s of the Spark job on this machine (local[2], through Spark's own SparkSubmit entry point with the jars a
+# Spark distribution ships, as spark-submit runs it) beside `bt generate` on the same prompts. Prints one line per
+# run; docs/benchmarks.md has the table. Usage: spark/bench/local-vs-bt-generate.sh [RUNS] [PROMPTS]
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/scripts/lib/java.sh"
+bt_select_java || exit 1
+RUNS=${1:-3}
+N=${2:-1024}
+MODEL=block-b4-5m
+NEW=32
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$ROOT"
+
+scripts/mvn -q -DskipTests package -pl spark -am >&2
+scripts/mvn -q dependency:build-classpath -pl spark -Dmdep.includeScope=provided -Dmdep.outputFile="$WORK/cp" >&2
+
+# The same prompts twice: bt generate's format (an id array per line) and JSON objects for Spark's reader.
+python3 - "$WORK" "$N" <<'PY'
+import json, random, sys
+work, n = sys.argv[1], int(sys.argv[2])
+r = random.Random(16)
+ids = [[r.randrange(1, 50304) for _ in range(r.randint(16, 48))] for _ in range(n)]
+open(f"{work}/prompts.jsonl", "w").write("".join(json.dumps(p) + "\n" for p in ids))
+open(f"{work}/prompts-spark.jsonl", "w").write("".join(json.dumps({"prompt": p}) + "\n" for p in ids))
+PY
+cat > "$WORK/log4j2.properties" <<'L4J'
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %m%n
+L4J
+
+# What spark-submit's launcher adds for Java 17+ (JavaModuleOptions), plus the engine's Vector API.
+OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+ --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+ --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+ --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+ --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+ --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+ --add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Dio.netty.tryReflectionSetAccessible=true
+ --sun-misc-unsafe-memory-access=allow"
+
+for run in $(seq "$RUNS"); do
+    start=$(date +%s.%N)
+    summary=$(scripts/bt generate --model $MODEL --prompts-file "$WORK/prompts.jsonl" --max-new-tokens $NEW \
+        --batch-size 32 --ignore-eos 2>&1 >/dev/null | grep 'prompts,')
+    end=$(date +%s.%N)
+    echo "bt generate          run $run: $summary; wall $(echo "$end - $start" | bc) s"
+    for parts in 2 8; do
+        start=$(date +%s.%N)
+        # shellcheck disable=SC2086
+        line=$("$BT_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED $OPENS -XX:MaxRAMPercentage=75 \
+            -Dlog4j2.configurationFile="$WORK/log4j2.properties" -cp "$(cat "$WORK/cp")" \
+            org.apache.spark.deploy.SparkSubmit --master 'local[2]' --conf spark.ui.enabled=false \
+            --conf spark.plugins=org.blocktransformer.spark.BtSparkPlugin \
+            --class org.blocktransformer.spark.examples.GenerateJob spark/target/bt-spark.jar \
+            --input "$WORK/prompts-spark.jsonl" --output "$WORK/out.parquet" --model $MODEL --max-new-tokens $NEW \
+            --batch-size 32 --ignore-eos --partitions "$parts" 2>/dev/null | grep 'prompts,')
+        end=$(date +%s.%N)
+        echo "spark local[2] p=$parts run $run: $line; wall $(echo "$end - $start" | bc) s"
+    done
+done
