@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Prompts/s of the Spark job on this machine (local[2], through Spark's own SparkSubmit entry point with the jars a
 # Spark distribution ships, as spark-submit runs it) beside `bt generate` on the same prompts. Prints one line per
-# run; docs/benchmarks.md has the table. Usage: spark/bench/local-vs-bt-generate.sh [RUNS] [PROMPTS]
+# run, with the 1-minute load average before it (the machine may be shared); docs/benchmarks.md has the table.
+# Both sides: the same prompts, preset, batch size and sampling (bt generate --seed S seeds prompt i with S + i;
+# the job's --index-rows gives row i the same seed), every prompt run to --max-new-tokens.
+# Usage: spark/bench/local-vs-bt-generate.sh [RUNS] [PROMPTS]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/scripts/lib/java.sh"
@@ -10,6 +13,7 @@ RUNS=${1:-3}
 N=${2:-1024}
 MODEL=block-b4-5m
 NEW=32
+SAMPLING=(--temperature 0.8 --top-p 0.95 --seed 7)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"
@@ -46,13 +50,17 @@ OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.la
  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Dio.netty.tryReflectionSetAccessible=true
  --sun-misc-unsafe-memory-access=allow"
 
+load() { cut -d' ' -f1 /proc/loadavg; }
+echo "cpu: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores); $N prompts, $MODEL, $NEW new tokens, batch 32"
 for run in $(seq "$RUNS"); do
+    before=$(load)
     start=$(date +%s.%N)
     summary=$(scripts/bt generate --model $MODEL --prompts-file "$WORK/prompts.jsonl" --max-new-tokens $NEW \
-        --batch-size 32 --ignore-eos 2>&1 >/dev/null | grep 'prompts,')
+        --batch-size 32 --ignore-eos "${SAMPLING[@]}" 2>&1 >/dev/null | grep 'prompts,')
     end=$(date +%s.%N)
-    echo "bt generate          run $run: $summary; wall $(echo "$end - $start" | bc) s"
+    echo "bt generate          run $run (load $before): $summary; wall $(awk "BEGIN { printf \"%.1f\", $end - $start }") s"
     for parts in 2 8; do
+        before=$(load)
         start=$(date +%s.%N)
         # shellcheck disable=SC2086
         line=$("$BT_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED $OPENS -XX:MaxRAMPercentage=75 \
@@ -61,8 +69,8 @@ for run in $(seq "$RUNS"); do
             --conf spark.plugins=org.blocktransformer.spark.BtSparkPlugin \
             --class org.blocktransformer.spark.examples.GenerateJob spark/target/bt-spark.jar \
             --input "$WORK/prompts-spark.jsonl" --output "$WORK/out.parquet" --model $MODEL --max-new-tokens $NEW \
-            --batch-size 32 --ignore-eos --partitions "$parts" 2>/dev/null | grep 'prompts,')
+            --batch-size 32 --ignore-eos "${SAMPLING[@]}" --index-rows --partitions "$parts" 2>/dev/null | grep 'prompts,')
         end=$(date +%s.%N)
-        echo "spark local[2] p=$parts run $run: $line; wall $(echo "$end - $start" | bc) s"
+        echo "spark local[2] p=$parts run $run (load $before): $line; wall $(awk "BEGIN { printf \"%.1f\", $end - $start }") s"
     done
 done

@@ -4,6 +4,7 @@ import static org.blocktransformer.spark.GoldenEquivalenceTest.byId;
 import static org.blocktransformer.spark.GoldenEquivalenceTest.ids;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
@@ -52,6 +53,25 @@ class GenerateJobTest {
         for (long i = 0; i < 30; i++) {
             assertArrayEquals(ids(again.get(i)), ids(rows.get(i)), "row " + i);
         }
+    }
+
+    @Test
+    void badNumbersAndBadRowsComeOutAsOneLine() throws IOException {
+        SparkSession spark = TestSpark.session();
+        Path input = tmp.resolve("bad.jsonl");
+        Files.write(input, List.of("{\"prompt\": [1, 2]}", "{\"prompt\": [1, 99999]}"));
+        String out = tmp.resolve("bad.parquet").toString();
+
+        IllegalArgumentException number = assertThrows(IllegalArgumentException.class, () -> runJob(spark, "--input",
+                input.toString(), "--output", out, "--model", "vanilla-31m", "--max-new-tokens", "many"));
+        assertEquals("--max-new-tokens must be an integer, got 'many'", GenerateJob.badInput(number));
+
+        Exception row = assertThrows(Exception.class, () -> runJob(spark, "--input", input.toString(),
+                "--output", out, "--model", "vanilla-31m", "--max-new-tokens", "2", "--index-rows"));
+        String message = GenerateJob.badInput(row);
+        assertEquals("bad prompt in row row_id=1 (partition 0, row 1 of it; prompt [1, 99999]): prompt token 1 has"
+                + " id 99999, outside the vocabulary [0, 50304)", message);
+        assertNull(GenerateJob.badInput(new IllegalStateException("not the input's fault")));
     }
 
     @Test

@@ -9,6 +9,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.blocktransformer.spark.BadPromptException;
 import org.blocktransformer.spark.BtGenerator;
 import org.blocktransformer.spark.BtSpark;
 
@@ -68,11 +69,35 @@ public final class GenerateJob {
             }
         }
         SparkSession spark = SparkSession.builder().appName("bt generate on Spark").getOrCreate();
+        String error = null;
         try {
             run(spark, o);
+        } catch (Exception e) { // Spark's own SparkException is checked, thrown from Scala undeclared
+            error = badInput(e);
+            if (error == null) {
+                throw e;
+            }
         } finally {
             spark.stop();
         }
+        if (error != null) {
+            System.err.println("error: " + error);
+            System.exit(1);
+        }
+    }
+
+    /**
+     * The one-line message of a failure caused by the input or the options (a bad prompt row, anywhere in Spark's
+     * wrapping of a task failure; an option or parameter refused as the job is defined), else null: anything else
+     * keeps its stack trace.
+     */
+    public static String badInput(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BadPromptException) {
+                return t.getMessage();
+            }
+        }
+        return e instanceof IllegalArgumentException ? e.getMessage() : null;
     }
 
     public static void run(SparkSession spark, Map<String, String> o) {
@@ -90,28 +115,28 @@ public final class GenerateJob {
             rowIdCol = "row_id";
         }
         if (o.containsKey("partitions")) {
-            prompts = prompts.repartition(Integer.parseInt(o.get("partitions")));
+            prompts = prompts.repartition(intOpt(o, "partitions", "1"));
         }
         BtGenerator gen = new BtGenerator()
                 .setModel(require(o, "model"))
-                .setMaxNewTokens(Integer.parseInt(require(o, "max-new-tokens")))
+                .setMaxNewTokens(intOpt(o, "max-new-tokens", require(o, "max-new-tokens")))
                 .setInputCol(o.getOrDefault("prompt-col", "prompt"))
                 .setRowIdCol(rowIdCol)
                 .setSeedCol(o.getOrDefault("seed-col", ""))
-                .setTemperature(Double.parseDouble(o.getOrDefault("temperature", "0")))
-                .setTopK(Integer.parseInt(o.getOrDefault("top-k", "0")))
-                .setTopP(Double.parseDouble(o.getOrDefault("top-p", "1")))
-                .setSeed(Long.parseLong(o.getOrDefault("seed", "0")))
+                .setTemperature(doubleOpt(o, "temperature", "0"))
+                .setTopK(intOpt(o, "top-k", "0"))
+                .setTopP(doubleOpt(o, "top-p", "1"))
+                .setSeed(longOpt(o, "seed", "0"))
                 .setIgnoreEos(o.containsKey("ignore-eos"))
-                .setBatchSize(Integer.parseInt(o.getOrDefault("batch-size", "32")))
-                .setCacheMemory(Long.parseLong(o.getOrDefault("cache-memory", "0")))
+                .setBatchSize(intOpt(o, "batch-size", "32"))
+                .setCacheMemory(longOpt(o, "cache-memory", "0"))
                 .setWeights(o.getOrDefault("weights", "f32"))
                 .setKvCache(o.getOrDefault("kv-cache", "f32"))
-                .setInitSeed(Long.parseLong(o.getOrDefault("init-seed", "0")))
+                .setInitSeed(longOpt(o, "init-seed", "0"))
                 .setTokenizer(o.getOrDefault("tokenizer", ""))
                 .setBackend(o.getOrDefault("backend", "auto"))
                 .setDevice(o.getOrDefault("device", ""))
-                .setThreads(Integer.parseInt(o.getOrDefault("threads", "0")))
+                .setThreads(intOpt(o, "threads", "0"))
                 .setBadPrompts(o.getOrDefault("bad-prompts", "fail"));
         long t0 = System.nanoTime();
         gen.transform(prompts).write().mode("overwrite").parquet(output);
@@ -146,6 +171,33 @@ public final class GenerateJob {
             }
         }
         return o;
+    }
+
+    private static int intOpt(Map<String, String> o, String name, String dflt) {
+        String v = o.getOrDefault(name, dflt);
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    private static long longOpt(Map<String, String> o, String name, String dflt) {
+        String v = o.getOrDefault(name, dflt);
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    private static double doubleOpt(Map<String, String> o, String name, String dflt) {
+        String v = o.getOrDefault(name, dflt);
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be a number, got '" + v + "'");
+        }
     }
 
     private static String require(Map<String, String> o, String name) {
