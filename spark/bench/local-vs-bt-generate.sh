@@ -13,7 +13,7 @@ RUNS=${1:-3}
 N=${2:-1024}
 MODEL=block-b4-5m
 NEW=32
-SAMPLING=(--temperature 0.8 --top-p 0.95 --seed 7)
+SAMPLING=(--temperature 0.8 --top-k 40 --top-p 0.95 --seed 7)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"
@@ -37,7 +37,9 @@ appender.console.type = Console
 appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %m%n
+appender.console.layout.pattern = %d{UNIX_MILLIS} %m%n
+logger.bt.name = org.blocktransformer.spark
+logger.bt.level = info
 L4J
 
 # What spark-submit's launcher adds for Java 17+ (JavaModuleOptions), plus the engine's Vector API.
@@ -51,16 +53,25 @@ OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.la
  --sun-misc-unsafe-memory-access=allow"
 
 load() { cut -d' ' -f1 /proc/loadavg; }
-echo "cpu: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores); $N prompts, $MODEL, $NEW new tokens, batch 32"
+secs() { awk "BEGIN { printf \"%.1f\", $1 - $2 }"; }
+rate() { awk "BEGIN { printf \"%.1f\", $N / $1 }"; }
+echo "cpu: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores); $N prompts, $MODEL, $NEW new tokens, batch 32," \
+    "${SAMPLING[*]}"
 for run in $(seq "$RUNS"); do
     before=$(load)
     start=$(date +%s.%N)
     summary=$(scripts/bt generate --model $MODEL --prompts-file "$WORK/prompts.jsonl" --max-new-tokens $NEW \
         --batch-size 32 --ignore-eos "${SAMPLING[@]}" 2>&1 >/dev/null | grep 'prompts,')
     end=$(date +%s.%N)
-    echo "bt generate          run $run (load $before): $summary; wall $(awk "BEGIN { printf \"%.1f\", $end - $start }") s"
+    # "N prompts, T new tokens in S s: R tok/s (model loaded in L s)": S is from submission to the last token.
+    gen=$(sed -E 's/.* in ([0-9.]+) s:.*/\1/' <<< "$summary")
+    loaded=$(sed -E 's/.*model loaded in ([0-9.]+) s.*/\1/' <<< "$summary")
+    wall=$(secs "$end" "$start")
+    echo "bt generate     run $run (load $before): generation $gen s = $(rate "$gen") prompts/s;" \
+        "model load $loaded s; wall $wall s = $(rate "$wall") prompts/s"
     for parts in 2 8; do
         before=$(load)
+        log="$WORK/spark-$parts-$run.log"
         start=$(date +%s.%N)
         # shellcheck disable=SC2086
         line=$("$BT_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED $OPENS -XX:MaxRAMPercentage=75 \
@@ -69,8 +80,18 @@ for run in $(seq "$RUNS"); do
             --conf spark.plugins=org.blocktransformer.spark.BtSparkPlugin \
             --class org.blocktransformer.spark.examples.GenerateJob spark/target/bt-spark.jar \
             --input "$WORK/prompts-spark.jsonl" --output "$WORK/out.parquet" --model $MODEL --max-new-tokens $NEW \
-            --batch-size 32 --ignore-eos "${SAMPLING[@]}" --index-rows --partitions "$parts" 2>/dev/null | grep 'prompts,')
+            --batch-size 32 --ignore-eos "${SAMPLING[@]}" --index-rows --partitions "$parts" 2>"$log" | grep 'prompts,')
         end=$(date +%s.%N)
-        echo "spark local[2] p=$parts run $run (load $before): $line; wall $(awk "BEGIN { printf \"%.1f\", $end - $start }") s"
+        wall=$(secs "$end" "$start")
+        # The job's own timer (GenerateJob: transform + Parquet write, the engine's load inside it) ...
+        job=$(sed -E 's/.* in ([0-9.]+) s:.*/\1/' <<< "$line")
+        # ... and, from the executor's log, the engine's load and the span from the first partition's submission to
+        # the last one's end (each partition logs "<end ms> partition i: ... in <ms> ms"): bt generate's figure.
+        opened=$(sed -nE 's/.* opened .* in ([0-9]+) ms$/\1/p' "$log" | head -1)
+        span=$(awk '/ partition [0-9]+: / { e = $1; d = $(NF - 1); s = e - d;
+                   if (!n++ || s < lo) lo = s; if (e > hi) hi = e } END { printf "%.1f", (hi - lo) / 1000 }' "$log")
+        echo "spark p=$parts     run $run (load $before): generation $span s = $(rate "$span") prompts/s;" \
+            "model load $(awk "BEGIN { printf \"%.1f\", ${opened:-0} / 1000 }") s; job $job s = $(rate "$job") prompts/s;" \
+            "wall $wall s = $(rate "$wall") prompts/s"
     done
 done
