@@ -1,10 +1,8 @@
 package org.blocktransformer.spark;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.spark.sql.SparkSession;
+import org.blocktransformer.loader.Golden;
 
 /** The tests' local Spark session (one per JVM, made again after a test stops it) and the golden data. */
 final class TestSpark {
@@ -23,11 +21,8 @@ final class TestSpark {
                 .getOrCreate();
     }
 
-    /** A golden model directory, or the test is skipped with a message when the golden data is absent. */
+    /** A golden model directory: skipped, or failed with BT_REQUIRE_GOLDEN=1, when the golden data is absent. */
     static Path golden(String name) {
-        String dir = System.getProperty("bt.golden.dir");
-        Path p = dir == null ? null : Path.of(dir, name);
-        assumeTrue(p != null && Files.isDirectory(p), "golden data not found (bt.golden.dir=" + dir + "): skipped");
-        return p;
+        return Golden.path(name);
     }
 }
