@@ -44,7 +44,7 @@ public final class ThroughputHarness {
      * @param threads      CPU threads, 0 = all
      * @param warmupTokens new tokens per request of the warm-up batch (0 = no warm-up)
      * @param promptSeed   seed of the random prompt ids (the same prompts for every model of a vocabulary)
-     * @param memoryBudget bytes against which the largest batch that fits is reported (0 = half the free heap)
+     * @param memoryBudget bytes against which the largest batch that fits is reported (0 = the engine's default: half the heap left once the model is loaded)
      * @param kvCache      KV-cache storage
      * @param tensorCores  whether a GPU backend may use its matrix units (see EngineOptions)
      */

@@ -131,7 +131,7 @@ public final class GenerateCommand implements Callable<Integer> {
     Batching batching;
 
     @Option(names = "--cache-memory", paramLabel = "SIZE", defaultValue = "0", converter = ByteSizeConverter.class,
-            description = "Memory for the global KV cache, e.g. 512m or 4g (0 = half of the free heap). The engine"
+            description = "Memory for the global KV cache, e.g. 512m or 4g (0 = enough for a full batch of the longest prompt). The engine"
                     + " admits only as many sequences at once as fit. Default: ${DEFAULT-VALUE}.")
     long cacheMemory;
 

@@ -17,7 +17,7 @@ import org.blocktransformer.model.weights.WeightFormat;
  * @param tokenizer        a {@code tokenizer.json} (or the directory holding one); null: the model directory's, if
  *                         it has one
  * @param batchSize        most sequences the executor's engine decodes together (all its tasks together)
- * @param cacheMemoryBytes KV-cache pool; 0 = half of the executor's free heap when the engine opens
+ * @param cacheMemoryBytes KV-cache pool; 0 = half of the executor's heap left once the model is loaded
  * @param threads          CPU kernel threads; 0 = all processors of the executor's machine
  * @param backend          auto, cpu or tornado
  * @param device           the backend's device (index or name fragment); empty = its first
@@ -39,7 +39,7 @@ public record EngineSpec(String model, long initSeed, WeightFormat weights, Stri
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         }
         if (cacheMemoryBytes < 0) {
-            throw new IllegalArgumentException("cache memory must be >= 0 bytes (0 = half the free heap), got "
+            throw new IllegalArgumentException("cache memory must be >= 0 bytes (0 = half the heap left once the model is loaded), got "
                     + cacheMemoryBytes);
         }
         if (threads < 0) {
