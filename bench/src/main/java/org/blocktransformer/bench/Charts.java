@@ -183,22 +183,7 @@ public final class Charts {
         values.setUpperBound(max * 1.2);
         values.setTickUnit(new NumberTickUnit(niceStep(max * 1.2 / 8)));
         values.setNumberFormatOverride(new DecimalFormat("0.##"));
-        BarRenderer renderer = new BarRenderer();
-        renderer.setBarPainter(new StandardBarPainter());
-        renderer.setShadowVisible(false);
-        renderer.setItemMargin(0.05);
-        renderer.setMaximumBarWidth(0.12);
-        for (int i = 0; i < data.getRowCount(); i++) {
-            renderer.setSeriesPaint(i, PALETTE[(i + 2) % PALETTE.length]);
-        }
-        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}x", new DecimalFormat("0.00")));
-        renderer.setDefaultItemLabelsVisible(true);
-        renderer.setDefaultItemLabelFont(ITEM);
-        renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3,
-                TextAnchor.CENTER_LEFT));
-        CategoryPlot plot = new CategoryPlot(data, categories, values, renderer);
-        plot.setOrientation(PlotOrientation.HORIZONTAL);
-        plot.setRangeAxisLocation(org.jfree.chart.axis.AxisLocation.BOTTOM_OR_RIGHT);
+        CategoryPlot plot = horizontalBars(data, categories, values, 2, "{2}x", new DecimalFormat("0.00"));
         ValueMarker equal = new ValueMarker(1.0, new Color(0x555555), new BasicStroke(1.5f,
                 BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {5f, 4f}, 0f));
         equal.setLabel("equal");
@@ -257,15 +242,30 @@ public final class Charts {
             linear.setNumberFormatOverride(new DecimalFormat("#,##0.#"));
             values = linear;
         }
+        CategoryPlot plot = horizontalBars(data, categories, values, 0, "{2}", new DecimalFormat("#,##0.#"));
+        JFreeChart chart = new JFreeChart("The same model on every compute path", TITLE, plot, true);
+        style(chart, unmeasured.isEmpty() ? subtitle : subtitle + "; not timed: " + String.join(", ", unmeasured));
+        styleAxis(categories);
+        styleAxis(values);
+        plot.setRangeGridlinePaint(new Color(0xdddddd));
+        return chart;
+    }
+
+    /**
+     * Horizontal bars, values labelled at their ends: the layout of the ratio and portability charts. Series i takes
+     * the palette's colour {@code firstColour + i}.
+     */
+    private static CategoryPlot horizontalBars(DefaultCategoryDataset data, CategoryAxis categories, ValueAxis values,
+                                               int firstColour, String label, DecimalFormat format) {
         BarRenderer renderer = new BarRenderer();
         renderer.setBarPainter(new StandardBarPainter());
         renderer.setShadowVisible(false);
         renderer.setItemMargin(0.05);
         renderer.setMaximumBarWidth(0.12);
         for (int i = 0; i < data.getRowCount(); i++) {
-            renderer.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+            renderer.setSeriesPaint(i, PALETTE[(i + firstColour) % PALETTE.length]);
         }
-        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0.#")));
+        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator(label, format));
         renderer.setDefaultItemLabelsVisible(true);
         renderer.setDefaultItemLabelFont(ITEM);
         renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3,
@@ -273,12 +273,7 @@ public final class Charts {
         CategoryPlot plot = new CategoryPlot(data, categories, values, renderer);
         plot.setOrientation(PlotOrientation.HORIZONTAL);
         plot.setRangeAxisLocation(org.jfree.chart.axis.AxisLocation.BOTTOM_OR_RIGHT);
-        JFreeChart chart = new JFreeChart("The same model on every compute path", TITLE, plot, true);
-        style(chart, unmeasured.isEmpty() ? subtitle : subtitle + "; not timed: " + String.join(", ", unmeasured));
-        styleAxis(categories);
-        styleAxis(values);
-        plot.setRangeGridlinePaint(new Color(0xdddddd));
-        return chart;
+        return plot;
     }
 
     /** A step of 1, 2 or 5 times a power of ten, at least {@code raw}. */

@@ -48,19 +48,13 @@ class OneJarTest {
 
         String[] args = {"generate", "--model", model.toString(), "--prompt-ids", "5,17,300,42,7",
                 "--max-new-tokens", "8", "--ignore-eos", "--format", "json"};
-        CliRun cpu = CliRun.run(services, concat(args, "--backend", "cpu"));
-        CliRun auto = CliRun.run(services, concat(args, "--backend", "auto"));
+        CliRun cpu = CliRun.run(services, GenerateCommandTest.concat(args, "--backend", "cpu"));
+        CliRun auto = CliRun.run(services, GenerateCommandTest.concat(args, "--backend", "auto"));
         assertEquals(0, cpu.code(), cpu::toString);
         assertEquals(0, auto.code(), auto::toString);
         JsonNode a = GenerateCommandTest.jsonLines(auto.out()).get(0);
         JsonNode c = GenerateCommandTest.jsonLines(cpu.out()).get(0);
         assertEquals(8, c.get("ids").size(), cpu::toString);
         assertEquals(c.get("ids"), a.get("ids"), "--backend auto falls back to the CPU and gives its tokens");
-    }
-
-    private static String[] concat(String[] a, String... b) {
-        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
     }
 }
