@@ -18,12 +18,15 @@ import org.blocktransformer.model.weights.WeightFormat;
  * @param batchSizes  explicit batch sizes, ascending
  * @param maxBatch    also run the largest batch whose KV cache fits the memory budget
  * @param maxBatchCap upper bound for that largest batch
+ * @param deviceMemory the backend's device memory ({@code ComputeBackend#deviceMemoryCapacity}) where its weights
+ *                    and KV cache live outside the heap, else 0: without {@code --memory}, 'max' batches are sized
+ *                    from it ({@link DeviceBudget}) rather than from the heap
  * @param weights     weight format in memory
  * @param initSeed    seed of presets' random weights
  * @param run         how each run goes (batching, warm-up, backend, memory budget, ...)
  */
 public record BenchPlan(List<String> models, List<ModelPair> pairs, List<Scenario> scenarios, List<Integer> batchSizes,
-                        boolean maxBatch, int maxBatchCap, WeightFormat weights, long initSeed,
+                        boolean maxBatch, int maxBatchCap, long deviceMemory, WeightFormat weights, long initSeed,
                         ThroughputHarness.Options run) {
 
     public BenchPlan {
@@ -44,6 +47,9 @@ public record BenchPlan(List<String> models, List<ModelPair> pairs, List<Scenari
             if (b < 1) {
                 throw new IllegalArgumentException("batch sizes must be >= 1, got " + b);
             }
+        }
+        if (deviceMemory < 0) {
+            throw new IllegalArgumentException("device memory must be >= 0, got " + deviceMemory);
         }
         if (maxBatchCap < 1) {
             throw new IllegalArgumentException("the largest batch cap must be >= 1, got " + maxBatchCap);

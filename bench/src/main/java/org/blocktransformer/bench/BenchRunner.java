@@ -12,6 +12,7 @@ import org.blocktransformer.model.weights.WeightFormat;
 
 /** Runs a {@link BenchPlan}: loads each model once, then every scenario and batch size on it. */
 public final class BenchRunner {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BenchRunner.class);
 
     /** Loads a model by name. */
     @FunctionalInterface
@@ -80,7 +81,7 @@ public final class BenchRunner {
             long t0 = System.nanoTime();
             ModelWeights weights = loader.load(model, plan.weights(), plan.initSeed());
             listener.modelLoaded(model, (System.nanoTime() - t0) / 1e9);
-            long budget = plan.run().memoryBudget() > 0 ? plan.run().memoryBudget() : InferenceEngine.defaultCacheBytes();
+            long budget = budget(plan, weights);
             ThroughputHarness.Options run = plan.run();
             ThroughputHarness.Options options = new ThroughputHarness.Options(run.batching(), run.rounds(),
                     run.backend(), run.device(), run.threads(), run.warmupTokens(), run.promptSeed(), budget,
@@ -97,6 +98,24 @@ public final class BenchRunner {
             }
         }
         return results;
+    }
+
+    /**
+     * The KV-cache budget of 'max' batches and of the reported largest batch: {@code --memory}, else on a device
+     * its memory less the weights and a reserve ({@link DeviceBudget}), else half the heap free now.
+     */
+    static long budget(BenchPlan plan, ModelWeights weights) {
+        if (plan.run().memoryBudget() > 0) {
+            return plan.run().memoryBudget();
+        }
+        if (plan.deviceMemory() > 0) {
+            long kv = DeviceBudget.kvBytes(plan.deviceMemory(), weights, plan.weights());
+            LOG.info("KV-cache budget {} MiB: device memory {} MiB less weights {} MiB and a reserve of {} MiB",
+                    kv >> 20, plan.deviceMemory() >> 20, DeviceBudget.weightBytes(weights, plan.weights()) >> 20,
+                    DeviceBudget.RESERVE >> 20);
+            return kv;
+        }
+        return InferenceEngine.defaultCacheBytes();
     }
 
     /** The plan's batch sizes for one model and scenario, the largest that fits the budget last. */

@@ -94,6 +94,32 @@ class ScenarioAndPlanTest {
         assertEquals("best", best.fields().get("batch_size"));
     }
 
+    @Test
+    void maxBatchOnADeviceIsSizedFromItsMemory() {
+        var weights = TinyBench.vanilla(org.blocktransformer.model.weights.WeightFormat.F16);
+        long weightBytes = DeviceBudget.weightBytes(weights, org.blocktransformer.model.weights.WeightFormat.F16);
+        assertEquals(2 * WeightMemory.of(weights).loaded(), weightBytes, "16-bit weights count their two layouts");
+        var geometry = new org.blocktransformer.model.cache.CacheGeometry(TinyBench.VANILLA,
+                org.blocktransformer.model.backend.KvFormat.F16);
+        Scenario s = new Scenario("custom", 100, 28);
+        long perSequence = geometry.bytesPerSequence(100, 28);
+        long device = DeviceBudget.RESERVE + weightBytes + 37 * perSequence + perSequence / 2;
+        BenchPlan plan = new BenchPlan(List.of("tiny"), List.of(), List.of(s), List.of(), true, 1024, device,
+                org.blocktransformer.model.weights.WeightFormat.F16, 1,
+                ThroughputHarness.Options.defaults().withKvCache(org.blocktransformer.model.backend.KvFormat.F16));
+        long budget = BenchRunner.budget(plan, weights);
+        assertEquals(device - weightBytes - DeviceBudget.RESERVE, budget);
+        assertEquals(List.of(37), BenchRunner.batchSizes(plan, TinyBench.VANILLA, s, budget, "tiny"));
+        // Less than the weights and the reserve: no batch fits, and the error says so.
+        BenchPlan small = new BenchPlan(List.of("tiny"), List.of(), List.of(s), List.of(), true, 1024,
+                DeviceBudget.RESERVE, org.blocktransformer.model.weights.WeightFormat.F16, 1, plan.run());
+        long none = BenchRunner.budget(small, weights);
+        assertEquals(0, none);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> BenchRunner.batchSizes(small, TinyBench.VANILLA, s, none, "tiny"));
+        assertTrue(e.getMessage().contains("not even one sequence"), e.getMessage());
+    }
+
     static ThroughputResult run(String model, String kind, String scenario, int batch, double tps) {
         return new ThroughputResult(model, kind, "f32", "f32", "cpu", "test CPU", scenario, 16, 16, batch, "static", "greedy", batch,
                 16L * batch, 16.0 * batch / tps, tps, 12.5, 20.0, 3.0, 7.5, 1 << 20, 1 << 24, 1 << 26, 99, 2);

@@ -146,8 +146,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "0", converter = ByteSizeConverter.class,
             description = "KV-cache memory budget for 'max' batches and the reported max_batch_in_budget, e.g. 4g"
-                    + " (0 = half of the heap free after loading the model). Each run's engine still gets only the"
-                    + " cache its batch needs. Default: ${DEFAULT-VALUE}.")
+                    + " (0 = on a GPU its memory less the weights' copies there and a 4 GiB reserve, as the paper"
+                    + " keeps 2 GiB free; on the CPU half of the heap free after loading the model). Each run's"
+                    + " engine still gets only the cache its batch needs. Default: ${DEFAULT-VALUE}.")
     long memory;
 
     @Option(names = "--max-batch", paramLabel = "N", defaultValue = "1024",
@@ -214,7 +215,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (pairList.isEmpty() && models.isEmpty()) {
             pairList.add(ModelPair.CPU_DEFAULT);
         }
-        checkBackend();
+        long deviceMemory = checkBackend();
 
         List<String> named = new ArrayList<>();
         pairList.forEach(p -> {
@@ -227,6 +228,7 @@ public final class BenchCommand implements Callable<Integer> {
         var runOptions = new ThroughputHarness.Options(batching, rounds, compute.backend, compute.device, compute.threads,
                 warmupTokens, promptSeed, memory, topK, compute.kvCache(), compute.tensorCores());
         BenchPlan plan = new BenchPlan(resolved.models(), resolved.pairs(), scenarioList, sizes, max, maxBatchCap,
+                deviceMemory,
                 weightOptions.weights, weightOptions.initSeed, runOptions);
 
         PrintWriter out = spec.commandLine().getOut();
@@ -418,10 +420,14 @@ public final class BenchCommand implements Callable<Integer> {
         return max;
     }
 
-    /** Fails early, before any model loads, when the backend or device cannot be used. */
-    private void checkBackend() {
+    /**
+     * Fails early, before any model loads, when the backend or device cannot be used; returns the device memory
+     * 'max' batches are sized from (0: the heap's).
+     */
+    private long checkBackend() {
         try (ComputeBackend b = Backends.open(compute.backend, compute.device, 1)) {
             compute.backend = compute.backend.equalsIgnoreCase("auto") ? b.name() : compute.backend.toLowerCase(Locale.ROOT);
+            return b.deviceMemoryCapacity().orElse(0);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }

@@ -20,7 +20,7 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
-import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
+import uk.ac.manchester.tornado.api.types.arrays.LongArray;
 
 /**
  * Decode attention alone on a device: one new token per sequence attending over its whole context, for batches and
@@ -156,21 +156,25 @@ public final class AttentionBenchmark {
             this.split = split;
             this.chunks = (2176 + AttentionKernels.CHUNK - 1) / AttentionKernels.CHUNK;
             int slots = Math.max(PAGE, positions);
-            int size = DeviceArrays.checkedSize((long) slots * D);
             boolean half = format == NeoXKernels.F16;
+            int size = DeviceArrays.checkedSize((long) slots * D);
+            int words = DeviceArrays.checkedSize((long) slots * HEADS * NeoXKernels.halfWords(HEAD_SIZE));
             FloatArray keys = new FloatArray(half ? 1 : size);
             FloatArray values = new FloatArray(half ? 1 : size);
-            ShortArray keysHalf = new ShortArray(half ? size : 1);
-            ShortArray valuesHalf = new ShortArray(half ? size : 1);
+            LongArray keysPacked = new LongArray(half ? words : 1);
+            LongArray valuesPacked = new LongArray(half ? words : 1);
             // Values in [-1, 1) from a hash of the index: not zeros, and cheap for gigabytes.
-            IntStream.range(0, size).parallel().forEach(i -> {
-                float v = ((i * 0x9E3779B1) >>> 8) / (float) (1 << 23) - 1f;
+            IntStream.range(0, half ? words : size).parallel().forEach(i -> {
                 if (half) {
-                    keysHalf.set(i, Float.floatToFloat16(v));
-                    valuesHalf.set(i, Float.floatToFloat16(-v));
+                    int[] b = new int[4];
+                    for (int k = 0; k < 4; k++) {
+                        b[k] = Float.floatToFloat16(hashed(4 * i + k));
+                    }
+                    keysPacked.set(i, NeoXKernels.packHalves(b[0], b[1], b[2], b[3]));
+                    valuesPacked.set(i, NeoXKernels.packHalves(b[3], b[2], b[1], b[0]));
                 } else {
-                    keys.set(i, v);
-                    values.set(i, -v);
+                    keys.set(i, hashed(i));
+                    values.set(i, -hashed(i));
                 }
             });
             FloatArray q = new FloatArray(maxBatch * D);
@@ -188,21 +192,21 @@ public final class AttentionBenchmark {
             KernelContext ctx = new KernelContext();
             String name = "attnbench" + (split ? "s" : "o") + format;
             TaskGraph g = new TaskGraph(name)
-                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, keys, values, keysHalf, valuesHalf, q, scale,
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, keys, values, keysPacked, valuesPacked, q, scale,
                             layer)
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, meta, tokenPos, tokenRow, rowStart, pages);
             GridScheduler scheduler = new GridScheduler();
             attn.setLocalWork(NeoXKernels.GROUP, 1, 1);
             comb.setLocalWork(NeoXKernels.GROUP, 1, 1);
             if (split) {
-                g.task("a", AttentionKernels::attentionChunks, ctx, q, keys, values, keysHalf, valuesHalf, scale,
+                g.task("a", AttentionKernels::attentionChunks, ctx, q, keys, values, keysPacked, valuesPacked, scale,
                                 partial, meta, layer, tokenPos, tokenRow, rowStart, pages, HEADS, HEAD_SIZE, PAGE, slots,
                                 chunks, format)
                         .task("c", AttentionKernels::combineChunks, ctx, partial, out, meta, tokenPos, HEADS,
                                 HEAD_SIZE, chunks);
                 scheduler.addWorkerGrid(name + ".c", comb);
             } else {
-                g.task("a", NeoXKernels::attention, ctx, q, keys, values, keysHalf, valuesHalf, scale, out, meta, layer,
+                g.task("a", NeoXKernels::attention, ctx, q, keys, values, keysPacked, valuesPacked, scale, out, meta, layer,
                         tokenPos, tokenRow, rowStart, pages, HEADS, HEAD_SIZE, PAGE, slots,
                         (float) (1 / Math.sqrt(HEAD_SIZE)), format);
             }
@@ -210,6 +214,11 @@ public final class AttentionBenchmark {
             DeviceArrays.freedWithPlan(g, out, partial);
             plan = new TornadoExecutionPlan(g.snapshot());
             plan.withDevice(device).withGridScheduler(scheduler).withProfiler(ProfilerMode.SILENT);
+        }
+
+        /** A value in [-1, 1) from a hash of {@code i}. */
+        private static float hashed(int i) {
+            return ((i * 0x9E3779B1) >>> 8) / (float) (1 << 23) - 1f;
         }
 
         /** Median kernel time in microseconds of {@code batch} sequences at context {@code n}. */

@@ -1,7 +1,10 @@
 package org.blocktransformer.tornado;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.ToIntFunction;
 import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
@@ -20,7 +23,7 @@ final class Grids {
     /** Work-group size of the element-wise kernels (copy, rotary). */
     static final int ELEMENTWISE = 128;
 
-    private final GridScheduler scheduler = new GridScheduler();
+    private final SelectingScheduler scheduler = new SelectingScheduler();
     private final List<Sizing> sized = new ArrayList<>();
 
     /** How a grid's size follows the token count. */
@@ -64,6 +67,44 @@ final class Grids {
 
     GridScheduler scheduler() {
         return scheduler;
+    }
+
+    /**
+     * Call before selecting graph {@code graph} of the plan ({@code withGraph}); see {@link SelectingScheduler}.
+     * Launches are unaffected: they look their grids up by name.
+     */
+    void selecting(String graph) {
+        scheduler.selecting(graph);
+    }
+
+    /**
+     * The plan's grid scheduler. Every time a graph of a plan is selected, TornadoVM checks that the scheduler names
+     * a task of that graph, twice, by comparing every name in {@link #keySet} with every task of the graph, a string
+     * concatenated per comparison: with a stack plan's hundreds of grids a quarter of a batch-256 decode step's host
+     * time (a flight recording, kernels taking no time). That check is the only use of the key set, and its result
+     * is discarded on selection; so while a graph is being selected the key set is the name of that graph's first
+     * grid alone, which the check finds at once. Otherwise it is every name.
+     */
+    private static final class SelectingScheduler extends GridScheduler {
+        private final Map<String, Set<String>> firstOfGraph = new HashMap<>();
+        private volatile Set<String> selected;
+
+        @Override
+        public void addWorkerGrid(String task, WorkerGrid grid) {
+            super.addWorkerGrid(task, grid);
+            int dot = task.indexOf('.');
+            firstOfGraph.putIfAbsent(dot < 0 ? task : task.substring(0, dot), Set.of(task));
+        }
+
+        @Override
+        public Set<String> keySet() {
+            Set<String> s = selected;
+            return s != null ? s : super.keySet();
+        }
+
+        void selecting(String graph) {
+            selected = firstOfGraph.get(graph);
+        }
     }
 
     /** A fixed 1D launch of {@code items} work items (rounded up to whole work-groups). */

@@ -136,21 +136,21 @@ final class LayerTasks {
         grids.perToken(graph + ".ln" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
         linear(tg, graph, "qkv" + t, family, s.normed(), g.qkvW(), g.qkvB(), s.unused(), s.qkv(), s.products(), li,
                 3 * d, d, NeoXKernels.PLAIN);
-        tg.task("rope" + t, NeoXKernels::rotaryStore, ctx, s.qkv(), s.qrot(), g.keys(), g.values(), g.keysHalf(),
-                        g.valuesHalf(), c.bf16Scale(), c.cos(), c.sin(), c.meta(), li, c.tokenPos(), c.tokenSlot(),
+        tg.task("rope" + t, NeoXKernels::rotaryStore, ctx, s.qkv(), s.qrot(), g.keys(), g.values(), g.keysPacked(),
+                        g.valuesPacked(), c.bf16Scale(), c.cos(), c.sin(), c.meta(), li, c.tokenPos(), c.tokenSlot(),
                 heads, hd, config.rotaryDims(), slots, g.kvFormat());
         grids.perToken(graph + ".rope" + t, Grids.ELEMENTWISE, d);
         if (chunked()) {
-            tg.task("attn" + t, AttentionKernels::attentionChunks, ctx, s.qrot(), g.keys(), g.values(), g.keysHalf(),
-                            g.valuesHalf(), c.bf16Scale(), s.chunks(), c.meta(), li, c.tokenPos(), c.tokenRow(),
+            tg.task("attn" + t, AttentionKernels::attentionChunks, ctx, s.qrot(), g.keys(), g.values(), g.keysPacked(),
+                            g.valuesPacked(), c.bf16Scale(), s.chunks(), c.meta(), li, c.tokenPos(), c.tokenRow(),
                             c.rowStart(), c.pages(), heads, hd, pageSize, slots, chunks(), g.kvFormat())
                     .task("comb" + t, AttentionKernels::combineChunks, ctx, s.chunks(), s.att(), c.meta(),
                             c.tokenPos(), heads, hd, chunks());
             grids.perToken(graph + ".attn" + t, NeoXKernels.GROUP, (long) heads * chunks() * NeoXKernels.GROUP);
             grids.perToken(graph + ".comb" + t, NeoXKernels.GROUP, (long) heads * NeoXKernels.GROUP);
         } else {
-            tg.task("attn" + t, NeoXKernels::attention, ctx, s.qrot(), g.keys(), g.values(), g.keysHalf(),
-                    g.valuesHalf(), c.bf16Scale(), s.att(), c.meta(), li, c.tokenPos(), c.tokenRow(), c.rowStart(),
+            tg.task("attn" + t, NeoXKernels::attention, ctx, s.qrot(), g.keys(), g.values(), g.keysPacked(),
+                    g.valuesPacked(), c.bf16Scale(), s.att(), c.meta(), li, c.tokenPos(), c.tokenRow(), c.rowStart(),
                     c.pages(), heads, hd, pageSize, slots, (float) (1.0 / Math.sqrt(hd)), g.kvFormat());
             grids.perToken(graph + ".attn" + t, NeoXKernels.GROUP, (long) heads * NeoXKernels.GROUP);
         }

@@ -84,11 +84,13 @@ final class StackPlan implements AutoCloseable {
         this.rowPositions = pool.rowPositions();
         int d = config.hiddenSize();
         int layers = config.numLayers();
-        long perLayerKv = (long) slots * d;
+        // Elements of one layer's keys (or values): floats, or words of four float16 values.
+        long perLayerKv = (long) slots * (kv == KvFormat.F16
+                ? (long) config.numHeads() * NeoXKernels.halfWords(config.headSize()) : d);
         int perGroup = (int) Math.max(1, Math.min(Math.min(layers, (Integer.MAX_VALUE - 64) / perLayerKv),
                 layersPerGraph(config.parallelResidual())));
         if (perLayerKv > Integer.MAX_VALUE - 64) {
-            throw new IllegalArgumentException("one layer's KV cache of " + perLayerKv + " floats exceeds TornadoVM's"
+            throw new IllegalArgumentException("one layer's KV cache of " + perLayerKv + " elements exceeds TornadoVM's"
                     + " int indexing; lower the cache memory");
         }
         this.groups = (layers + perGroup - 1) / perGroup;
@@ -130,8 +132,8 @@ final class StackPlan implements AutoCloseable {
         boolean f16 = weights.layers().getFirst().qkv().weight() instanceof F16Matrix;
         LayerGroup[] layerGroups = new LayerGroup[groups];
         for (int g = 0; g < groups; g++) {
-            layerGroups[g] = LayerGroup.of(weights.layers().subList(groupStart[g], groupStart[g + 1]), d,
-                    config.intermediateSize(), slots, pool.kv(), tensorCores && f16);
+            layerGroups[g] = LayerGroup.of(weights.layers().subList(groupStart[g], groupStart[g + 1]),
+                    config.numHeads(), config.headSize(), config.intermediateSize(), slots, pool.kv(), tensorCores && f16);
         }
         this.many = tensorCores && f16 && layerGroups[0].tensorReady() ? LayerTasks.Family.TENSOR
                 : LayerTasks.Family.MANY;
@@ -296,7 +298,8 @@ final class StackPlan implements AutoCloseable {
         try {
             // The grid scheduler is the plan's since construction (its grids are resized in place): naming it again
             // per call would make TornadoVM print every grid into the call's trace string, a fifth of the host
-            // time of a batch-256 decode step.
+            // time of a batch-256 decode step. Selecting a graph still checks the scheduler's names (Grids).
+            grids.selecting(name);
             return plan.withGraph(graph).execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, name, e);

@@ -2,6 +2,7 @@ package org.blocktransformer.tornado;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.LinearExecutor;
 import org.blocktransformer.model.backend.StackExecutor;
@@ -75,6 +76,17 @@ final class TornadoBackend implements ComputeBackend {
             bytes += l.deviceMemoryBytes();
         }
         return bytes;
+    }
+
+    /**
+     * The device's memory, no more than TornadoVM lets this process allocate on it ({@code tornado.device.memory})
+     * and than the JVM's direct-memory limit: every TornadoVM array also has a host segment of its size, off the
+     * heap and counted against that limit (on PTX pinned as well), device-only buffers such as the KV cache included.
+     */
+    @Override
+    public OptionalLong deviceMemoryCapacity() {
+        long device = Math.min(this.device.getMaxGlobalMemory(), this.device.getMemoryProvider().getHeapSize());
+        return OptionalLong.of(Math.min(device, TornadoDevices.directMemoryLimit()));
     }
 
     @Override

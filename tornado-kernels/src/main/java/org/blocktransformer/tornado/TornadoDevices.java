@@ -64,6 +64,17 @@ final class TornadoDevices {
         return out;
     }
 
+    /**
+     * The JVM's limit on direct (off-heap) memory, which native memory segments count against:
+     * {@code -XX:MaxDirectMemorySize}, or by default the heap's maximum.
+     */
+    static long directMemoryLimit() {
+        var vm = java.lang.management.ManagementFactory.getPlatformMXBean(
+                com.sun.management.HotSpotDiagnosticMXBean.class);
+        long set = Long.parseLong(vm.getVMOption("MaxDirectMemorySize").getValue());
+        return set > 0 ? set : Runtime.getRuntime().maxMemory();
+    }
+
     static String describe(TornadoDevice device) {
         long mem = device.getMaxGlobalMemory();
         return device.getPhysicalDevice().getDeviceName().trim() + " (" + device.getTornadoVMBackend() + ", "

@@ -86,7 +86,7 @@ final class TornadoLinearExecutor implements LinearExecutor {
         grids.fixed("linear.matmul", NeoXKernels.LINEAR_GROUP, LayerTasks.linearItems(outFeatures));
         grids.perToken("linear.selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
         FloatArray unused = new FloatArray(1);
-        String name = many == LayerTasks.Family.TENSOR ? "linearTensor" : "linearMany";
+        String name = manyGraphName(many);
         if (many == LayerTasks.Family.TENSOR) {
             TornadoDevices.sketchOn(name, device);
         }
@@ -178,10 +178,15 @@ final class TornadoLinearExecutor implements LinearExecutor {
         }
         try {
             // The grid scheduler was set once (see StackPlan#execute).
+            grids.selecting(family == LayerTasks.Family.FEW ? "linear" : manyGraphName(manyRowFamily()));
             return plan.withGraph(family == LayerTasks.Family.FEW ? 0 : 1).execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, "linear " + outFeatures + "x" + in, e);
         }
+    }
+
+    private static String manyGraphName(LayerTasks.Family many) {
+        return many == LayerTasks.Family.TENSOR ? "linearTensor" : "linearMany";
     }
 
     @Override

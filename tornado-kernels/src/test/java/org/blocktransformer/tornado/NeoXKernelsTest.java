@@ -35,6 +35,7 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.LongArray;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
@@ -132,8 +133,8 @@ class NeoXKernelsTest {
         FloatArray qrot = new FloatArray(rows * d);
         FloatArray keys = new FloatArray(half ? 1 : 2 * slots * d);
         FloatArray values = new FloatArray(half ? 1 : 2 * slots * d);
-        ShortArray keysHalf = new ShortArray(half ? 2 * slots * d : 1);
-        ShortArray valuesHalf = new ShortArray(half ? 2 * slots * d : 1);
+        LongArray keysHalf = new LongArray(half ? 2 * slots * heads * NeoXKernels.halfWords(hd) : 1);
+        LongArray valuesHalf = new LongArray(half ? 2 * slots * heads * NeoXKernels.halfWords(hd) : 1);
         Object[] in = {FloatArray.fromArray(qkv), FloatArray.fromArray(rotary.cosTable()),
                 FloatArray.fromArray(rotary.sinTable()), IntArray.fromElements(live), IntArray.fromElements(1),
                 IntArray.fromArray(pos), IntArray.fromArray(slot), FloatArray.fromArray(NeoXKernels.bf16Scale())};
@@ -164,8 +165,8 @@ class NeoXKernelsTest {
             }
         }
         assertClose("rotary q", live(wantQ, live * d), live(qrot.toHeapArray(), live * d), FP32_TOLERANCE);
-        float[] gotK = half ? widened(keysHalf, NeoXKernels.F16) : keys.toHeapArray();
-        float[] gotV = half ? widened(valuesHalf, NeoXKernels.F16) : values.toHeapArray();
+        float[] gotK = half ? PackedHalves.unpack(keysHalf, heads, hd) : keys.toHeapArray();
+        float[] gotV = half ? PackedHalves.unpack(valuesHalf, heads, hd) : values.toHeapArray();
         if (half) {
             // The device's float16 keys and values are the float32 ones rounded to float16; the rounding of the
             // device's (float32) rotary result may differ by its last bits, so compare at float16's step.
@@ -187,7 +188,7 @@ class NeoXKernelsTest {
     }
 
     @ParameterizedTest(name = "head size {0}, {1} cache")
-    @CsvSource({"10,f32", "64,f32", "128,f32", "10,f16", "64,f16"})
+    @CsvSource({"10,f32", "64,f32", "128,f32", "10,f16", "64,f16", "128,f16", "7,f16"})
     void attentionOverPagedRows(int hd, String cache) {
         boolean half = cache.equals("f16");
         SplittableRandom r = new SplittableRandom(hd);
@@ -213,11 +214,11 @@ class NeoXKernelsTest {
         float[] keys = random(r, 2 * slots * d, 1);
         float[] values = random(r, 2 * slots * d, 1);
         // A float16 cache: the device holds the bits, the reference uses their exact values.
-        ShortArray keysHalf = half ? bits(keys, NeoXKernels.F16) : new ShortArray(1);
-        ShortArray valuesHalf = half ? bits(values, NeoXKernels.F16) : new ShortArray(1);
+        LongArray keysHalf = half ? PackedHalves.pack(keys, heads, hd) : new LongArray(1);
+        LongArray valuesHalf = half ? PackedHalves.pack(values, heads, hd) : new LongArray(1);
         if (half) {
-            keys = widened(keysHalf, NeoXKernels.F16);
-            values = widened(valuesHalf, NeoXKernels.F16);
+            keys = PackedHalves.unpack(keysHalf, heads, hd);
+            values = PackedHalves.unpack(valuesHalf, heads, hd);
         }
         float scale = (float) (1 / Math.sqrt(hd));
         FloatArray out = new FloatArray(rows * d);
@@ -393,7 +394,7 @@ class NeoXKernelsTest {
      * and several chunks, through scattered pages; float32 and float16 caches.
      */
     @ParameterizedTest(name = "head size {0}, {1} cache")
-    @CsvSource({"10,f32", "64,f32", "128,f32", "64,f16"})
+    @CsvSource({"10,f32", "64,f32", "128,f32", "10,f16", "64,f16", "128,f16"})
     void chunkedAttentionMatchesSoftmax(int hd, String cache) {
         boolean half = cache.equals("f16");
         SplittableRandom r = new SplittableRandom(hd * 7L);
@@ -421,11 +422,11 @@ class NeoXKernelsTest {
         float[] q = random(r, tokenPos.length * d, 1);
         float[] keys = random(r, 2 * slots * d, 1);
         float[] values = random(r, 2 * slots * d, 1);
-        ShortArray keysHalf = half ? bits(keys, NeoXKernels.F16) : new ShortArray(1);
-        ShortArray valuesHalf = half ? bits(values, NeoXKernels.F16) : new ShortArray(1);
+        LongArray keysHalf = half ? PackedHalves.pack(keys, heads, hd) : new LongArray(1);
+        LongArray valuesHalf = half ? PackedHalves.pack(values, heads, hd) : new LongArray(1);
         if (half) {
-            keys = widened(keysHalf, NeoXKernels.F16);
-            values = widened(valuesHalf, NeoXKernels.F16);
+            keys = PackedHalves.unpack(keysHalf, heads, hd);
+            values = PackedHalves.unpack(valuesHalf, heads, hd);
         }
         FloatArray partial = new FloatArray(tokenPos.length * heads * chunks * (hd + 2));
         FloatArray out = new FloatArray(tokenPos.length * d);

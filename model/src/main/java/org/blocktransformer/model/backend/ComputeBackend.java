@@ -1,5 +1,7 @@
 package org.blocktransformer.model.backend;
 
+import java.util.OptionalLong;
+
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.model.weights.StackWeights;
@@ -28,6 +30,15 @@ public interface ComputeBackend extends AutoCloseable {
      */
     default long kvStorageBytes(long cacheBytes, KvFormat kv) {
         return cacheBytes;
+    }
+
+    /**
+     * Memory that this backend's weights, KV storage and activations share when it is not the Java heap (a GPU's
+     * memory, as far as its runtime lets this process use it): what the largest batch that fits is sized from.
+     * Empty where they live in the heap (the CPU backend), whose limit is the heap's.
+     */
+    default OptionalLong deviceMemoryCapacity() {
+        return OptionalLong.empty();
     }
 
     @Override

@@ -4,7 +4,7 @@ import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
-import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
+import uk.ac.manchester.tornado.api.types.arrays.LongArray;
 
 /**
  * Decode attention split across work-groups along the context ("flash decoding"): each (token, head, chunk of
@@ -13,7 +13,8 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * (token, head)'s chunks with the usual rescaling by {@code exp(max_c - max)}. Where {@link NeoXKernels#attention}
  * has one work-group per (token, head) walk the whole context (16 work-groups for one sequence of a 16-head model,
  * for 132 multiprocessors), this one has that times the chunks, so small batches over long contexts fill the device.
- * The cache layout, page tables and float32 / float16 storage are {@link NeoXKernels#attention}'s.
+ * The cache layout, page tables and float32 / float16 storage (four halves to a word) are
+ * {@link NeoXKernels#attention}'s.
  *
  * <p>Partial results: {@code partial[((t * heads + h) * chunks + c) * (hd + 2) + ...]} = the chunk's maximum score,
  * its sum of exponentials (relative to that maximum), then hd weighted sums; a chunk past the token's context
@@ -28,7 +29,7 @@ public final class AttentionKernels {
 
     /** The first launch: one chunk of one (token, head) per work-group, {@code chunks} chunks per (token, head). */
     public static void attentionChunks(KernelContext ctx, FloatArray qrot, FloatArray keys, FloatArray values,
-                                       ShortArray keysHalf, ShortArray valuesHalf, FloatArray halfScale,
+                                       LongArray keysPacked, LongArray valuesPacked, FloatArray halfScale,
                                        FloatArray partial, IntArray meta, IntArray layer, IntArray tokenPos,
                                        IntArray tokenRow, IntArray rowStart, IntArray pages, int heads, int hd,
                                        int pageSize, int slots, int chunks, int kvFormat) {
@@ -39,7 +40,7 @@ public final class AttentionKernels {
         int t = th / heads;
         int h = th % heads;
         float[] scores = ctx.allocateFloatLocalArray(CHUNK);
-        float[] red = ctx.allocateFloatLocalArray(NeoXKernels.GROUP);
+        float[] red = ctx.allocateFloatLocalArray(4 * NeoXKernels.GROUP);
         // Every work item reaches every barrier: work-groups past T, or past the token's context, see an empty span.
         boolean live = t < meta.get(0);
         int n = live ? tokenPos.get(t) + 1 : 0;
@@ -48,24 +49,15 @@ public final class AttentionKernels {
         int span = to > from ? to - from : 0;
         int start = live ? rowStart.get(tokenRow.get(t)) : 0;
         int d = heads * hd;
-        int layerBase = layer.get(0) * slots * d;
+        int li = layer.get(0);
         int q = t * d + h * hd;
         float scale = 1.0f / TornadoMath.sqrt((float) hd);
         float mx = -3.0e38f;
         for (int j = lid; j < span; j += NeoXKernels.GROUP) {
             int p = from + j;
-            int kb = layerBase + (pages.get(start + p / pageSize) * pageSize + p % pageSize) * d + h * hd;
-            float s = 0;
-            if (kvFormat == NeoXKernels.F16) {
-                for (int i = 0; i < hd; i++) {
-                    s += qrot.get(q + i) * NeoXKernels.half(keysHalf.get(kb + i), halfScale);
-                }
-            } else {
-                for (int i = 0; i < hd; i++) {
-                    s += qrot.get(q + i) * keys.get(kb + i);
-                }
-            }
-            s = s * scale;
+            int slot = pages.get(start + p / pageSize) * pageSize + p % pageSize;
+            float s = NeoXKernels.keyDot(qrot, q, keys, keysPacked, halfScale,
+                    NeoXKernels.kvIndex(li, slots, slot, heads, h, hd, kvFormat), hd, kvFormat) * scale;
             scores[j] = s;
             mx = TornadoMath.max(mx, s);
         }
@@ -95,34 +87,86 @@ public final class AttentionKernels {
         }
         sum = red[0];
         ctx.localBarrier();
-        // Weighted values: `split` items per dimension over interleaved positions, their sums then added.
-        int lanes = hd < NeoXKernels.GROUP ? hd : NeoXKernels.GROUP;
-        int split = NeoXKernels.GROUP / lanes;
-        int i0 = lid % lanes;
-        int part = lid / lanes;
-        int dims = part < split ? hd : 0;
         int out = (th * chunks + c) * (hd + 2);
-        float acc = 0;
-        for (int i = i0; i < dims; i += lanes) {
-            acc = 0;
-            for (int j = part; j < span; j += split) {
-                int p = from + j;
-                int at = layerBase + (pages.get(start + p / pageSize) * pageSize + p % pageSize) * d + h * hd + i;
-                acc += scores[j] * (kvFormat == NeoXKernels.F16 ? NeoXKernels.half(valuesHalf.get(at), halfScale)
-                        : values.get(at));
+        if (kvFormat == NeoXKernels.F16) {
+            // Weighted values: each item sums one word's four dimensions, `split` items per word over interleaved
+            // positions, their sums then added.
+            int words = NeoXKernels.halfWords(hd);
+            int lanes = words < NeoXKernels.GROUP ? words : NeoXKernels.GROUP;
+            int split = NeoXKernels.GROUP / lanes;
+            int w0 = lid % lanes;
+            int part = lid / lanes;
+            int count = part < split ? words : 0;
+            float a0 = 0;
+            float a1 = 0;
+            float a2 = 0;
+            float a3 = 0;
+            for (int w = w0; w < count; w += lanes) {
+                a0 = 0;
+                a1 = 0;
+                a2 = 0;
+                a3 = 0;
+                for (int j = part; j < span; j += split) {
+                    int p = from + j;
+                    int slot = pages.get(start + p / pageSize) * pageSize + p % pageSize;
+                    long word = valuesPacked.get(NeoXKernels.kvIndex(li, slots, slot, heads, h, hd, kvFormat) + w);
+                    float e = scores[j];
+                    a0 += e * NeoXKernels.halfOf(word, 0, halfScale);
+                    a1 += e * NeoXKernels.halfOf(word, 1, halfScale);
+                    a2 += e * NeoXKernels.halfOf(word, 2, halfScale);
+                    a3 += e * NeoXKernels.halfOf(word, 3, halfScale);
+                }
+                if (split == 1 && live) {
+                    NeoXKernels.storeWord(partial, out + 2, w, hd, a0, a1, a2, a3, 1.0f);
+                }
             }
-            if (split == 1 && live) {
-                partial.set(out + 2 + i, acc);
+            red[4 * lid] = a0;
+            red[4 * lid + 1] = a1;
+            red[4 * lid + 2] = a2;
+            red[4 * lid + 3] = a3;
+            ctx.localBarrier();
+            if (live && split > 1 && part == 0) {
+                float s0 = 0;
+                float s1 = 0;
+                float s2 = 0;
+                float s3 = 0;
+                for (int s = 0; s < split; s++) {
+                    int at = 4 * (s * lanes + w0);
+                    s0 += red[at];
+                    s1 += red[at + 1];
+                    s2 += red[at + 2];
+                    s3 += red[at + 3];
+                }
+                NeoXKernels.storeWord(partial, out + 2, w0, hd, s0, s1, s2, s3, 1.0f);
             }
-        }
-        red[lid] = acc;
-        ctx.localBarrier();
-        if (live && split > 1 && part == 0) {
-            float total = 0;
-            for (int s = 0; s < split; s++) {
-                total += red[s * lanes + i0];
+        } else {
+            // Weighted values: `split` items per dimension over interleaved positions, their sums then added.
+            int lanes = hd < NeoXKernels.GROUP ? hd : NeoXKernels.GROUP;
+            int split = NeoXKernels.GROUP / lanes;
+            int i0 = lid % lanes;
+            int part = lid / lanes;
+            int dims = part < split ? hd : 0;
+            float acc = 0;
+            for (int i = i0; i < dims; i += lanes) {
+                acc = 0;
+                for (int j = part; j < span; j += split) {
+                    int p = from + j;
+                    int slot = pages.get(start + p / pageSize) * pageSize + p % pageSize;
+                    acc += scores[j] * values.get(NeoXKernels.kvIndex(li, slots, slot, heads, h, hd, kvFormat) + i);
+                }
+                if (split == 1 && live) {
+                    partial.set(out + 2 + i, acc);
+                }
             }
-            partial.set(out + 2 + i0, total);
+            red[lid] = acc;
+            ctx.localBarrier();
+            if (live && split > 1 && part == 0) {
+                float total = 0;
+                for (int s = 0; s < split; s++) {
+                    total += red[s * lanes + i0];
+                }
+                partial.set(out + 2 + i0, total);
+            }
         }
         if (live && lid == 0) {
             partial.set(out, mx);

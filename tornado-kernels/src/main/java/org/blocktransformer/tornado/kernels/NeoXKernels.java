@@ -5,6 +5,7 @@ import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.LongArray;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
@@ -451,10 +452,12 @@ public final class NeoXKernels {
      * Rotary embedding (rotate-half form, first {@code rot} dims of each head) of one element of q and k per work
      * item: q into {@code qrot} (not in place, so no item reads what another writes), k and v into the token's
      * cache slot: float32 ({@code keys}, {@code values}), or with {@code kvFormat} = {@link #F16} their float16
-     * bits ({@code keysHalf}, {@code valuesHalf}; {@code scale} is {@link #bf16Scale()}).
+     * bits, four to a word ({@code keysPacked}, {@code valuesPacked}, laid out as {@link #kvIndex} says; {@code
+     * scale} is {@link #bf16Scale()}), each word written whole by the item of its first element, so no two items
+     * write one word.
      */
     public static void rotaryStore(KernelContext ctx, FloatArray qkv, FloatArray qrot, FloatArray keys,
-                                   FloatArray values, ShortArray keysHalf, ShortArray valuesHalf, FloatArray scale,
+                                   FloatArray values, LongArray keysPacked, LongArray valuesPacked, FloatArray scale,
                                    FloatArray cos, FloatArray sin, IntArray meta, IntArray layer, IntArray tokenPos,
                                    IntArray tokenSlot, int heads, int hd, int rot, int slots, int kvFormat) {
         int idx = ctx.globalIdx;
@@ -463,33 +466,113 @@ public final class NeoXKernels {
         int h = (idx % d) / hd;
         int i = idx % hd;
         if (t < meta.get(0)) {
-            int half = rot / 2;
             int p = tokenPos.get(t);
             int q = t * 3 * d + h * 3 * hd;
             int k = q + hd;
-            float qo = qkv.get(q + i);
-            float ko = qkv.get(k + i);
-            if (i < half) {
-                float co = cos.get(p * half + i);
-                float si = sin.get(p * half + i);
-                qo = qkv.get(q + i) * co - qkv.get(q + i + half) * si;
-                ko = qkv.get(k + i) * co - qkv.get(k + i + half) * si;
-            } else if (i < rot) {
-                int m = i - half;
-                float co = cos.get(p * half + m);
-                float si = sin.get(p * half + m);
-                qo = qkv.get(q + i) * co + qkv.get(q + m) * si;
-                ko = qkv.get(k + i) * co + qkv.get(k + m) * si;
-            }
-            qrot.set(t * d + h * hd + i, qo);
-            int base = (layer.get(0) * slots + tokenSlot.get(t)) * d + h * hd + i;
+            qrot.set(t * d + h * hd + i, rotated(qkv, cos, sin, q, i, p, rot));
+            int at = kvIndex(layer.get(0), slots, tokenSlot.get(t), heads, h, hd, kvFormat);
             if (kvFormat == F16) {
-                keysHalf.set(base, (short) halfBits(ko, scale));
-                valuesHalf.set(base, (short) halfBits(qkv.get(k + hd + i), scale));
+                if (i % 4 == 0) {
+                    int v = k + hd;
+                    long kw = 0;
+                    long vw = 0;
+                    for (int e = 0; e < 4; e++) {
+                        if (i + e < hd) {
+                            kw = kw | (halfBits(rotated(qkv, cos, sin, k, i + e, p, rot), scale) & 0xFFFFL) << (16 * e);
+                            vw = vw | (halfBits(qkv.get(v + i + e), scale) & 0xFFFFL) << (16 * e);
+                        }
+                    }
+                    keysPacked.set(at + i / 4, kw);
+                    valuesPacked.set(at + i / 4, vw);
+                }
             } else {
-                keys.set(base, ko);
-                values.set(base, qkv.get(k + hd + i));
+                keys.set(at + i, rotated(qkv, cos, sin, k, i, p, rot));
+                values.set(at + i, qkv.get(k + hd + i));
             }
+        }
+    }
+
+    /** Element {@code i} of the head vector at {@code v[base..]} after the rotary embedding at position p. */
+    private static float rotated(FloatArray v, FloatArray cos, FloatArray sin, int base, int i, int p, int rot) {
+        int half = rot / 2;
+        float r = v.get(base + i);
+        if (i < half) {
+            r = v.get(base + i) * cos.get(p * half + i) - v.get(base + i + half) * sin.get(p * half + i);
+        } else if (i < rot) {
+            int m = i - half;
+            r = v.get(base + i) * cos.get(p * half + m) + v.get(base + m) * sin.get(p * half + m);
+        }
+        return r;
+    }
+
+    /**
+     * Words per head of a float16 KV cache: four float16 values to a 64-bit word, so that attention reads a head's
+     * keys in 8-byte loads (a lane of the score loop reads its own position's head, so the load width sets how many
+     * bytes each pass through the cache brings; with 2-byte loads float16 read at half the float32 rate). The last
+     * word of a head whose size is not a multiple of four is padded with zeros.
+     */
+    public static int halfWords(int hd) {
+        return (hd + 3) / 4;
+    }
+
+    /**
+     * Where head h of cache slot {@code slot} of a group's layer starts: an element index of a float32 cache
+     * ({@code [layer][slot][head][hd]}), a word index of a float16 one ({@code [layer][slot][head][halfWords(hd)]}).
+     */
+    public static int kvIndex(int layer, int slots, int slot, int heads, int h, int hd, int kvFormat) {
+        int row = (layer * slots + slot) * heads + h;
+        return kvFormat == F16 ? row * halfWords(hd) : row * hd;
+    }
+
+    /** Four float16 bit patterns in one word, the first in the low bits. */
+    public static long packHalves(int b0, int b1, int b2, int b3) {
+        return (b0 & 0xFFFFL) | (b1 & 0xFFFFL) << 16 | (b2 & 0xFFFFL) << 32 | (b3 & 0xFFFFL) << 48;
+    }
+
+    /** Float16 value {@code k} (0-3) of a packed word, exactly. */
+    public static float halfOf(long word, int k, FloatArray scale) {
+        return half((int) (word >>> (16 * k)), scale);
+    }
+
+    /**
+     * The dot product of q (at {@code qrot[q..q+hd)}) with the key that starts at {@code at} ({@link #kvIndex}).
+     * Shared by both attention kernels; it holds no local memory (see {@link #layerNorm}).
+     */
+    public static float keyDot(FloatArray qrot, int q, FloatArray keys, LongArray keysPacked, FloatArray scale,
+                               int at, int hd, int kvFormat) {
+        float s = 0;
+        if (kvFormat == F16) {
+            int full = hd / 4;
+            for (int w = 0; w < full; w++) {
+                long word = keysPacked.get(at + w);
+                int i = q + 4 * w;
+                s += qrot.get(i) * halfOf(word, 0, scale) + qrot.get(i + 1) * halfOf(word, 1, scale)
+                        + qrot.get(i + 2) * halfOf(word, 2, scale) + qrot.get(i + 3) * halfOf(word, 3, scale);
+            }
+            for (int i = 4 * full; i < hd; i++) {
+                s += qrot.get(q + i) * halfOf(keysPacked.get(at + full), i - 4 * full, scale);
+            }
+        } else {
+            for (int i = 0; i < hd; i++) {
+                s += qrot.get(q + i) * keys.get(at + i);
+            }
+        }
+        return s;
+    }
+
+    /** {@code dst[base + 4w + k] = a_k * mul} for the k whose dimension 4w + k is below hd. */
+    public static void storeWord(FloatArray dst, int base, int w, int hd, float a0, float a1, float a2, float a3,
+                                 float mul) {
+        int i = 4 * w;
+        dst.set(base + i, a0 * mul);
+        if (i + 1 < hd) {
+            dst.set(base + i + 1, a1 * mul);
+        }
+        if (i + 2 < hd) {
+            dst.set(base + i + 2, a2 * mul);
+        }
+        if (i + 3 < hd) {
+            dst.set(base + i + 3, a3 * mul);
         }
     }
 
@@ -497,11 +580,12 @@ public final class NeoXKernels {
      * Softmax attention of one (token, head) per work-group over the token's row, positions 0..p, through the row's
      * page table ({@code pages[rowStart[row] + j / pageSize]}): scores in local memory, max and sum by tree
      * reduction, then the weighted values with every work item busy: each output dimension is summed by
-     * {@code GROUP / hd} items over interleaved positions, whose partial sums are then added. The cache is float32,
-     * or with {@code kvFormat} = {@link #F16} float16 bits widened exactly ({@link #half}).
+     * {@code GROUP / hd} items over interleaved positions, whose partial sums are then added (a float16 cache: each
+     * item sums one word's four dimensions). The cache is float32, or with {@code kvFormat} = {@link #F16} float16
+     * bits four to a word ({@link #halfWords}), widened exactly ({@link #half}).
      */
     public static void attention(KernelContext ctx, FloatArray qrot, FloatArray keys, FloatArray values,
-                                 ShortArray keysHalf, ShortArray valuesHalf, FloatArray halfScale, FloatArray out,
+                                 LongArray keysPacked, LongArray valuesPacked, FloatArray halfScale, FloatArray out,
                                  IntArray meta, IntArray layer, IntArray tokenPos, IntArray tokenRow,
                                  IntArray rowStart, IntArray pages, int heads, int hd, int pageSize, int slots,
                                  float scale, int kvFormat) {
@@ -510,29 +594,19 @@ public final class NeoXKernels {
         int t = g / heads;
         int h = g % heads;
         float[] scores = ctx.allocateFloatLocalArray(MAX_SPAN);
-        float[] red = ctx.allocateFloatLocalArray(GROUP);
+        float[] red = ctx.allocateFloatLocalArray(4 * GROUP);
         // Every work item reaches every barrier: groups past T attend over an empty span.
         boolean live = t < meta.get(0);
         int n = live ? tokenPos.get(t) + 1 : 0;
         int start = live ? rowStart.get(tokenRow.get(t)) : 0;
         int d = heads * hd;
-        int layerBase = layer.get(0) * slots * d;
+        int li = layer.get(0);
         int q = t * d + h * hd;
         float mx = -3.0e38f;
         for (int j = lid; j < n; j += GROUP) {
             int slot = pages.get(start + j / pageSize) * pageSize + j % pageSize;
-            int kb = layerBase + slot * d + h * hd;
-            float s = 0;
-            if (kvFormat == F16) {
-                for (int i = 0; i < hd; i++) {
-                    s += qrot.get(q + i) * half(keysHalf.get(kb + i), halfScale);
-                }
-            } else {
-                for (int i = 0; i < hd; i++) {
-                    s += qrot.get(q + i) * keys.get(kb + i);
-                }
-            }
-            s = s * scale;
+            float s = keyDot(qrot, q, keys, keysPacked, halfScale, kvIndex(li, slots, slot, heads, h, hd, kvFormat),
+                    hd, kvFormat) * scale;
             scores[j] = s;
             mx = TornadoMath.max(mx, s);
         }
@@ -562,32 +636,83 @@ public final class NeoXKernels {
         }
         float inv = 1.0f / red[0];
         ctx.localBarrier();
-        // hd <= GROUP: `split` items per dimension, each over positions part, part + split, ...
-        int lanes = hd < GROUP ? hd : GROUP;
-        int split = GROUP / lanes;
-        int i0 = lid % lanes;
-        int part = lid / lanes;
-        int dims = live && part < split ? hd : 0;
-        float acc = 0;
-        for (int i = i0; i < dims; i += lanes) {
-            acc = 0;
-            for (int j = part; j < n; j += split) {
-                int slot = pages.get(start + j / pageSize) * pageSize + j % pageSize;
-                int at = layerBase + slot * d + h * hd + i;
-                acc += scores[j] * (kvFormat == F16 ? half(valuesHalf.get(at), halfScale) : values.get(at));
+        int o = t * d + h * hd;
+        if (kvFormat == F16) {
+            // Each item sums a word's four dimensions, `split` items per word over positions part, part + split, ...
+            int words = halfWords(hd);
+            int lanes = words < GROUP ? words : GROUP;
+            int split = GROUP / lanes;
+            int w0 = lid % lanes;
+            int part = lid / lanes;
+            int count = live && part < split ? words : 0;
+            float a0 = 0;
+            float a1 = 0;
+            float a2 = 0;
+            float a3 = 0;
+            for (int w = w0; w < count; w += lanes) {
+                a0 = 0;
+                a1 = 0;
+                a2 = 0;
+                a3 = 0;
+                for (int j = part; j < n; j += split) {
+                    int slot = pages.get(start + j / pageSize) * pageSize + j % pageSize;
+                    long word = valuesPacked.get(kvIndex(li, slots, slot, heads, h, hd, kvFormat) + w);
+                    float e = scores[j];
+                    a0 += e * halfOf(word, 0, halfScale);
+                    a1 += e * halfOf(word, 1, halfScale);
+                    a2 += e * halfOf(word, 2, halfScale);
+                    a3 += e * halfOf(word, 3, halfScale);
+                }
+                if (split == 1) {
+                    storeWord(out, o, w, hd, a0, a1, a2, a3, inv);
+                }
             }
-            if (split == 1) {
-                out.set(t * d + h * hd + i, acc * inv);
+            red[4 * lid] = a0;
+            red[4 * lid + 1] = a1;
+            red[4 * lid + 2] = a2;
+            red[4 * lid + 3] = a3;
+            ctx.localBarrier();
+            if (split > 1 && live && part == 0) {
+                float s0 = 0;
+                float s1 = 0;
+                float s2 = 0;
+                float s3 = 0;
+                for (int s = 0; s < split; s++) {
+                    int at = 4 * (s * lanes + w0);
+                    s0 += red[at];
+                    s1 += red[at + 1];
+                    s2 += red[at + 2];
+                    s3 += red[at + 3];
+                }
+                storeWord(out, o, w0, hd, s0, s1, s2, s3, inv);
             }
-        }
-        red[lid] = acc;
-        ctx.localBarrier();
-        if (split > 1 && live && part == 0) {
-            float total = 0;
-            for (int s = 0; s < split; s++) {
-                total += red[s * lanes + i0];
+        } else {
+            // hd <= GROUP: `split` items per dimension, each over positions part, part + split, ...
+            int lanes = hd < GROUP ? hd : GROUP;
+            int split = GROUP / lanes;
+            int i0 = lid % lanes;
+            int part = lid / lanes;
+            int dims = live && part < split ? hd : 0;
+            float acc = 0;
+            for (int i = i0; i < dims; i += lanes) {
+                acc = 0;
+                for (int j = part; j < n; j += split) {
+                    int slot = pages.get(start + j / pageSize) * pageSize + j % pageSize;
+                    acc += scores[j] * values.get(kvIndex(li, slots, slot, heads, h, hd, kvFormat) + i);
+                }
+                if (split == 1) {
+                    out.set(o + i, acc * inv);
+                }
             }
-            out.set(t * d + h * hd + i0, total * inv);
+            red[lid] = acc;
+            ctx.localBarrier();
+            if (split > 1 && live && part == 0) {
+                float total = 0;
+                for (int s = 0; s < split; s++) {
+                    total += red[s * lanes + i0];
+                }
+                out.set(o + i0, total * inv);
+            }
         }
     }
 
