@@ -62,7 +62,6 @@ import picocli.CommandLine.Spec;
 public final class BenchServeCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
-
     @Spec
     CommandSpec spec;
 

@@ -62,7 +62,6 @@ import picocli.CommandLine.Spec;
                         + " prompt, and a summary line (tokens, tok/s) on standard error."})
 public final class GenerateCommand implements Callable<Integer> {
 
-
     @Spec
     CommandSpec spec;
 

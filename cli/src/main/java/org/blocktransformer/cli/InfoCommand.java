@@ -47,7 +47,6 @@ import picocli.CommandLine.Spec;
                         + " (prefix decoding; L_B for summation) per sequence and is reused for every block."})
 public final class InfoCommand implements Callable<Integer> {
 
-
     @Spec
     CommandSpec spec;
 

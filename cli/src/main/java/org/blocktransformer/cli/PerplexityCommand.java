@@ -63,7 +63,6 @@ import picocli.CommandLine.Spec;
                         + " models), backend, seconds."})
 public final class PerplexityCommand implements Callable<Integer> {
 
-
     @Spec
     CommandSpec spec;
 

@@ -49,7 +49,6 @@ import picocli.CommandLine.Spec;
                 "OpenAI clients: base URL http://HOST:PORT/v1 (any API key)."})
 public final class ServeCommand implements Callable<Integer> {
 
-
     @Spec
     CommandSpec spec;
 

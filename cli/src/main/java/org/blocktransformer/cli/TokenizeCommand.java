@@ -37,7 +37,6 @@ import picocli.CommandLine.Spec;
                         + " the decoded text)."})
 public final class TokenizeCommand implements Callable<Integer> {
 
-
     @Spec
     CommandSpec spec;
 
