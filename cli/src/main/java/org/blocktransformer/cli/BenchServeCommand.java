@@ -31,7 +31,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code bt bench-serve}: load a server over HTTP like vLLM's serving benchmark. */
@@ -62,9 +61,6 @@ import picocli.CommandLine.Spec;
                 "      --requests 200 --rate 4"})
 public final class BenchServeCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
-
-    @ParentCommand
-    BtCommand parent;
 
     @Spec
     CommandSpec spec;
@@ -151,7 +147,7 @@ public final class BenchServeCommand implements Callable<Integer> {
             }
         } else {
             for (String m : target.models) {
-                ModelWeights w = parent.services().loadModel(m, weights.weights, weights.initSeed);
+                ModelWeights w = ModelOptions.load(m, weights.weights, weights.initSeed, "auto");
                 int maxClients = clients.stream().mapToInt(Integer::intValue).max().orElse(1);
                 EngineOptions options = EngineOptions.defaults()
                         .withMaxBatchSize(batchSize > 0 ? batchSize : maxClients)

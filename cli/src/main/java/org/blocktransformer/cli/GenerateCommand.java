@@ -1,7 +1,6 @@
 package org.blocktransformer.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.blocktransformer.loader.text.IncrementalDecoder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,11 +8,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.blocktransformer.loader.text.BatchListener;
+import org.blocktransformer.loader.text.TextEngine;
+import org.blocktransformer.loader.text.TextResult;
+import org.blocktransformer.loader.tokenizer.BtTokenizer;
+import org.blocktransformer.model.backend.Backends;
+import org.blocktransformer.model.cache.CacheGeometry;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.engine.Batching;
 import org.blocktransformer.model.engine.EngineOptions;
 import org.blocktransformer.model.generate.GenerationRequest;
-import org.blocktransformer.model.generate.GenerationResult;
 import org.blocktransformer.model.generate.SamplingParams;
 import org.blocktransformer.model.weights.ModelWeights;
 import picocli.CommandLine.ArgGroup;
@@ -22,7 +26,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code bt generate}: continue prompts with a model. */
@@ -58,9 +61,6 @@ import picocli.CommandLine.Spec;
                 "\"text\" is there when a tokenizer is known. Text format prints the new text (or ids) of each"
                         + " prompt, and a summary line (tokens, tok/s) on standard error."})
 public final class GenerateCommand implements Callable<Integer> {
-
-    @ParentCommand
-    BtCommand parent;
 
     @Spec
     CommandSpec spec;
@@ -167,11 +167,16 @@ public final class GenerateCommand implements Callable<Integer> {
                     + " all objects in input order at the end. Text output streams by itself.")
     boolean stream;
 
-
-
-
     @Override
     public Integer call() {
+        try {
+            return run();
+        } catch (OutOfMemoryError e) {
+            throw new CliException(Errors.describe(e), e);
+        }
+    }
+
+    private int run() {
         SamplingParams sampling = samplingParams();
         validateNumbers();
         if (stream && format != OutputFormat.json) {
@@ -179,74 +184,109 @@ public final class GenerateCommand implements Callable<Integer> {
                     + " one prompt as its tokens come, several each as it finishes)");
         }
         try {
-            org.blocktransformer.model.backend.Backends.require(compute.backend);
+            Backends.require(compute.backend);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }
-        CliServices services = parent.services();
         List<Prompt> inputs = collectPrompts();
-
-        Path tokenizerFile = tokenizerFile(services, inputs);
-        try (CliServices.Tokenizer tok = tokenizerFile == null ? null : openTokenizer(services, tokenizerFile)) {
+        // The tokenizer first, so that a text prompt it cannot encode fails before the model is loaded.
+        Path tokenizerFile = tokenizerFile(inputs);
+        BtTokenizer tok = tokenizerFile == null ? null : BtTokenizer.load(tokenizerFile);
+        List<GenerationRequest> requests;
+        ModelWeights w;
+        EngineOptions options;
+        long loadNanos;
+        try {
             List<int[]> promptIds = encode(inputs, tok);
-
             long t0 = System.nanoTime();
-            ModelWeights w = model.load(services, compute.backend);
-            long loadNanos = System.nanoTime() - t0;
-            checkPrompts(inputs, promptIds, w.config());
-
-            if (sampling.isGreedy() && spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
-                spec.commandLine().getErr().println("warning: --seed has no effect with greedy decoding (give"
-                        + " --temperature, --top-k or --top-p to sample)");
+            w = model.load(compute.backend);
+            loadNanos = System.nanoTime() - t0;
+            requests = requests(promptIds, sampling);
+            options = engineOptions(w.config(), promptIds);
+        } catch (RuntimeException | Error e) {
+            if (tok != null) {
+                tok.close();
             }
-            List<GenerationRequest> requests = new ArrayList<>(promptIds.size());
-            for (int i = 0; i < promptIds.size(); i++) {
-                SamplingParams s = sampling.isGreedy() ? sampling
-                        : SamplingParams.sample(sampling.temperature(), sampling.topK(), sampling.topP(), seed + i);
-                requests.add(new GenerationRequest(promptIds.get(i), maxNewTokens, s, !ignoreEos));
+            throw e;
+        }
+        if (sampling.isGreedy() && spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
+            spec.commandLine().getErr().println("warning: --seed has no effect with greedy decoding (give"
+                    + " --temperature, --top-k or --top-p to sample)");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        boolean heldBack = !stream && (format == OutputFormat.json || requests.size() > 1);
+        GenerationProgress counts = new GenerationProgress(requests.size(), System::nanoTime);
+        boolean terminal = StatusLine.onTerminal();
+        // The engine owns the tokenizer from here on (and closes it if opening fails).
+        try (TextEngine engine = TextEngine.open(w, tok, options);
+             StatusLine line = heldBack && progress.show(terminal) ? new StatusLine(err, terminal, counts::text)
+                     : null) {
+            check(engine, requests, inputs);
+            long t1 = System.nanoTime();
+            if (stream) {
+                engine.generateAll(requests, new JsonEvents(spec.commandLine().getOut()));
+                return 0;
             }
-            EngineOptions options = EngineOptions.defaults()
-                    .withMaxBatchSize(batchSize)
-                    .withBatching(batching)
-                    .withThreads(compute.threads)
-                    .withCacheMemoryBytes(cacheMemory > 0 ? cacheMemory : cacheFor(w.config(), promptIds))
-                    .withBackend(compute.backend, compute.device)
-                    .withKvCache(compute.kvCache())
-                    .withTensorCores(compute.tensorCores());
-            List<GenerationResult> results;
-            long genNanos;
-            boolean terminal = StatusLine.onTerminal();
-            boolean heldBack = !stream && (format == OutputFormat.json || requests.size() > 1);
-            GenerationProgress counts = new GenerationProgress(requests.size(), System::nanoTime);
-            PrintWriter err = spec.commandLine().getErr();
-            try (CliServices.Generator gen = services.openGenerator(w, options);
-                 StatusLine line = heldBack && progress.show(terminal) ? new StatusLine(err, terminal, counts::text)
-                         : null) {
-                long t1 = System.nanoTime();
-                if (stream) {
-                    streamJson(gen, requests, tok);
-                    return 0;
-                }
-                if (format == OutputFormat.text) {
-                    results = streamText(gen, requests, tok, counts, line);
-                    genNanos = System.nanoTime() - t1;
-                    String done = summary(results.size(), results.stream().mapToLong(r -> r.generatedIds().length)
-                            .sum(), loadNanos, genNanos);
-                    above(line, () -> err.println(done));
-                    return 0;
-                }
-                results = line == null ? gen.generateAll(requests) : collect(gen, requests, counts);
-                genNanos = System.nanoTime() - t1;
+            if (format == OutputFormat.text) {
+                List<TextResult> results = engine.generateAll(requests,
+                        new TextOutput(spec.commandLine().getOut(), requests.size(), counts, line));
+                long genNanos = System.nanoTime() - t1;
+                String done = summary(results.size(), results.stream().mapToLong(r -> r.ids().length).sum(),
+                        loadNanos, genNanos);
+                above(line, () -> err.println(done));
+                return 0;
             }
-            if (results.size() != requests.size()) {
-                throw new IllegalStateException("the engine returned " + results.size() + " results for "
-                        + requests.size() + " requests");
-            }
-            printJson(results, tok);
-        } catch (OutOfMemoryError e) {
-            throw new CliException(Errors.describe(e), e);
+            printJson(engine.generateAll(requests, counting(counts)));
         }
         return 0;
+    }
+
+    /** Prompt i samples with seed + i, whatever batch it lands in. */
+    List<GenerationRequest> requests(List<int[]> promptIds, SamplingParams sampling) {
+        List<GenerationRequest> requests = new ArrayList<>(promptIds.size());
+        for (int i = 0; i < promptIds.size(); i++) {
+            SamplingParams s = sampling.isGreedy() ? sampling
+                    : SamplingParams.sample(sampling.temperature(), sampling.topK(), sampling.topP(), seed + i);
+            requests.add(new GenerationRequest(promptIds.get(i), maxNewTokens, s, !ignoreEos));
+        }
+        return requests;
+    }
+
+    /** The engine these options ask for. */
+    EngineOptions engineOptions(ModelConfig config, List<int[]> promptIds) {
+        return EngineOptions.defaults()
+                .withMaxBatchSize(batchSize)
+                .withBatching(batching)
+                .withThreads(compute.threads)
+                .withCacheMemoryBytes(cacheMemory > 0 ? cacheMemory : cacheFor(config, promptIds))
+                .withBackend(compute.backend, compute.device)
+                .withKvCache(compute.kvCache())
+                .withTensorCores(compute.tensorCores());
+    }
+
+    /**
+     * Enough cache for a full batch of the longest prompt plus its new tokens, and no more; a request longer than
+     * the model allows is sized at the model's limit, and the engine's check refuses it.
+     */
+    private long cacheFor(ModelConfig config, List<int[]> promptIds) {
+        int longest = promptIds.stream().mapToInt(p -> p.length).max().orElse(1);
+        int rows = Math.min(batchSize, promptIds.size());
+        int tokens = (int) Math.min((long) longest + maxNewTokens, config.maxSequenceTokens());
+        return new CacheGeometry(config, compute.kvCache()).globalBytesFor(rows, tokens);
+    }
+
+    /**
+     * The engine's check of each request (ids inside the vocabulary, prompt plus new tokens within the model's
+     * positions, pages within the cache), before any starts, the message naming where the prompt came from.
+     */
+    private static void check(TextEngine engine, List<GenerationRequest> requests, List<Prompt> inputs) {
+        for (int i = 0; i < requests.size(); i++) {
+            try {
+                engine.engine().validate(requests.get(i));
+            } catch (IllegalArgumentException e) {
+                throw new CliException(inputs.get(i).origin() + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     /**
@@ -254,44 +294,97 @@ public final class GenerateCommand implements Callable<Integer> {
      * token completed, so the pieces of a prompt concatenate to its text), then each prompt's object with its index
      * as it finishes.
      */
-    private void streamJson(CliServices.Generator gen, List<GenerationRequest> requests, CliServices.Tokenizer tok) {
-        PrintWriter out = spec.commandLine().getOut();
-        List<IncrementalDecoder> decoders = new ArrayList<>();
-        for (int i = 0; i < requests.size(); i++) {
-            decoders.add(tok == null ? null : new IncrementalDecoder(tok::decode));
-        }
-        gen.generateStreaming(requests, (index, id) -> {
+    private record JsonEvents(PrintWriter out) implements BatchListener {
+        @Override
+        public void token(int index, int id, String text) {
             ObjectNode e = Json.object();
             e.put("index", index);
             e.put("id", id);
-            if (tok != null) {
-                e.put("text", decoders.get(index).add(id));
+            if (text != null) {
+                e.put("text", text);
             }
             out.println(Json.line(e));
             out.flush();
-        }, (r, index) -> {
+        }
+
+        @Override
+        public void finished(int index, TextResult result, String tail) {
             ObjectNode o = Json.object();
             o.put("index", index);
-            o.setAll(toJson(r, tok));
+            o.setAll(toJson(result));
             out.println(Json.line(o));
             out.flush();
-        });
+        }
     }
 
     /**
      * Text output as it is produced: one prompt's text (or ids) piece by piece as its tokens come; several prompts
      * each in a block, headed {@code ### i/n}, as each finishes (blocks in finishing order; the header names the
-     * prompt).
+     * prompt). Counts tokens and finished prompts for the status line.
      */
-    /** All results in input order, counting tokens and finished prompts for the status line as they come. */
-    private static List<GenerationResult> collect(CliServices.Generator gen, List<GenerationRequest> requests,
-                                                  GenerationProgress counts) {
-        GenerationResult[] results = new GenerationResult[requests.size()];
-        gen.generateStreaming(requests, (index, id) -> counts.token(), (r, index) -> {
-            results[index] = r;
+    private static final class TextOutput implements BatchListener {
+        private final PrintWriter out;
+        private final int prompts;
+        private final GenerationProgress counts;
+        private final StatusLine line;
+        private boolean first = true;
+
+        TextOutput(PrintWriter out, int prompts, GenerationProgress counts, StatusLine line) {
+            this.out = out;
+            this.prompts = prompts;
+            this.counts = counts;
+            this.line = line;
+        }
+
+        @Override
+        public boolean decodesTokens() {
+            return prompts == 1;
+        }
+
+        @Override
+        public void token(int index, int id, String text) {
+            counts.token();
+            if (prompts == 1) {
+                out.print(text != null ? text : (first ? "" : " ") + id);
+                first = false;
+                out.flush();
+            }
+        }
+
+        @Override
+        public void finished(int index, TextResult r, String tail) {
             counts.finished();
-        });
-        return List.of(results);
+            above(line, () -> {
+                if (prompts == 1) {
+                    out.println(tail != null ? tail : "");
+                } else {
+                    out.println("### " + (index + 1) + "/" + prompts + " (" + r.promptIds().length
+                            + " prompt tokens, " + r.ids().length + " new, " + finishReason(r) + ")");
+                    out.println(r.text() != null ? r.text() : joinIds(r.ids()));
+                }
+                out.flush();
+            });
+        }
+    }
+
+    /** Counts tokens and finished prompts for the status line, while JSON output is held back. */
+    private static BatchListener counting(GenerationProgress counts) {
+        return new BatchListener() {
+            @Override
+            public boolean decodesTokens() {
+                return false;
+            }
+
+            @Override
+            public void token(int index, int id, String text) {
+                counts.token();
+            }
+
+            @Override
+            public void finished(int index, TextResult result, String tail) {
+                counts.finished();
+            }
+        };
     }
 
     /** Prints with the status line (if any) cleared first, so the two do not draw over each other. */
@@ -303,47 +396,8 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private List<GenerationResult> streamText(CliServices.Generator gen, List<GenerationRequest> requests,
-                                              CliServices.Tokenizer tok, GenerationProgress counts,
-                                              StatusLine line) {
-        PrintWriter out = spec.commandLine().getOut();
-        GenerationResult[] results = new GenerationResult[requests.size()];
-        boolean one = requests.size() == 1;
-        IncrementalDecoder decoder = tok == null ? null : new IncrementalDecoder(tok::decode);
-        boolean[] first = {true};
-        gen.generateStreaming(requests, (index, id) -> {
-            counts.token();
-            if (one) {
-                out.print(decoder != null ? decoder.add(id) : (first[0] ? "" : " ") + id);
-                first[0] = false;
-                out.flush();
-            }
-        }, (r, index) -> {
-            results[index] = r;
-            counts.finished();
-            above(line, () -> {
-                if (one) {
-                    out.println(decoder != null ? decoder.flush() : "");
-                } else {
-                    out.println("### " + (index + 1) + "/" + requests.size() + " (" + r.promptIds().length
-                            + " prompt tokens, " + r.generatedIds().length + " new, " + finishReason(r) + ")");
-                    out.println(tok != null ? tok.decode(r.generatedIds()) : joinIds(r.generatedIds()));
-                }
-                out.flush();
-            });
-        });
-        return List.of(results);
-    }
-
-    /** Enough cache for a full batch of the longest prompt plus its new tokens, and no more. */
-    private long cacheFor(ModelConfig config, List<int[]> promptIds) {
-        int longest = promptIds.stream().mapToInt(p -> p.length).max().orElse(1);
-        int rows = Math.min(batchSize, promptIds.size());
-        return new org.blocktransformer.model.cache.CacheGeometry(config, compute.kvCache())
-                .globalBytesFor(rows, longest + maxNewTokens);
-    }
-
-    private SamplingParams samplingParams() {
+    /** Greedy or sampling parameters from the options (prompt i adds i to the seed: {@link #requests}). */
+    SamplingParams samplingParams() {
         boolean anySampling = temperature != null || topK != null || topP != null;
         if (greedy && anySampling) {
             throw usage("--greedy cannot be combined with " + samplingOptionsGiven()
@@ -417,11 +471,11 @@ public final class GenerateCommand implements Callable<Integer> {
         return n == 1 ? option : option + " #" + (i + 1);
     }
 
-    private Path tokenizerFile(CliServices services, List<Prompt> inputs) {
+    private Path tokenizerFile(List<Prompt> inputs) {
         if (tokenizer != null) {
             return TokenizeCommand.tokenizerFile(tokenizer);
         }
-        Optional<Path> beside = services.tokenizerBeside(model.model);
+        Optional<Path> beside = model.tokenizerBeside();
         if (beside.isPresent()) {
             return beside.get();
         }
@@ -435,11 +489,7 @@ public final class GenerateCommand implements Callable<Integer> {
         return null;
     }
 
-    static CliServices.Tokenizer openTokenizer(CliServices services, Path file) {
-        return services.openTokenizer(file);
-    }
-
-    private static List<int[]> encode(List<Prompt> inputs, CliServices.Tokenizer tok) {
+    private static List<int[]> encode(List<Prompt> inputs, BtTokenizer tok) {
         List<int[]> out = new ArrayList<>(inputs.size());
         for (Prompt p : inputs) {
             int[] ids = switch (p) {
@@ -454,57 +504,36 @@ public final class GenerateCommand implements Callable<Integer> {
         return out;
     }
 
-    private void checkPrompts(List<Prompt> inputs, List<int[]> ids, ModelConfig config) {
-        int vocab = config.vocabSize();
-        int limit = config.maxSequenceTokens();
-        for (int i = 0; i < ids.size(); i++) {
-            int[] p = ids.get(i);
-            for (int k = 0; k < p.length; k++) {
-                if (p[k] < 0 || p[k] >= vocab) {
-                    throw new CliException(inputs.get(i).origin() + ": token id " + p[k] + " (position " + (k + 1)
-                            + ") is outside the model's vocabulary [0, " + vocab + ")");
-                }
-            }
-            if ((long) p.length + maxNewTokens > limit) {
-                throw new CliException(inputs.get(i).origin() + ": " + tokens(p.length) + " of prompt + "
-                        + maxNewTokens + " new exceed the model's limit of " + limit + " tokens");
-            }
-        }
-    }
-
-    /** {@code --format json}: one object per prompt, in input order (text output streams: {@link #streamText}). */
-    private void printJson(List<GenerationResult> results, CliServices.Tokenizer tok) {
+    /** {@code --format json}: one object per prompt, in input order (text output streams: {@link TextOutput}). */
+    private void printJson(List<TextResult> results) {
         PrintWriter out = spec.commandLine().getOut();
-        for (GenerationResult r : results) {
-            out.println(Json.line(toJson(r, tok)));
+        for (TextResult r : results) {
+            out.println(Json.line(toJson(r)));
         }
         out.flush();
     }
 
-    static ObjectNode toJson(GenerationResult r, CliServices.Tokenizer tok) {
+    static ObjectNode toJson(TextResult r) {
         ObjectNode o = Json.object();
         o.set("prompt_ids", Json.ids(r.promptIds()));
-        o.set("ids", Json.ids(r.generatedIds()));
-        if (tok != null) {
-            o.put("text", tok.decode(r.generatedIds()));
+        o.set("ids", Json.ids(r.ids()));
+        if (r.text() != null) {
+            o.put("text", r.text());
         }
         o.put("finish_reason", finishReason(r));
-        o.put("queued_ms", millis(r.queuedNanos()));
-        o.put("first_token_ms", millis(r.firstTokenNanos()));
-        o.put("total_ms", millis(r.totalNanos()));
+        o.put("queued_ms", millis(r.queuedMillis()));
+        o.put("first_token_ms", millis(r.firstTokenMillis()));
+        o.put("total_ms", millis(r.totalMillis()));
         return o;
     }
 
-    private static String finishReason(GenerationResult r) {
+    private static String finishReason(TextResult r) {
         return r.finishReason() == null ? "unknown" : r.finishReason().name().toLowerCase(Locale.ROOT);
     }
 
-    private static double millis(long nanos) {
-        return Math.round(nanos / 1e3) / 1e3;
-    }
-
-    private static String tokens(int n) {
-        return n == 1 ? "1 token" : n + " tokens";
+    /** To the microsecond. */
+    private static double millis(double ms) {
+        return Math.round(ms * 1e3) / 1e3;
     }
 
     static String joinIds(int[] ids) {

@@ -2,9 +2,15 @@ package org.blocktransformer.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import org.blocktransformer.loader.ModelSources;
+import org.blocktransformer.loader.Presets;
+import org.blocktransformer.loader.safetensors.TensorSource;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.config.ParameterCount;
@@ -16,7 +22,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code bt info}: architecture, parameter counts and cache sizes of a model, or the list of presets. */
@@ -41,9 +46,6 @@ import picocli.CommandLine.Spec;
                         + " of L_B tokens (block decoder); the token decoder's local slot holds R+L_B-1 positions"
                         + " (prefix decoding; L_B for summation) per sequence and is reused for every block."})
 public final class InfoCommand implements Callable<Integer> {
-
-    @ParentCommand
-    BtCommand parent;
 
     @Spec
     CommandSpec spec;
@@ -73,15 +75,15 @@ public final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CliServices services = parent.services();
         PrintWriter out = spec.commandLine().getOut();
         if (target.presets) {
-            printPresets(services, out);
+            printPresets(out);
         } else {
-            ModelConfig config = services.modelConfig(target.model);
-            boolean preset = services.isPreset(target.model);
-            Optional<String> stored = services.checkpointDtypes(target.model);
-            Optional<String> source = services.presetSource(target.model);
+            // Checked against the weights' headers as loading checks them, so that info refuses what generate refuses.
+            ModelConfig config = ModelSources.checkedConfig(target.model);
+            boolean preset = Presets.exists(target.model);
+            Optional<String> stored = checkpointDtypes(target.model);
+            Optional<String> source = preset ? Optional.of(Presets.get(target.model).source()) : Optional.empty();
             if (format == OutputFormat.json) {
                 ObjectNode o = toJson(target.model, preset, config, weights);
                 stored.ifPresent(d -> o.put("checkpoint_dtype", d));
@@ -96,25 +98,43 @@ public final class InfoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void printPresets(CliServices services, PrintWriter out) {
+    /**
+     * The element types stored in a checkpoint directory's weights, e.g. "F32" or "BF16, F32" (from the safetensors
+     * headers only); empty for a preset.
+     */
+    private static Optional<String> checkpointDtypes(String dirOrPreset) {
+        Optional<Path> dir = ModelSources.checkpointDirectory(dirOrPreset);
+        if (dir.isEmpty()) {
+            return Optional.empty();
+        }
+        try (TensorSource tensors = TensorSource.openCheckpoint(dir.get())) {
+            Set<String> dtypes = new TreeSet<>();
+            for (String name : tensors.names()) {
+                dtypes.add(tensors.info(name).dtype().name());
+            }
+            return Optional.of(String.join(", ", dtypes));
+        }
+    }
+
+    private void printPresets(PrintWriter out) {
         if (format == OutputFormat.json) {
-            for (String name : services.presetNames()) {
-                ModelConfig c = services.modelConfig(name);
+            for (String name : Presets.names()) {
+                ModelConfig c = Presets.config(name);
                 ObjectNode o = Json.object();
                 o.put("name", name);
                 o.put("kind", c.kind());
                 o.put("summary", summary(c));
                 o.put("parameters", ModelInfo.totalParameters(c));
                 o.put("non_embedding_parameters", ModelInfo.nonEmbeddingParameters(c));
-                services.presetSource(name).ifPresent(src -> o.put("source", src));
+                o.put("source", Presets.get(name).source());
                 out.println(Json.line(o));
             }
             return;
         }
         out.printf(Locale.ROOT, "%-18s %-18s %10s %14s  %s%n", "preset", "kind", "params", "non-embedding",
                 "architecture");
-        for (String name : services.presetNames()) {
-            ModelConfig c = services.modelConfig(name);
+        for (String name : Presets.names()) {
+            ModelConfig c = Presets.config(name);
             out.printf(Locale.ROOT, "%-18s %-18s %10s %14s  %s%n", name, c.kind(),
                     ModelInfo.humanCount(ModelInfo.totalParameters(c)),
                     ModelInfo.humanCount(ModelInfo.nonEmbeddingParameters(c)), summary(c));

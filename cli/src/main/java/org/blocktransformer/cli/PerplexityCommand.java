@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.blocktransformer.loader.JsonSyntax;
+import org.blocktransformer.loader.tokenizer.BtTokenizer;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.eval.BlockPadding;
 import org.blocktransformer.model.eval.PerplexityEvaluator;
@@ -27,7 +28,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code bt perplexity}: perplexity of a model on a text file or a file of token ids. */
@@ -62,9 +62,6 @@ import picocli.CommandLine.Spec;
                         + " bits_per_token, documents, tokens, predicted, windows, window, block_padding (block"
                         + " models), backend, seconds."})
 public final class PerplexityCommand implements Callable<Integer> {
-
-    @ParentCommand
-    BtCommand parent;
 
     @Spec
     CommandSpec spec;
@@ -139,13 +136,12 @@ public final class PerplexityCommand implements Callable<Integer> {
         if (compute.problem() != null) {
             throw usage(compute.problem());
         }
-        CliServices services = parent.services();
-        List<int[]> documents = input.idsFile != null ? readIds(input.idsFile) : encodeText(services);
+        List<int[]> documents = input.idsFile != null ? readIds(input.idsFile) : encodeText();
         long tokens = documents.stream().mapToLong(d -> d.length).sum();
         if (tokens == 0) {
             throw new CliException("the input holds no tokens");
         }
-        ModelWeights w = model.load(services, compute.backend);
+        ModelWeights w = model.load(compute.backend);
         var options = new PerplexityEvaluator.Options(window, padding, compute.threads, chunk, compute.backend, compute.device);
         PrintWriter err = spec.commandLine().getErr();
         // Tokens scored and of all: written by the evaluator, read by the status line's thread.
@@ -217,7 +213,7 @@ public final class PerplexityCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private List<int[]> encodeText(CliServices services) {
+    private List<int[]> encodeText() {
         Path file = input.textFile;
         String text;
         try {
@@ -231,11 +227,11 @@ public final class PerplexityCommand implements Callable<Integer> {
         if (tokenizer != null) {
             tok = TokenizeCommand.tokenizerFile(tokenizer);
         } else {
-            Optional<Path> beside = services.tokenizerBeside(model.model);
+            Optional<Path> beside = model.tokenizerBeside();
             tok = beside.orElseThrow(() -> new CliException("--text-file needs a tokenizer: pass --tokenizer FILE"
                     + " (a tokenizer.json), or give token ids with --ids-file"));
         }
-        try (CliServices.Tokenizer t = services.openTokenizer(tok)) {
+        try (BtTokenizer t = BtTokenizer.load(tok)) {
             return List.of(t.encode(text));
         }
     }

@@ -21,7 +21,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code bt serve}: an OpenAI-compatible HTTP server on one model. */
@@ -49,9 +48,6 @@ import picocli.CommandLine.Spec;
                 "",
                 "OpenAI clients: base URL http://HOST:PORT/v1 (any API key)."})
 public final class ServeCommand implements Callable<Integer> {
-
-    @ParentCommand
-    BtCommand parent;
 
     @Spec
     CommandSpec spec;
@@ -117,15 +113,14 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }
-        CliServices services = parent.services();
         Path tokenizerFile = tokenizer != null ? TokenizeCommand.tokenizerFile(tokenizer)
-                : services.tokenizerBeside(model.model).orElse(null);
+                : model.tokenizerBeside().orElse(null);
         ChatTemplate template = template(tokenizerFile);
         if (template != null && tokenizerFile == null) {
             throw new CliException("a chat template needs a tokenizer: pass --tokenizer FILE");
         }
         long t0 = System.nanoTime();
-        ModelWeights weights = model.load(services, compute.backend);
+        ModelWeights weights = model.load(compute.backend);
         EngineOptions options = EngineOptions.defaults()
                 .withMaxBatchSize(engine.batchSize)
                 .withBatching(engine.batching)

@@ -7,12 +7,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.blocktransformer.loader.tokenizer.BtTokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code bt tokenize}: text to token ids (and ids back to text) with a tokenizer.json. */
@@ -36,9 +36,6 @@ import picocli.CommandLine.Spec;
                         + " decoding of the ids. Text format prints the ids of each input on one line (with --ids:"
                         + " the decoded text)."})
 public final class TokenizeCommand implements Callable<Integer> {
-
-    @ParentCommand
-    BtCommand parent;
 
     @Spec
     CommandSpec spec;
@@ -76,7 +73,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         List<Prompt> items = collect();
         Path file = tokenizerFile(tokenizer);
         PrintWriter out = spec.commandLine().getOut();
-        try (CliServices.Tokenizer tok = parent.services().openTokenizer(file)) {
+        try (BtTokenizer tok = BtTokenizer.load(file)) {
             for (Prompt p : items) {
                 int[] ids = switch (p) {
                     case Prompt.Text t -> tok.encode(t.text());

@@ -35,7 +35,7 @@ class OneJarTest {
                 "built without the TornadoVM backend (TORNADOVM_HOME unset, so no -Ptornado): nothing to show here");
         assumeFalse(onClassPath("uk.ac.manchester.tornado.runtime.TornadoCoreRuntime"),
                 "this JVM has TornadoVM's runtime: not the plain JVM this test is about");
-        Path model = LibraryServicesTest.golden().resolve("vanilla-neox");
+        Path model = GoldenCommandsTest.golden().resolve("vanilla-neox");
         LibraryServices services = new LibraryServices();
 
         CliRun devices = CliRun.run(services, "devices", "--format", "json");

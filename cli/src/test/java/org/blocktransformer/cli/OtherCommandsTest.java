@@ -8,12 +8,34 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import org.blocktransformer.loader.ModelSources;
+import org.blocktransformer.loader.Presets;
+import org.blocktransformer.loader.TinyCheckpoints;
+import org.blocktransformer.loader.TinyTokenizers;
+import org.blocktransformer.model.config.BlockConfig;
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.config.VanillaConfig;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class OtherCommandsTest {
+
+    @TempDir
+    static Path tmp;
+    static Path tokenizer;
+    static String block;
+    static String vanilla;
+
+    @BeforeAll
+    static void files() {
+        tokenizer = TinyTokenizers.bytes(tmp.resolve("tok/tokenizer.json"), 512);
+        block = TinyCheckpoints.block(tmp.resolve("tiny-block")).toString();
+        vanilla = TinyCheckpoints.vanilla(tmp.resolve("tiny-vanilla")).toString();
+    }
 
     final FakeServices services = new FakeServices();
 
@@ -22,9 +44,9 @@ class OtherCommandsTest {
     }
 
     @Test
-    void tokenizeJson(@TempDir Path dir) throws Exception {
-        Path tok = Files.writeString(dir.resolve("tokenizer.json"), "{}");
-        CliRun r = bt("tokenize", "--tokenizer", tok.toString(), "--text", "hi", "--text", "A", "--format", "json");
+    void tokenizeJson() throws Exception {
+        CliRun r = bt("tokenize", "--tokenizer", tokenizer.toString(), "--text", "hi", "--text", "A", "--format",
+                "json");
         assertEquals(0, r.code(), r::toString);
         List<JsonNode> lines = GenerateCommandTest.jsonLines(r.out());
         assertEquals(2, lines.size());
@@ -33,31 +55,32 @@ class OtherCommandsTest {
     }
 
     @Test
-    void tokenizeTextAndDecode(@TempDir Path dir) throws Exception {
-        Path tok = Files.writeString(dir.resolve("tokenizer.json"), "{}");
-        CliRun r = bt("tokenize", "--tokenizer", tok.toString(), "--text", "hi");
+    void tokenizeTextAndDecode() {
+        CliRun r = bt("tokenize", "--tokenizer", tokenizer.toString(), "--text", "hi");
         assertEquals("104 105\n", r.out());
-        r = bt("tokenize", "--tokenizer", tok.toString(), "--ids", "104,105");
+        r = bt("tokenize", "--tokenizer", tokenizer.toString(), "--ids", "104,105");
         assertEquals("hi\n", r.out());
-        r = bt("tokenize", "--tokenizer", dir.toString(), "--ids", "104,105");
+        r = bt("tokenize", "--tokenizer", tokenizer.getParent().toString(), "--ids", "104,105");
         assertEquals("hi\n", r.out(), "a directory holding tokenizer.json");
+        r = bt("tokenize", "--tokenizer", tokenizer.toString(), "--ids", "104,512");
+        assertEquals(1, r.code(), r::toString);
+        assertEquals("error: token id 512 is outside the vocabulary [0, 512) of " + tokenizer + "\n", r.err());
     }
 
     @Test
-    void tokenizeFile(@TempDir Path dir) throws Exception {
-        Path tok = Files.writeString(dir.resolve("tokenizer.json"), "{}");
-        Path f = Files.writeString(dir.resolve("t.jsonl"), "\"a\"\n\"b\"\n");
-        CliRun r = bt("tokenize", "--tokenizer", tok.toString(), "--texts-file", f.toString());
+    void tokenizeFile() throws Exception {
+        Path f = Files.writeString(tmp.resolve("t.jsonl"), "\"a\"\n\"b\"\n");
+        CliRun r = bt("tokenize", "--tokenizer", tokenizer.toString(), "--texts-file", f.toString());
         assertEquals("97\n98\n", r.out());
         Files.writeString(f, "\"a\"\n[1, 2]\n");
-        r = bt("tokenize", "--tokenizer", tok.toString(), "--texts-file", f.toString());
+        r = bt("tokenize", "--tokenizer", tokenizer.toString(), "--texts-file", f.toString());
         assertEquals(1, r.code());
         assertEquals("error: line 2 of " + f + ": expected a JSON string (the text to encode)\n", r.err());
     }
 
     @Test
-    void tokenizeErrors(@TempDir Path dir) {
-        CliRun r = bt("tokenize", "--tokenizer", dir.resolve("missing.json").toString(), "--text", "x");
+    void tokenizeErrors() {
+        CliRun r = bt("tokenize", "--tokenizer", tmp.resolve("missing.json").toString(), "--text", "x");
         assertEquals(1, r.code());
         assertTrue(r.err().startsWith("error: tokenizer file not found"), r.err());
         r = bt("tokenize", "--text", "x");
@@ -67,67 +90,93 @@ class OtherCommandsTest {
 
     @Test
     void infoBlockText() {
-        CliRun r = bt("info", "--model", "tiny-block");
+        CliRun r = bt("info", "--model", block);
         assertEquals(0, r.code(), r::toString);
         String out = r.out();
-        assertTrue(out.contains("tiny-block (preset, random weights)"), out);
-        assertTrue(out.contains("block length (L_B)         4"), out);
-        assertTrue(out.contains("block decoder              hidden 64, layers 2, heads 2 (head size 32), "
-                + "intermediate 48"), out);
-        assertTrue(out.contains("local slot, per sequence 5,120 B (5.0 KiB): 5 positions x 1,024 B"), out);
-        assertTrue(out.contains("global, per block        1,024 B (1.0 KiB), one entry per block of 4 tokens"), out);
+        BlockConfig c = (BlockConfig) ModelSources.config(block);
+        NeoXConfig d = c.blockDecoder();
+        long entry = d.kvBytesPerPosition(4);
+        long local = c.tokenDecoder().kvBytesPerPosition(4);
+        assertTrue(out.startsWith(String.format(Locale.ROOT, "%-26s %s%n", "model", block)), out);
+        assertTrue(out.contains("block length (L_B)         " + c.blockLength()), out);
+        assertTrue(out.contains("block decoder              hidden " + d.hiddenSize() + ", layers " + d.numLayers()
+                + ", heads " + d.numHeads() + " (head size " + d.headSize() + "), intermediate "
+                + d.intermediateSize()), out);
+        assertTrue(out.contains(String.format(Locale.ROOT, "local slot, per sequence %,d B (%.1f KiB): %d positions"
+                + " x %,d B", c.localCacheLength() * local, c.localCacheLength() * local / 1024.0,
+                c.localCacheLength(), local)), out);
+        assertTrue(out.contains(String.format(Locale.ROOT, "global, per block        %,d B (%.1f KiB), one entry per block of %d"
+                + " tokens", entry, entry / 1024.0, c.blockLength())), out);
+        assertTrue(out.contains("stored in the checkpoint   F32"), out);
     }
 
     @Test
     void infoJsonCountsAndCaches() throws Exception {
-        CliRun r = bt("info", "--model", "tiny-block", "--format", "json");
+        CliRun r = bt("info", "--model", block, "--format", "json");
         assertEquals(0, r.code(), r::toString);
         JsonNode o = Json.MAPPER.readTree(r.out());
+        BlockConfig c = (BlockConfig) ModelSources.config(block);
         assertEquals("block-transformer", o.get("kind").textValue());
-        assertEquals(4, o.get("block_length").intValue());
-        assertEquals(2, o.get("expansion_ratio").intValue());
+        assertEquals(c.blockLength(), o.get("block_length").intValue());
+        assertEquals(c.expansionRatio(), o.get("expansion_ratio").intValue());
         assertEquals("prefix", o.get("decoding").textValue());
         assertEquals("concat", o.get("embedder").get("projection").textValue());
-        long stack = FakeServices.BLOCK.blockDecoder().nonEmbeddingParameters();
+        assertEquals("directory", o.get("source").textValue());
+        long stack = c.blockDecoder().nonEmbeddingParameters();
         assertEquals(stack, o.get("stacks").get("block_decoder").get("non_embedding_parameters").longValue());
         JsonNode p = o.get("parameters");
-        long embedding = 512 * 16 + 2 * 512 * 64;
-        long expansion = 2 * 64 * 64 + 2 * 64;
+        long v = c.vocabSize(), dEmb = c.embedder().embedDim(), dBlock = c.blockDecoder().hiddenSize();
+        long dTok = c.tokenDecoder().hiddenSize();
+        long embedding = v * dEmb + 2 * v * dTok;
+        long expansion = c.expansionRatio() * dTok * dBlock + c.expansionRatio() * dTok;
+        long tokenStack = c.tokenDecoder().nonEmbeddingParameters();
         assertEquals(embedding, p.get("embedding").longValue());
-        assertEquals(2 * stack + expansion, p.get("non_embedding").longValue());
-        assertEquals(embedding + 2 * stack + expansion, p.get("total").longValue());
+        assertEquals(stack + tokenStack + expansion, p.get("non_embedding").longValue());
+        assertEquals(embedding + stack + tokenStack + expansion, p.get("total").longValue());
         JsonNode kv = o.get("kv_cache");
-        assertEquals(2 * 2 * 64 * 4, kv.get("global_bytes_per_block").longValue());
-        assertEquals(2 * 2 * 64 * 4 / 4.0, kv.get("global_bytes_per_token").doubleValue());
-        assertEquals(5, kv.get("local_positions").intValue());
-        assertEquals(5 * 2 * 2 * 64 * 4, kv.get("local_bytes_per_sequence").longValue());
+        long entry = c.blockDecoder().kvBytesPerPosition(4);
+        assertEquals(entry, kv.get("global_bytes_per_block").longValue());
+        assertEquals(entry / (double) c.blockLength(), kv.get("global_bytes_per_token").doubleValue());
+        assertEquals(c.localCacheLength(), kv.get("local_positions").intValue());
+        assertEquals(c.localCacheLength() * c.tokenDecoder().kvBytesPerPosition(4),
+                kv.get("local_bytes_per_sequence").longValue());
         assertEquals("f32", o.get("weights").get("dtype").textValue());
+        assertEquals("F32", o.get("checkpoint_dtype").textValue());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"bf16", "f16"})
     void infoVanillaAndHalfWeights(String dtype) throws Exception {
-        JsonNode o = Json.MAPPER.readTree(bt("info", "--model", "tiny-vanilla", "--format", "json",
+        JsonNode o = Json.MAPPER.readTree(bt("info", "--model", vanilla, "--format", "json",
                 "--weights", dtype).out());
+        VanillaConfig c = (VanillaConfig) ModelSources.config(vanilla);
+        long v = c.vocabSize(), d = c.stack().hiddenSize(), i = c.stack().intermediateSize();
+        int layers = c.stack().numLayers();
         assertEquals(dtype, o.get("weights").get("dtype").textValue());
-        assertEquals(2 * 512 * 64, o.get("parameters").get("embedding").longValue());
-        assertEquals(2 * 2 * 64 * 4, o.get("kv_cache").get("global_bytes_per_token").doubleValue());
+        assertEquals(2 * v * d, o.get("parameters").get("embedding").longValue());
+        assertEquals(c.stack().kvBytesPerPosition(4), o.get("kv_cache").get("global_bytes_per_token").doubleValue());
         assertFalse(o.get("kv_cache").has("local_positions"));
-        // As the CPU holds them: the MLP's up matrix (48 outputs) padded to a whole panel of 64.
-        long matrices = 2 * 512 * 64 + 2 * (4 * 64 * 64 + 64 * 64 + 64 * 48);
-        long vectors = FakeServices.VANILLA.stack().nonEmbeddingParameters() - 2 * (4 * 64 * 64 + 2 * 64 * 48);
+        // As the CPU holds them: each Linear layer's outputs padded to whole panels of 64.
+        long matrices = 2 * v * d + layers * (panels(3 * d) * d + panels(d) * d + panels(i) * d + panels(d) * i);
+        long vectors = c.stack().nonEmbeddingParameters() - layers * (4 * d * d + 2 * d * i);
         assertEquals(2 * matrices + 4 * vectors, o.get("weights").get("bytes").longValue());
+    }
+
+    private static long panels(long rows) {
+        return (rows + 63) / 64 * 64;
     }
 
     @Test
     void infoPresetsAndErrors() {
         CliRun r = bt("info", "--presets");
         assertEquals(0, r.code(), r::toString);
-        assertTrue(r.out().contains("tiny-block"), r.out());
-        assertTrue(r.out().contains("L_B 4, R 2, prefix, block 64x2x2, token 64x2x2"), r.out());
+        for (String name : Presets.names()) {
+            assertTrue(r.out().contains(name + " "), name + " in\n" + r.out());
+            assertTrue(r.out().contains(InfoCommand.summary(Presets.config(name))), r.out());
+        }
         r = bt("info", "--model", "nope");
         assertEquals(1, r.code());
-        assertEquals("error: unknown model 'nope'\n", r.err());
+        assertTrue(r.err().startsWith("error: 'nope' is neither a preset nor a checkpoint directory"), r.err());
         r = bt("info");
         assertEquals(2, r.code());
     }

@@ -13,7 +13,10 @@ import org.blocktransformer.loader.assemble.ParameterSource;
 import org.blocktransformer.loader.assemble.WeightAssembler;
 import org.blocktransformer.loader.safetensors.TensorInfo;
 import org.blocktransformer.loader.safetensors.TensorSource;
+import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.ModelConfig;
+import org.blocktransformer.model.config.NeoXConfig;
+import org.blocktransformer.model.config.VanillaConfig;
 import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.Matrix;
 
@@ -43,6 +46,7 @@ final class CheckpointTensors {
      * @param weightsFile the file a missing tensor should have been in ({@code model.safetensors} or the index)
      */
     static void check(ModelConfig config, TensorSource tensors, Path weightsFile) {
+        checkLayerCounts(config, tensors, weightsFile);
         Set<String> used = ConcurrentHashMap.newKeySet();
         // Sorted, so that the message does not depend on which layer a parallel stream reached first.
         Map<String, String> problems = new ConcurrentSkipListMap<>();
@@ -83,6 +87,44 @@ final class CheckpointTensors {
         if (!unexpected.isEmpty()) {
             throw CheckpointException.inFile(weightsFile, unexpected.size() + " unexpected tensor(s) that the "
                     + config.kind() + " config has no place for: " + String.join(", ", unexpected));
+        }
+    }
+
+    /**
+     * Refuses a stack with more layers than the file holds before the tensor-by-tensor check, which visits every layer
+     * the config names: a {@code num_hidden_layers} of 1e9 would keep it busy for hours.
+     */
+    private static void checkLayerCounts(ModelConfig config, TensorSource tensors, Path weightsFile) {
+        switch (config) {
+            case VanillaConfig v -> checkLayerCount("num_hidden_layers", v.stack(), WeightAssembler.VANILLA_STACK,
+                    tensors, weightsFile);
+            case BlockConfig b -> {
+                checkLayerCount("block_decoder.num_hidden_layers", b.blockDecoder(),
+                        WeightAssembler.BLOCK_DECODER_STACK, tensors, weightsFile);
+                checkLayerCount("token_decoder.num_hidden_layers", b.tokenDecoder(),
+                        WeightAssembler.TOKEN_DECODER_STACK, tensors, weightsFile);
+            }
+        }
+    }
+
+    private static void checkLayerCount(String key, NeoXConfig stack, String prefix, TensorSource tensors,
+                                        Path weightsFile) {
+        String layers = prefix + "layers.";
+        long held = 0;
+        for (String name : tensors.names()) {
+            int end = name.indexOf('.', layers.length());
+            if (name.startsWith(layers) && end > layers.length()) {
+                try {
+                    held = Math.max(held, Long.parseLong(name.substring(layers.length(), end)) + 1);
+                } catch (NumberFormatException notALayer) {
+                    // not a layer index: the tensor-by-tensor check reports the tensor as unexpected
+                }
+            }
+        }
+        if (stack.numLayers() > held) {
+            throw CheckpointException.inFile(weightsFile, "the config's " + key + " is " + stack.numLayers()
+                    + " but this checkpoint holds " + (held == 0 ? "no layer" : held == 1 ? "1 layer"
+                    : held + " layers") + " under " + layers);
         }
     }
 

@@ -5,6 +5,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Optional;
 
+import org.blocktransformer.loader.tokenizer.BtTokenizer;
 import org.blocktransformer.model.backend.Backends;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.weights.MatrixLayout;
@@ -70,6 +71,12 @@ public final class ModelSources {
         } catch (InvalidPathException e) {
             return Optional.empty();
         }
+    }
+
+    /** The {@code tokenizer.json} in a checkpoint directory, if it has one; empty for a preset. */
+    public static Optional<Path> tokenizerBeside(String dirOrPreset) {
+        return checkpointDirectory(dirOrPreset).map(d -> d.resolve(BtTokenizer.TOKENIZER_FILE))
+                .filter(Files::isRegularFile);
     }
 
     private static Path requireDirectory(String dirOrPreset) {

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -322,6 +323,34 @@ class CheckpointsTest {
         }
         assertMessage(assertThrows(CheckpointException.class, () -> Checkpoints.check(vocab)),
                 "'embedder.embeddings.weight'", "expected shape [513, 32] but found [512, 32]", "and 2 more tensors");
+    }
+
+    /**
+     * A config naming far more layers than the file holds is refused at once, naming the key, by the check and by
+     * loading: the tensor-by-tensor check would otherwise visit a billion layers.
+     */
+    @Test
+    @Timeout(30)
+    void moreLayersThanTheCheckpointHoldsAreRefusedAtOnce() throws IOException {
+        Path vanilla = TinyCheckpoints.vanilla(tmp.resolve("layers-vanilla"));
+        edit(vanilla, "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1000000000");
+        Path block = TinyCheckpoints.block(tmp.resolve("layers-block"));
+        edit(block, "\"token_decoder\": {\"hidden_size\": 64, \"num_hidden_layers\": 2",
+                "\"token_decoder\": {\"hidden_size\": 64, \"num_hidden_layers\": 3");
+        assertEquals(load(vanilla).getMessage(), assertThrows(CheckpointException.class,
+                () -> Checkpoints.check(vanilla)).getMessage());
+        assertMessage(load(vanilla), vanilla.resolve("model.safetensors")
+                + ": the config's num_hidden_layers is 1000000000 but this checkpoint holds 2 layers under"
+                + " gpt_neox.layers.");
+        assertMessage(load(block), "the config's token_decoder.num_hidden_layers is 3 but this checkpoint holds 2"
+                + " layers under token_decoder.gpt_neox.layers.");
+    }
+
+    private static void edit(Path dir, String from, String to) throws IOException {
+        Path config = dir.resolve("config.json");
+        String text = Files.readString(config);
+        assertTrue(text.contains(from), from);
+        Files.writeString(config, text.replace(from, to));
     }
 
     private CheckpointException load(Path dir) {

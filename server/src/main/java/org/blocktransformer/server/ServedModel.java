@@ -15,9 +15,8 @@ public record ServedModel(InferenceEngine engine, BtTokenizer tokenizer, ChatTem
         if (engine == null) {
             throw new IllegalArgumentException("engine is missing");
         }
-        if (tokenizer != null && tokenizer.vocabSize() > engine.weights().config().vocabSize()) {
-            throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
-                    + " tokens but the model only " + engine.weights().config().vocabSize());
+        if (tokenizer != null) {
+            tokenizer.requireFits(engine.weights().config().vocabSize());
         }
         if (chatTemplate != null && tokenizer == null) {
             throw new IllegalArgumentException("a chat template needs a tokenizer");

@@ -1,11 +1,8 @@
 package org.blocktransformer.spark;
 
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import org.blocktransformer.loader.LoadProgress;
 import org.blocktransformer.loader.ModelSources;
-import org.blocktransformer.loader.Presets;
 import org.blocktransformer.loader.tokenizer.BtTokenizer;
 import org.blocktransformer.model.backend.Backends;
 import org.blocktransformer.model.config.ModelConfig;
@@ -34,9 +31,8 @@ final class SharedEngine implements AutoCloseable {
                 Backends.matrixLayout(spec.backend()), LoadProgress.NONE);
         BtTokenizer tok = openTokenizer(spec);
         try {
-            if (tok != null && tok.vocabSize() > weights.config().vocabSize()) {
-                throw new IllegalArgumentException("the tokenizer " + tok.file() + " has " + tok.vocabSize()
-                        + " ids, more than the model's vocabulary of " + weights.config().vocabSize());
+            if (tok != null) {
+                tok.requireFits(weights.config().vocabSize());
             }
             return new SharedEngine(spec, InferenceEngine.open(weights, spec.engineOptions()), tok);
         } catch (RuntimeException | Error e) {
@@ -52,15 +48,7 @@ final class SharedEngine implements AutoCloseable {
         if (spec.tokenizer() != null) {
             return BtTokenizer.load(Path.of(spec.tokenizer()));
         }
-        if (Presets.exists(spec.model())) {
-            return null;
-        }
-        try {
-            Path beside = Path.of(spec.model()).resolve(BtTokenizer.TOKENIZER_FILE);
-            return Files.isRegularFile(beside) ? BtTokenizer.load(beside) : null;
-        } catch (InvalidPathException e) {
-            return null;
-        }
+        return ModelSources.tokenizerBeside(spec.model()).map(BtTokenizer::load).orElse(null);
     }
 
     EngineSpec spec() {

@@ -240,12 +240,16 @@ public final class ConfigParser {
         return value == null ? fallback : value;
     }
 
-    /** The records check their own invariants; report a violation against the file. */
+    /**
+     * The records check their own invariants; report a violation against the file, and for a nested stack its key
+     * (the record names the stack's own keys only: "in block_decoder: hidden_size ...").
+     */
     private static <T> T construct(JsonObject where, java.util.function.Supplier<T> build) {
         try {
             return build.get();
         } catch (IllegalArgumentException e) {
-            throw CheckpointException.inFile(where.file(), e.getMessage());
+            throw CheckpointException.inFile(where.file(), (where.path().isEmpty() ? "" : "in " + where.path() + ": ")
+                    + e.getMessage());
         }
     }
 }

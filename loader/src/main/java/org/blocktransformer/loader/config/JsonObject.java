@@ -28,6 +28,11 @@ final class JsonObject {
         return file;
     }
 
+    /** Where this object sits in the file, e.g. "block_decoder"; empty for the top level. */
+    String path() {
+        return path;
+    }
+
     boolean has(String key) {
         JsonNode v = node.get(key);
         return v != null && !v.isNull();

@@ -112,6 +112,30 @@ public final class BtTokenizer implements AutoCloseable {
         }
     }
 
+    /**
+     * Text of ids a model generated: an id past this tokenizer's vocabulary has no token and adds no text, as in
+     * Hugging Face's decode. A model's vocabulary may be padded beyond its tokenizer's (Pythia: 50,277 tokens, 50,304
+     * ids), and a model with random weights does generate such ids.
+     */
+    public String decodeGenerated(int[] ids) {
+        return decode(java.util.Arrays.stream(ids).filter(id -> id < vocabSize).toArray());
+    }
+
+    /**
+     * Refuses this tokenizer for a model whose vocabulary has {@code modelVocabSize} ids when the tokenizer's ids can
+     * exceed them: a prompt could then hold ids the model has no embedding for. A tokenizer smaller than the model's
+     * vocabulary is normal (Pythia pads its 50,277 tokens to 50,304 ids) and accepted.
+     *
+     * @throws IllegalArgumentException saying so, naming the file
+     */
+    public void requireFits(int modelVocabSize) {
+        if (vocabSize > modelVocabSize) {
+            throw new IllegalArgumentException(file + ": the tokenizer's ids go up to " + (vocabSize - 1)
+                    + ", beyond the model's vocabulary of " + modelVocabSize + " ids [0, " + modelVocabSize
+                    + "): a tokenizer for another model?");
+        }
+    }
+
     /** One more than the largest id of the vocabulary and the added tokens (see {@link TokenizerFile}). */
     public int vocabSize() {
         return vocabSize;

@@ -20,14 +20,21 @@ import org.junit.jupiter.api.Timeout;
 
 import org.blocktransformer.loader.CheckpointException;
 import org.blocktransformer.loader.Refusal;
+import org.blocktransformer.loader.assemble.ParameterSource;
+import org.blocktransformer.loader.assemble.WeightAssembler;
+import org.blocktransformer.model.config.ArraySizes;
 import org.blocktransformer.model.config.BlockConfig;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.config.VanillaConfig;
+import org.blocktransformer.model.weights.F32Matrix;
+import org.blocktransformer.model.weights.Matrix;
+import org.blocktransformer.model.weights.PanelMatrix;
 
 /**
  * {@code config.json} as the parser sees it. Each input is either refused with a one-line
- * {@link CheckpointException} or parses into a config whose numbers are all usable (finite). Two targets: raw bytes
+ * {@link CheckpointException} or parses into a config whose numbers are all usable (finite, and no array it implies
+ * too large for Java or negative from an overflow). Two targets: raw bytes
  * (the JSON syntax, seeded with configs in both GPT-NeoX key styles and the block schema), and valid configs with
  * keys of either style set, changed or removed at random, which reaches the semantic checks far more often than
  * mutated bytes do.
@@ -86,9 +93,70 @@ class ConfigParserFuzzTest {
                     assertFinite(b.tokenDecoder());
                 }
             }
+            assertFitsArrays(c);
         } catch (CheckpointException refused) {
             Refusal.assertOneLine(refused);
         }
+    }
+
+    /**
+     * Every array the loader and the engine make from a config it accepted fits one Java array: each tensor as the
+     * loader asks for it (Linear layers padded to whole panels, as the CPU holds them), each rotary table, and the
+     * block model's derived lengths are positive ints. The stacks are cut to one layer, whose shapes all layers share.
+     */
+    private static void assertFitsArrays(ModelConfig c) {
+        WeightAssembler.assemble(oneLayer(c), new ParameterSource() {
+            @Override
+            public Matrix matrix(String name, int rows, int cols, Role role) {
+                assertFits(name, rows, cols, PanelMatrix.size(rows, cols));
+                return new F32Matrix(1, 1, new float[1]);
+            }
+
+            @Override
+            public Matrix conv1dAsLinear(String name, int out, int in, int kernel) {
+                assertFits(name, out, (long) in * kernel, PanelMatrix.size(out, in * kernel));
+                return new F32Matrix(1, 1, new float[1]);
+            }
+
+            @Override
+            public float[] vector(String name, int length, Role role) {
+                assertFits(name, length, 1, length);
+                return new float[1];
+            }
+        });
+        switch (c) {
+            case VanillaConfig v -> assertRotaryFits(v.stack());
+            case BlockConfig b -> {
+                assertRotaryFits(b.blockDecoder());
+                assertRotaryFits(b.tokenDecoder());
+                assertTrue(b.localCacheLength() > 0, b::toString);
+            }
+        }
+        assertTrue(c.maxSequenceTokens() > 0, c::toString);
+    }
+
+    private static void assertFits(String name, long rows, long cols, long held) {
+        assertTrue(rows > 0 && cols > 0 && held <= ArraySizes.MAX_ELEMENTS,
+                () -> name + ": " + rows + " x " + cols + " (" + held + " held) does not fit one array");
+    }
+
+    private static void assertRotaryFits(NeoXConfig s) {
+        assertTrue((long) s.maxPositions() * (s.rotaryDims() / 2) <= ArraySizes.MAX_ELEMENTS, s::toString);
+    }
+
+    private static ModelConfig oneLayer(ModelConfig c) {
+        return switch (c) {
+            case VanillaConfig v -> new VanillaConfig(v.vocabSize(), oneLayer(v.stack()), v.bosTokenId(),
+                    v.eosTokenId(), v.padTokenId());
+            case BlockConfig b -> new BlockConfig(b.blockLength(), b.vocabSize(), b.embedder(), b.decoding(),
+                    b.expansionRatio(), oneLayer(b.blockDecoder()), oneLayer(b.tokenDecoder()), b.bosTokenId(),
+                    b.eosTokenId(), b.padTokenId());
+        };
+    }
+
+    private static NeoXConfig oneLayer(NeoXConfig s) {
+        return new NeoXConfig(s.hiddenSize(), 1, s.numHeads(), s.intermediateSize(), s.rotaryPct(), s.rotaryBase(),
+                s.layerNormEps(), s.maxPositions(), s.parallelResidual());
     }
 
     private static void assertFinite(NeoXConfig s) {

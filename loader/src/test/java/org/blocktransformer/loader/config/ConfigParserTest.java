@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.blocktransformer.loader.CheckpointException;
@@ -299,5 +301,38 @@ class ConfigParserTest {
     void blockStackRefusesOtherActivation() throws IOException {
         assertContains(rejected(BLOCK.replace("\"intermediate_size\": 40, \"hidden_act\": \"gelu\"",
                 "\"intermediate_size\": 40, \"hidden_act\": \"relu\"")), "key 'token_decoder.hidden_act'");
+    }
+
+    /**
+     * Sizes near 1e9 are refused when the config is read, naming the fields and the limit, rather than overflowing
+     * an int later: each edit turns one value of a valid config huge.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            vanilla | "hidden_size": 512          | "hidden_size": 1000000000          | hidden_size 1000000000 is too large: attention.query_key_value would hold 3000000000 x 1000000000 values, and one array holds at most 2147483639
+            vanilla | "vocab_size": 50304         | "vocab_size": 1000000000           | vocab_size 1000000000 x hidden_size 512 is too large: embed_out
+            vanilla | "intermediate_size": 2048   | "intermediate_size": 1000000000    | intermediate_size 1000000000 x hidden_size 512 is too large: mlp.dense_h_to_4h
+            vanilla | "max_position_embeddings": 2048 | "max_position_embeddings": 1000000000 | max_position_embeddings 1000000000 x rotary dimensions per head / 2 (8) is too large: each rotary table
+            block   | "vocab_size": 512           | "vocab_size": 1000000000           | vocab_size 1000000000 x embedder hidden_size 16 is too large: the embedder table
+            block   | "expansion_ratio": 2        | "expansion_ratio": 1000000000      | expansion_ratio 1000000000 x token_decoder.hidden_size 96 x block_decoder.hidden_size 64 is too large: the expansion layer
+            block   | "max_position_embeddings": 2048 | "max_position_embeddings": 1000000000 | in block_decoder: max_position_embeddings 1000000000 x rotary dimensions per head / 2 (4) is too large
+            block   | "block_length": 4           | "block_length": 1000000000         | block_length 1000000000 x embedder hidden_size 16 must equal the block decoder hidden_size 64
+            """)
+    void hugeSizesAreRefusedNamingTheFieldsAndTheLimit(String kind, String from, String to, String message)
+            throws IOException {
+        String config = kind.equals("vanilla") ? PYTHIA_70M_OLD_STYLE : BLOCK;
+        assertTrue(config.contains(from), from);
+        CheckpointException e = rejected(config.replace(from, to));
+        assertContains(e, message);
+        assertTrue(e.getMessage().lines().count() == 1, e.getMessage());
+    }
+
+    /** Rotary tables that fit (2 values a position), but a longest sequence of 4 x 6e8 tokens, which is no int. */
+    @Test
+    void blockSequenceLongerThanAnIntIsRefused() throws IOException {
+        assertContains(rejected(BLOCK.replace("\"rotary_pct\": 0.25", "\"rotary_pct\": 0.125")
+                        .replace("\"max_position_embeddings\": 2048", "\"max_position_embeddings\": 600000000")),
+                "block_decoder.max_position_embeddings 600000000 x block_length 4 is too large: the longest sequence"
+                        + " in tokens would be 2400000000, more than the 2147483647 an int holds");
     }
 }

@@ -32,12 +32,12 @@ class TextEngineTest {
         Path tokenizer = g.resolve("tokenizer/tokenizer.json");
         TextResult r = QuickStart.run(model.toString(), tokenizer, "The quick brown fox");
         try (var bt = TextEngine.open(model.toString(), tokenizer, EngineOptions.defaults())) {
-            int[] prompt = bt.tokenizer().encode("The quick brown fox");
+            int[] prompt = bt.tokenizer().orElseThrow().encode("The quick brown fox");
             assertArrayEquals(prompt, r.promptIds());
             var direct = bt.engine().generate(new GenerationRequest(prompt, 24,
                     org.blocktransformer.model.generate.SamplingParams.GREEDY, true));
             assertArrayEquals(direct.generatedIds(), r.ids());
-            assertEquals(bt.tokenizer().decode(r.ids()), r.text());
+            assertEquals(bt.tokenizer().orElseThrow().decode(r.ids()), r.text());
         }
     }
 

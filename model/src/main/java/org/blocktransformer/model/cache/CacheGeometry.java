@@ -42,15 +42,20 @@ public record CacheGeometry(ModelConfig config, KvFormat kv) {
         return globalPageBytes() / PAGE_SIZE;
     }
 
-    /** Global positions a request occupies: the prompt plus every generated token (block) that is fed back. */
+    /**
+     * Global positions a request occupies: the prompt plus every generated token (block) that is fed back. Counted
+     * in long and capped at {@link Integer#MAX_VALUE}, more than any model has, so that a request asking for
+     * billions of new tokens is refused as too long rather than wrapping around to a small count.
+     */
     public int globalPositions(int promptLength, int newTokens) {
-        return switch (config) {
-            case VanillaConfig v -> promptLength + Math.max(0, newTokens - 1);
+        long positions = switch (config) {
+            case VanillaConfig v -> (long) promptLength + Math.max(0, newTokens - 1);
             case BlockConfig b -> {
-                int lb = b.blockLength();
+                long lb = b.blockLength();
                 yield (promptLength + lb - 1) / lb + (newTokens == 0 ? 0 : (newTokens - 1) / lb);
             }
         };
+        return (int) Math.min(positions, Integer.MAX_VALUE);
     }
 
     /** Bytes of the global pages one sequence of this shape holds. */
@@ -98,7 +103,7 @@ public record CacheGeometry(ModelConfig config, KvFormat kv) {
      * once, with a position of headroom each: a budget for the engine when the workload is known.
      */
     public long globalBytesFor(int sequences, int tokens) {
-        int positions = (tokens + tokensPerEntry() - 1) / tokensPerEntry() + 1;
+        long positions = ((long) tokens + tokensPerEntry() - 1) / tokensPerEntry() + 1;
         return (long) sequences * pagesFor(positions) * globalPageBytes();
     }
 

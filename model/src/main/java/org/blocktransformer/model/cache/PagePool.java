@@ -146,6 +146,6 @@ public final class PagePool {
 
     /** Pages needed to hold {@code positions} positions. */
     public int pagesFor(int positions) {
-        return (positions + pageSize - 1) / pageSize;
+        return (int) (((long) positions + pageSize - 1) / pageSize);
     }
 }

@@ -31,6 +31,15 @@ public record NeoXConfig(
         require(maxPositions > 0, "max_position_embeddings must be positive, got " + maxPositions);
         int rot = (int) (hiddenSize / numHeads * rotaryPct);
         require(rot % 2 == 0, "rotary dimensions per head must be even, got " + rot);
+        // Each layer's matrices and the rotary tables are single arrays (ArraySizes); attention.dense is no larger
+        // than query_key_value.
+        ArraySizes.linear("attention.query_key_value", "hidden_size " + hiddenSize, 3L * hiddenSize, hiddenSize);
+        ArraySizes.linear("mlp.dense_h_to_4h", "intermediate_size " + intermediateSize + " x hidden_size "
+                + hiddenSize, intermediateSize, hiddenSize);
+        ArraySizes.linear("mlp.dense_4h_to_h", "hidden_size " + hiddenSize + " x intermediate_size "
+                + intermediateSize, hiddenSize, intermediateSize);
+        ArraySizes.table("each rotary table", "max_position_embeddings " + maxPositions + " x rotary dimensions per"
+                + " head / 2 (" + rot / 2 + ")", maxPositions, rot / 2);
     }
 
     /** Pythia's usual stack: rotary on 25% of each head, base 10000, eps 1e-5, parallel residual. */

@@ -11,6 +11,9 @@ public record VanillaConfig(int vocabSize, NeoXConfig stack, int bosTokenId, int
         checkTokenId("bos_token_id", bosTokenId, vocabSize);
         checkTokenId("eos_token_id", eosTokenId, vocabSize);
         checkTokenId("pad_token_id", padTokenId, vocabSize);
+        // embed_out is a Linear layer (held in panels), so at least as large as embed_in.
+        ArraySizes.linear("embed_out", "vocab_size " + vocabSize + " x hidden_size " + stack.hiddenSize(), vocabSize,
+                stack.hiddenSize());
     }
 
     @Override

@@ -78,6 +78,20 @@ class EngineConcurrencyTest {
         assertThrows(IllegalArgumentException.class, () -> SamplingParams.sample(1, -2, 1, 0), "negative top-k");
     }
 
+    /** Billions of new tokens are too many for any model, not a position count that wrapped around to a few. */
+    @Test
+    void aRequestForBillionsOfTokensIsTooLong() {
+        for (ModelWeights w : List.of(TinyModels.vanilla(3), weights)) {
+            try (var engine = InferenceEngine.open(w, new EngineOptions(4, Batching.CONTINUOUS, 0, 1))) {
+                var e = assertThrows(IllegalArgumentException.class,
+                        () -> engine.validate(GenerationRequest.greedy(new int[] {1, 2}, Integer.MAX_VALUE)));
+                assertTrue(e.getMessage().startsWith("prompt of 2 tokens plus 2147483647 new tokens needs"),
+                        e.getMessage());
+                assertTrue(e.getMessage().contains("more than the model's 2048"), e.getMessage());
+            }
+        }
+    }
+
     @Test
     void submittingTogetherChecksEveryRequestFirstAndNamesTheBadOne() {
         try (var engine = InferenceEngine.open(weights, new EngineOptions(4, Batching.CONTINUOUS, 0, 1))) {

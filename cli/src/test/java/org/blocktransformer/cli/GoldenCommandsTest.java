@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.blocktransformer.loader.Golden;
+import org.blocktransformer.loader.ModelSources;
 import org.blocktransformer.loader.Presets;
 import org.blocktransformer.model.config.ModelConfig;
 import org.blocktransformer.model.weights.BlockWeights;
@@ -21,8 +22,8 @@ import org.blocktransformer.model.weights.VanillaWeights;
 import org.blocktransformer.model.weights.WeightFormat;
 import org.junit.jupiter.api.Test;
 
-/** The CLI on the real loader and engine. */
-class LibraryServicesTest {
+/** The commands on the golden checkpoints and tokenizer, and on presets. */
+class GoldenCommandsTest {
 
     final LibraryServices services = new LibraryServices();
 
@@ -37,7 +38,7 @@ class LibraryServicesTest {
                 "vanilla-neox")) {
             String dir = golden.resolve(model).toString();
             for (WeightFormat f : WeightFormat.values()) {
-                ModelWeights w = services.loadModel(dir, f, 0);
+                ModelWeights w = ModelSources.load(dir, f, 0);
                 long[] counted = count(w);
                 assertEquals(ModelInfo.totalParameters(w.config()), counted[0], model);
                 assertEquals(ModelInfo.weightBytes(w.config(), f), counted[1], model + " " + f);
