@@ -54,20 +54,32 @@ final class Generation {
     void start(InferenceEngine engine) {
         for (Choice c : choices) {
             int index = c.index;
-            CompletableFuture<GenerationResult> f = engine.submit(c.request, new TokenListener() {
-                @Override
-                public void onToken(int tokenId) {
-                    onToken(tokenId, null);
-                }
-
-                @Override
-                public void onToken(int tokenId, TokenLogprobs logprobs) {
-                    events.add(new Token(index, tokenId, logprobs, System.nanoTime()));
-                }
-            });
+            CompletableFuture<GenerationResult> f = c.request == null
+                    ? CompletableFuture.completedFuture(nothing(c))
+                    : engine.submit(c.request, listener(index));
             futures.add(f);
             f.whenComplete((r, e) -> events.add(new Done(index, r, e)));
         }
+    }
+
+    /** Queues choice {@code index}'s tokens for the request's thread (the engine's thread must stay quick). */
+    private TokenListener listener(int index) {
+        return new TokenListener() {
+            @Override
+            public void onToken(int tokenId) {
+                onToken(tokenId, null);
+            }
+
+            @Override
+            public void onToken(int tokenId, TokenLogprobs logprobs) {
+                events.add(new Token(index, tokenId, logprobs, System.nanoTime()));
+            }
+        };
+    }
+
+    /** The result of a choice that asks for no tokens: it ends at its length at once, as it would in the engine. */
+    private static GenerationResult nothing(Choice c) {
+        return new GenerationResult(c.promptIds, new int[0], FinishReason.LENGTH, 0, 0, 0);
     }
 
     /** The client hung up: cancel every choice (the engine frees their cache pages at its next step). */
