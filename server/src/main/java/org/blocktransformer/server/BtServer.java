@@ -174,14 +174,9 @@ public final class BtServer implements AutoCloseable {
                 callback.succeeded();
             } catch (ApiError e) {
                 if (endpoint != null) {
-                    metrics.request(endpoint, switch (e.status) {
-                        case 429 -> Metrics.Outcome.REJECTED;
-                        case 503 -> Metrics.Outcome.UNAVAILABLE;
-                        case 500 -> Metrics.Outcome.ERROR;
-                        default -> Metrics.Outcome.INVALID;
-                    });
+                    metrics.request(endpoint, e.outcome());
                 }
-                if (e.status >= 500) {
+                if (e.outcome() == Metrics.Outcome.ERROR) {
                     LOG.warn("{} {}: {}", request.getMethod(), path, e.getMessage(), e.getCause());
                 }
                 respond(x, e, callback);

@@ -9,6 +9,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import org.blocktransformer.model.engine.InferenceEngine;
 import org.blocktransformer.model.generate.FinishReason;
 import org.blocktransformer.model.generate.GenerationResult;
+import org.blocktransformer.model.generate.NonFiniteLogitsException;
 import org.blocktransformer.model.generate.TokenListener;
 import org.blocktransformer.model.generate.TokenLogprobs;
 
@@ -144,7 +145,12 @@ final class Generation {
                         if (cause instanceof CancellationException) {
                             continue; // our own cancellation; the flags above say why
                         }
-                        throw ApiError.internal("the engine failed: " + cause.getMessage(), cause);
+                        String which = choices.size() > 1 ? "choice " + c.index + ": " : "";
+                        if (cause instanceof NonFiniteLogitsException) {
+                            throw ApiError.nonFiniteLogits(which + "the model cannot continue this prompt: "
+                                    + cause.getMessage(), cause);
+                        }
+                        throw ApiError.internal(which + "the engine failed: " + cause.getMessage(), cause);
                     }
                     String piece = c.text.finish();
                     c.finishReason = c.text.stopped() || d.result().finishReason() != FinishReason.LENGTH

@@ -147,7 +147,7 @@ final class GenerationEndpoint {
             if (!x.streaming()) {
                 throw e; // the handler counts it and writes the error response
             }
-            metrics.request(endpoint, e.status == 503 ? Metrics.Outcome.UNAVAILABLE : Metrics.Outcome.ERROR);
+            metrics.request(endpoint, e.outcome());
             try {
                 x.event(Json.error(e));
                 x.endEvents();
