@@ -166,9 +166,9 @@ public final class Sampler {
     /**
      * A probability floor such that the outputs at or above it hold the nucleus: the power of two at the bottom of
      * the first binary-exponent bucket (from the top) where the buckets' mass reaches {@code limit} with room for
-     * rounding, or 0 (every output) when none does. Summing the same n positive numbers in two orders (here by
-     * bucket, in the nucleus by descending value) gives results within (n - 1) ulps' relative error of the exact
-     * sum each, so mass above {@code limit * (1 + 4n * 2^-53)} by bucket is at least {@code limit} in any order.
+     * rounding, or 0 (every output) when none does. Sums of the same n positive numbers in any order (here by
+     * bucket, in the nucleus by descending value) are each within a relative (n - 1) * 2^-53 of the exact sum (to
+     * first order), so a mass of {@code limit * (1 + 4n * 2^-53)} by bucket is at least {@code limit} in any order.
      */
     private double nucleusFloor(int count, double limit) {
         Arrays.fill(bucketMass, 0);
