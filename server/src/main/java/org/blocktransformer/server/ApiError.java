@@ -45,8 +45,27 @@ final class ApiError extends RuntimeException {
         return new ApiError(503, "service_unavailable", message, null, "shutting_down", null);
     }
 
+    /**
+     * 422: the model cannot continue this prompt, its logits having turned NaN or infinite (a numerical overflow in
+     * the model for this input, not a fault of the server's). Not a 5xx: clients retry those, and the same request
+     * fails the same way; the server goes on serving the others.
+     */
+    static ApiError nonFiniteLogits(String message, Throwable cause) {
+        return new ApiError(422, "model_error", message, null, "non_finite_logits", cause);
+    }
+
     /** 500: the engine failed; the message says how. */
     static ApiError internal(String message, Throwable cause) {
         return new ApiError(500, "internal_error", message, null, null, cause);
+    }
+
+    /** How the request counts in {@code bt_requests_total}: the model's failures and the server's are errors. */
+    Metrics.Outcome outcome() {
+        return switch (status) {
+            case 429 -> Metrics.Outcome.REJECTED;
+            case 503 -> Metrics.Outcome.UNAVAILABLE;
+            default -> status >= 500 || code != null && code.equals("non_finite_logits") ? Metrics.Outcome.ERROR
+                    : Metrics.Outcome.INVALID;
+        };
     }
 }

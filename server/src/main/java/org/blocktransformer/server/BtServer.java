@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -44,6 +45,11 @@ public final class BtServer implements AutoCloseable {
     final Metrics metrics = new Metrics();
     private final Admission admission;
     private final Set<Generation> live = ConcurrentHashMap.newKeySet();
+    /**
+     * HTTP requests whose handler has not returned: a generation request leaves the admission's books before its
+     * error response (a 503 at shutdown) is written, and the listener must not close under it.
+     */
+    private final AtomicInteger handling = new AtomicInteger();
     private final GenerationEndpoint generation;
     private final long created = System.currentTimeMillis() / 1000;
     private volatile boolean draining;
@@ -125,7 +131,7 @@ public final class BtServer implements AutoCloseable {
                 g.abort("the server is shutting down");
             }
             long hardDeadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (admission.requestsInFlight() > 0 && System.nanoTime() < hardDeadline) {
+            while ((admission.requestsInFlight() > 0 || handling.get() > 0) && System.nanoTime() < hardDeadline) {
                 sleep(10);
             }
             try {
@@ -164,6 +170,16 @@ public final class BtServer implements AutoCloseable {
     private final class Router extends Handler.Abstract {
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
+            handling.incrementAndGet();
+            try {
+                dispatch(request, response, callback);
+            } finally {
+                handling.decrementAndGet();
+            }
+            return true;
+        }
+
+        private void dispatch(Request request, Response response, Callback callback) {
             long arrival = System.nanoTime();
             Exchange x = new Exchange(request, response);
             String path = Request.getPathInContext(request);
@@ -174,14 +190,9 @@ public final class BtServer implements AutoCloseable {
                 callback.succeeded();
             } catch (ApiError e) {
                 if (endpoint != null) {
-                    metrics.request(endpoint, switch (e.status) {
-                        case 429 -> Metrics.Outcome.REJECTED;
-                        case 503 -> Metrics.Outcome.UNAVAILABLE;
-                        case 500 -> Metrics.Outcome.ERROR;
-                        default -> Metrics.Outcome.INVALID;
-                    });
+                    metrics.request(endpoint, e.outcome());
                 }
-                if (e.status >= 500) {
+                if (e.outcome() == Metrics.Outcome.ERROR) {
                     LOG.warn("{} {}: {}", request.getMethod(), path, e.getMessage(), e.getCause());
                 }
                 respond(x, e, callback);
@@ -194,7 +205,6 @@ public final class BtServer implements AutoCloseable {
                 }
                 respond(x, ApiError.internal("internal error: " + e, e), callback);
             }
-            return true;
         }
 
         private void respond(Exchange x, ApiError e, Callback callback) {

@@ -12,6 +12,11 @@ import org.blocktransformer.model.generate.TokenLogprobs;
 final class Choice {
     final int index;
     final int promptIndex;
+    final int[] promptIds;
+    /**
+     * What the engine runs; null when the choice asks for no new tokens (max_tokens 0, or a chat prompt that fills
+     * the context), which the server answers itself: the engine takes only requests for at least one token.
+     */
     final GenerationRequest request;
     final String echo;
     final TextTracker text;
@@ -24,9 +29,11 @@ final class Choice {
     String finishReason;
     long lastTokenNanos;
 
-    Choice(int index, int promptIndex, GenerationRequest request, String echo, TextTracker text, int eosId) {
+    Choice(int index, int promptIndex, int[] promptIds, GenerationRequest request, String echo, TextTracker text,
+           int eosId) {
         this.index = index;
         this.promptIndex = promptIndex;
+        this.promptIds = promptIds;
         this.request = request;
         this.echo = echo;
         this.text = text;
@@ -39,7 +46,8 @@ final class Choice {
 
     /**
      * Keeps a token; returns the text that became final. The end-of-sequence token that stops a choice is kept as
-     * an id (as {@code bt generate} reports it) but adds no text.
+     * an id (as {@code bt generate} reports it) but adds no text. Tokens come only from the engine, so only to a
+     * choice with a {@link #request}.
      */
     String add(int id, TokenLogprobs lp) {
         ids.add(id);

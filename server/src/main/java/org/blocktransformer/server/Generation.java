@@ -9,6 +9,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import org.blocktransformer.model.engine.InferenceEngine;
 import org.blocktransformer.model.generate.FinishReason;
 import org.blocktransformer.model.generate.GenerationResult;
+import org.blocktransformer.model.generate.NonFiniteLogitsException;
 import org.blocktransformer.model.generate.TokenListener;
 import org.blocktransformer.model.generate.TokenLogprobs;
 
@@ -54,20 +55,32 @@ final class Generation {
     void start(InferenceEngine engine) {
         for (Choice c : choices) {
             int index = c.index;
-            CompletableFuture<GenerationResult> f = engine.submit(c.request, new TokenListener() {
-                @Override
-                public void onToken(int tokenId) {
-                    onToken(tokenId, null);
-                }
-
-                @Override
-                public void onToken(int tokenId, TokenLogprobs logprobs) {
-                    events.add(new Token(index, tokenId, logprobs, System.nanoTime()));
-                }
-            });
+            CompletableFuture<GenerationResult> f = c.request == null
+                    ? CompletableFuture.completedFuture(nothing(c))
+                    : engine.submit(c.request, listener(index));
             futures.add(f);
             f.whenComplete((r, e) -> events.add(new Done(index, r, e)));
         }
+    }
+
+    /** Queues choice {@code index}'s tokens for the request's thread (the engine's thread must stay quick). */
+    private TokenListener listener(int index) {
+        return new TokenListener() {
+            @Override
+            public void onToken(int tokenId) {
+                onToken(tokenId, null);
+            }
+
+            @Override
+            public void onToken(int tokenId, TokenLogprobs logprobs) {
+                events.add(new Token(index, tokenId, logprobs, System.nanoTime()));
+            }
+        };
+    }
+
+    /** The result of a choice that asks for no tokens: it ends at its length at once, as it would in the engine. */
+    private static GenerationResult nothing(Choice c) {
+        return new GenerationResult(c.promptIds, new int[0], FinishReason.LENGTH, 0, 0, 0);
     }
 
     /** The client hung up: cancel every choice (the engine frees their cache pages at its next step). */
@@ -132,7 +145,12 @@ final class Generation {
                         if (cause instanceof CancellationException) {
                             continue; // our own cancellation; the flags above say why
                         }
-                        throw ApiError.internal("the engine failed: " + cause.getMessage(), cause);
+                        String which = choices.size() > 1 ? "choice " + c.index + ": " : "";
+                        if (cause instanceof NonFiniteLogitsException) {
+                            throw ApiError.nonFiniteLogits(which + "the model cannot continue this prompt: "
+                                    + cause.getMessage(), cause);
+                        }
+                        throw ApiError.internal(which + "the engine failed: " + cause.getMessage(), cause);
                     }
                     String piece = c.text.finish();
                     c.finishReason = c.text.stopped() || d.result().finishReason() != FinishReason.LENGTH

@@ -106,7 +106,7 @@ final class GenerationEndpoint {
         metrics.promptTokens.add(promptTokens);
         Generation g = new Generation(choices, arrival, metrics);
         Responses out = new Responses(chat, (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID(),
-                System.currentTimeMillis() / 1000, modelName, model.tokenizer(), p.returnTokenIds());
+                System.currentTimeMillis() / 1000, modelName, model.tokenizer(), p.returnTokenIds(), p.logprobs());
         DisconnectWatch watch = null;
         live.add(g);
         try {
@@ -122,7 +122,7 @@ final class GenerationEndpoint {
                     }
                 }
                 g.run((c, piece, finished) -> {
-                    boolean logprobs = c.request.wantsLogprobs() && c.hasUnstreamed();
+                    boolean logprobs = p.logprobs() >= 0 && c.hasUnstreamed();
                     if (finished || !piece.isEmpty() || logprobs || (c.hasUnstreamed() && idsShown(p))) {
                         x.event(out.chunk(c, piece));
                     }
@@ -147,7 +147,7 @@ final class GenerationEndpoint {
             if (!x.streaming()) {
                 throw e; // the handler counts it and writes the error response
             }
-            metrics.request(endpoint, e.status == 503 ? Metrics.Outcome.UNAVAILABLE : Metrics.Outcome.ERROR);
+            metrics.request(endpoint, e.outcome());
             try {
                 x.event(Json.error(e));
                 x.endEvents();
@@ -190,15 +190,20 @@ final class GenerationEndpoint {
                 SamplingParams sampling = p.greedy() ? SamplingParams.GREEDY
                         : SamplingParams.sample(p.temperature(), p.topK(), p.topP(),
                         p.seed() != null ? p.seed() + index : ThreadLocalRandom.current().nextLong());
-                GenerationRequest request = new GenerationRequest(pr.ids(), maxTokens, sampling, !p.ignoreEos(),
-                        p.logprobs());
-                try {
-                    model.engine().validate(request);
-                } catch (IllegalArgumentException e) {
-                    throw ApiError.invalid(e.getMessage(), "prompt");
+                // No tokens to generate (max_tokens 0, or a chat prompt that fills the context): nothing for the
+                // engine, whose requests ask for at least one. Its length is checked above, its ids when it was read
+                // (prompt(); a tokenizer's ids are all within the model's vocabulary: ServedModel).
+                GenerationRequest request = null;
+                if (maxTokens > 0) {
+                    request = new GenerationRequest(pr.ids(), maxTokens, sampling, !p.ignoreEos(), p.logprobs());
+                    try {
+                        model.engine().validate(request);
+                    } catch (IllegalArgumentException e) {
+                        throw ApiError.invalid(e.getMessage(), "prompt");
+                    }
                 }
-                out.add(new Choice(index, pi, request, pr.echo(), new TextTracker(model.tokenizer(), p.stop()),
-                        model.config().eosTokenId()));
+                out.add(new Choice(index, pi, pr.ids(), request, pr.echo(),
+                        new TextTracker(model.tokenizer(), p.stop()), model.config().eosTokenId()));
             }
         }
         return out;

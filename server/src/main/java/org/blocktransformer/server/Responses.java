@@ -19,14 +19,18 @@ final class Responses {
     private final String model;
     private final BtTokenizer tokenizer;
     private final boolean ids;
+    private final int logprobs;
 
-    Responses(boolean chat, String id, long created, String model, BtTokenizer tokenizer, boolean returnTokenIds) {
+    /** {@code logprobs}: the request's, -1 for none, else the number of alternatives per token. */
+    Responses(boolean chat, String id, long created, String model, BtTokenizer tokenizer, boolean returnTokenIds,
+              int logprobs) {
         this.chat = chat;
         this.id = id;
         this.created = created;
         this.model = model;
         this.tokenizer = tokenizer;
         this.ids = returnTokenIds || tokenizer == null;
+        this.logprobs = logprobs;
     }
 
     private ObjectNode head(boolean chunk) {
@@ -57,7 +61,7 @@ final class Responses {
             j.set("logprobs", logprobs(c, 0, c.ids.size()));
             j.put("finish_reason", c.finishReason);
             if (ids) {
-                j.set("prompt_token_ids", Json.ids(c.request.promptIds()));
+                j.set("prompt_token_ids", Json.ids(c.promptIds));
                 j.set("token_ids", Json.ids(c.ids));
             }
         }
@@ -83,7 +87,7 @@ final class Responses {
         j.putNull("logprobs");
         j.putNull("finish_reason");
         if (ids) {
-            j.set("prompt_token_ids", Json.ids(c.request.promptIds()));
+            j.set("prompt_token_ids", Json.ids(c.promptIds));
             j.set("token_ids", Json.array());
         }
         return o;
@@ -137,10 +141,10 @@ final class Responses {
 
     /** Log-probabilities of tokens [from, to) in the endpoint's format, or null when not asked for. */
     private ObjectNode logprobs(Choice c, int from, int to) {
-        if (!c.request.wantsLogprobs()) {
+        if (logprobs < 0) {
             return null;
         }
-        int top = c.request.logprobs();
+        int top = logprobs;
         ObjectNode o = Json.object();
         if (chat) {
             ArrayNode content = o.putArray("content");

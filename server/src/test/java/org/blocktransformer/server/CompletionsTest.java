@@ -184,6 +184,50 @@ class CompletionsTest {
         }
     }
 
+    /**
+     * max_tokens 0 is answered by the server itself, since the engine takes only requests for at least one token:
+     * every choice ends at once at its length with no tokens, whole and streamed, its log-probabilities empty.
+     */
+    @Test
+    void maxTokensZeroEndsEveryChoiceAtOnceWithNoTokens() throws Exception {
+        for (Served s : served) {
+            int[][] prompts = {{1, 2, 3}, {400, 500}};
+            ObjectNode b = Json.object();
+            var list = b.putArray("prompt");
+            for (int[] p : prompts) {
+                list.add(Json.ids(p));
+            }
+            b.put("max_tokens", 0);
+            b.put("n", 2);
+            b.put("logprobs", 2);
+            JsonNode whole = s.http().ok("/v1/completions", b);
+            assertEquals(4, whole.path("choices").size());
+            for (int i = 0; i < 4; i++) {
+                JsonNode c = whole.path("choices").get(i);
+                assertEquals(i, c.path("index").asInt());
+                assertEquals("length", c.path("finish_reason").asText(), s.name() + " choice " + i);
+                assertEquals("", c.path("text").asText());
+                assertEquals(0, c.path("token_ids").size());
+                assertArrayEquals(prompts[i / 2], ints(c.path("prompt_token_ids")));
+                assertTrue(c.path("logprobs").path("tokens").isArray());
+                assertEquals(0, c.path("logprobs").path("tokens").size());
+            }
+            assertEquals(5, whole.path("usage").path("prompt_tokens").asInt());
+            assertEquals(0, whole.path("usage").path("completion_tokens").asInt());
+
+            b.put("stream", true);
+            String[] reasons = new String[4];
+            for (JsonNode e : s.http().stream("/v1/completions", b)) {
+                JsonNode c = e.path("choices").get(0);
+                assertEquals(0, c.path("token_ids").size(), e.toString());
+                if (!c.path("finish_reason").isNull()) {
+                    reasons[c.path("index").asInt()] = c.path("finish_reason").asText();
+                }
+            }
+            assertArrayEquals(new String[] {"length", "length", "length", "length"}, reasons, s.name());
+        }
+    }
+
     static String finish(GenerationResult r) {
         return switch (r.finishReason()) {
             case LENGTH -> "length";

@@ -1,6 +1,7 @@
 package org.blocktransformer.server;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.blocktransformer.loader.Golden;
 import org.blocktransformer.loader.Presets;
 import org.blocktransformer.loader.tokenizer.BtTokenizer;
@@ -13,7 +14,9 @@ import org.blocktransformer.model.config.VanillaConfig;
 import org.blocktransformer.model.engine.Batching;
 import org.blocktransformer.model.engine.EngineOptions;
 import org.blocktransformer.model.engine.InferenceEngine;
+import org.blocktransformer.model.weights.F32Matrix;
 import org.blocktransformer.model.weights.ModelWeights;
+import org.blocktransformer.model.weights.VanillaWeights;
 import org.blocktransformer.model.weights.WeightFormat;
 
 /** Models, tokenizer and servers for the tests: seeded random weights, the golden tokenizer, loopback only. */
@@ -36,6 +39,18 @@ final class Fixtures {
         var config = new BlockConfig(4, VOCAB, new EmbedderConfig(16, EmbedderProjection.CONCAT),
                 DecodingStrategy.PREFIX, 2, stack, stack, 0, 0, 0);
         return Presets.randomInit("tiny-block", config, seed, WeightFormat.F32);
+    }
+
+    /**
+     * {@code w} with token {@code token}'s embedding row all NaN: a request that feeds that token gets NaN logits and
+     * fails (as the engine's own tests poison a model), the others never touch it.
+     */
+    static VanillaWeights withNaNToken(ModelWeights w, int token) {
+        VanillaWeights v = (VanillaWeights) w;
+        F32Matrix table = (F32Matrix) v.embedIn();
+        float[] data = table.data().clone();
+        Arrays.fill(data, token * table.cols(), (token + 1) * table.cols(), Float.NaN);
+        return new VanillaWeights(v.config(), new F32Matrix(table.rows(), table.cols(), data), v.stack(), v.embedOut());
     }
 
     static Path goldenTokenizer() {

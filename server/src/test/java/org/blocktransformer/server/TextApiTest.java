@@ -235,6 +235,65 @@ class TextApiTest {
         assertTrue(r.errorMessage().contains("the first message must not be the assistant"), r.errorMessage());
     }
 
+    /**
+     * A chat prompt that fills the whole context leaves room for no token: without max_tokens (the rest of the
+     * context, here none) it is answered at once with no content and finish_reason length, whole and streamed, as
+     * is max_tokens 0; a longer prompt is a 400.
+     */
+    @Test
+    void aChatPromptThatFillsTheContextEndsAtItsLength() throws Exception {
+        int limit = http.get("/v1/models").body().path("data").get(0).path("max_model_len").asInt();
+        String content = contentFilling(limit);
+        ObjectNode b = Json.object();
+        b.putArray("messages").addObject().put("role", "user").put("content", content);
+        b.put("return_token_ids", true);
+        JsonNode whole = http.ok("/v1/chat/completions", b);
+        JsonNode c = whole.path("choices").get(0);
+        assertEquals("length", c.path("finish_reason").asText());
+        assertEquals("", c.path("message").path("content").asText());
+        assertEquals(0, c.path("token_ids").size());
+        assertEquals(limit, c.path("prompt_token_ids").size());
+        assertEquals(limit, whole.path("usage").path("prompt_tokens").asInt());
+        assertEquals(0, whole.path("usage").path("completion_tokens").asInt());
+
+        b.put("stream", true);
+        List<JsonNode> events = http.stream("/v1/chat/completions", b);
+        assertEquals("assistant", events.getFirst().path("choices").get(0).path("delta").path("role").asText());
+        assertEquals("length", events.getLast().path("choices").get(0).path("finish_reason").asText());
+        for (JsonNode e : events) {
+            assertEquals("", e.path("choices").get(0).path("delta").path("content").asText(""), e.toString());
+        }
+
+        ObjectNode none = Json.object();
+        none.putArray("messages").addObject().put("role", "user").put("content", "Hi");
+        none.put("max_tokens", 0);
+        JsonNode empty = http.ok("/v1/chat/completions", none).path("choices").get(0);
+        assertEquals("length", empty.path("finish_reason").asText());
+        assertEquals("", empty.path("message").path("content").asText());
+
+        b.put("stream", false);
+        b.putArray("messages").addObject().put("role", "user").put("content", content + "!");
+        Http.Reply over = http.post("/v1/chat/completions", b);
+        assertEquals(400, over.status(), over.raw().body());
+        assertTrue(over.errorMessage().contains("maximum context length is " + limit), over.errorMessage());
+    }
+
+    /** A user message whose rendering through the template is exactly {@code tokens} tokens. */
+    private String contentFilling(int tokens) {
+        StringBuilder content = new StringBuilder();
+        for (String piece : new String[] {" hello", " a", "."}) {
+            while (rendered(content + piece) <= tokens) {
+                content.append(piece);
+            }
+        }
+        assertEquals(tokens, rendered(content.toString()), "a message of exactly the context's length");
+        return content.toString();
+    }
+
+    private int rendered(String userContent) {
+        return tokenizer.encode("<|user|>" + userContent + "\n<|assistant|>").length;
+    }
+
     @Test
     void badChatRequestsAreClear400s() throws Exception {
         String hi = "[{\"role\": \"user\", \"content\": \"Hi\"}]";

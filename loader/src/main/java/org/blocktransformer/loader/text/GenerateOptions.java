@@ -5,15 +5,15 @@ import org.blocktransformer.model.generate.SamplingParams;
 /**
  * How to continue a text prompt.
  *
- * @param maxNewTokens most tokens to generate
+ * @param maxNewTokens most tokens to generate, at least 1
  * @param sampling     greedy or seeded sampling
  * @param stopAtEos    stop at the model's end-of-text token
  */
 public record GenerateOptions(int maxNewTokens, SamplingParams sampling, boolean stopAtEos) {
 
     public GenerateOptions {
-        if (maxNewTokens < 0) {
-            throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
+        if (maxNewTokens < 1) {
+            throw new IllegalArgumentException("max new tokens must be at least 1, got " + maxNewTokens);
         }
         if (sampling == null) {
             throw new IllegalArgumentException("sampling is missing");

@@ -87,6 +87,12 @@ class TextEngineTest {
     }
 
     @Test
+    void optionsForNoTokensAreRefused() {
+        var error = assertThrows(IllegalArgumentException.class, () -> GenerateOptions.greedy(0));
+        assertEquals("max new tokens must be at least 1, got 0", error.getMessage());
+    }
+
+    @Test
     void aClosedEngineSaysSo() {
         Path g = golden();
         var bt = TextEngine.open(g.resolve("vanilla-neox").toString(), g.resolve("tokenizer"), EngineOptions.defaults());

@@ -175,10 +175,6 @@ public final class InferenceEngine implements AutoCloseable {
             }
             Sequence s = new Sequence(request, stepper.prepareInput(request.promptIds()), listeners.get(i));
             futures.add(s.future());
-            if (request.maxNewTokens() == 0) {
-                s.completeEmpty();
-                continue;
-            }
             // Cancelling the caller's future stops the sequence at its next step and frees its cache.
             s.future().whenComplete((r, e) -> {
                 if (s.future().isCancelled()) {

@@ -68,6 +68,8 @@ final class Scheduler {
         dropCancelledWaiting();
         if (batching == Batching.CONTINUOUS || active.isEmpty()) {
             admit();
+            // Before the step, which may take long (a prefill): monitoring sees the batch that runs.
+            publishCounts();
         }
         if (active.isEmpty()) {
             return;

@@ -228,15 +228,6 @@ final class Sequence {
         return false;
     }
 
-    /** Completes a request for no new tokens at once: it never runs. */
-    void completeEmpty() {
-        if (request.maxNewTokens() != 0) {
-            throw new IllegalStateException("a request for " + request.maxNewTokens() + " tokens has work to do");
-        }
-        finish = FinishReason.LENGTH;
-        future.complete(result());
-    }
-
     /** Completes its future with its result, or with why it alone failed. Its caches should be released first. */
     void complete() {
         if (failure != null) {

@@ -6,7 +6,7 @@ import java.util.Objects;
  * One prompt to continue.
  *
  * @param promptIds    token ids, at least one
- * @param maxNewTokens how many tokens to generate at most
+ * @param maxNewTokens how many tokens to generate at most, at least 1
  * @param sampling     greedy or seeded sampling
  * @param stopAtEos    stop after the model's EOS id is generated (it is included in the output)
  * @param logprobs     -1: no log-probabilities; k >= 0: each token's {@link TokenLogprobs} with the k most probable
@@ -24,8 +24,10 @@ public record GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParam
         if (promptIds.length == 0) {
             throw new IllegalArgumentException("the prompt is empty: give at least one token id");
         }
-        if (maxNewTokens < 0) {
-            throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
+        // A request for nothing is a caller's mistake (bt generate refuses --max-new-tokens 0 too); a caller that
+        // has nothing to generate, such as a server asked for max_tokens 0, answers without the engine.
+        if (maxNewTokens < 1) {
+            throw new IllegalArgumentException("max new tokens must be at least 1, got " + maxNewTokens);
         }
         if (logprobs < -1 || logprobs > MAX_LOGPROBS) {
             throw new IllegalArgumentException("logprobs must be -1 (none) or 0.." + MAX_LOGPROBS + ", got " + logprobs);

@@ -13,10 +13,15 @@ import org.blocktransformer.model.generate.SamplingParams;
  * the row (or, for candidates a device selected, over them).
  */
 public final class Sampler {
+    /** Binary-exponent buckets of the nucleus's histogram: probabilities down to 2^-62, and one for all below. */
+    private static final int BUCKETS = 64;
     private final SamplingParams params;
     private final SplittableRandom random;
     private double[] probs = new double[0];
-    private Integer[] order = new Integer[0];
+    /** The nucleus's candidate probabilities, sorted. */
+    private double[] nucleus = new double[0];
+    /** Probability mass by binary exponent, for {@link #nucleusFloor}. */
+    private final double[] bucketMass = new double[BUCKETS];
     /** 0, 1, 2, ...: the ids when every output is a candidate. */
     private int[] every = new int[0];
 
@@ -100,24 +105,36 @@ public final class Sampler {
         return last;
     }
 
-    /** Samples among the most probable outputs whose probability mass first reaches top-p. */
+    /**
+     * Samples among the most probable outputs whose probability mass first reaches top-p: the outputs in order of
+     * descending probability (ties by ascending index), the shortest prefix whose running sum reaches
+     * {@code topP * sum}, then the first output of that prefix whose running sum exceeds {@code u} times the
+     * prefix's mass.
+     *
+     * <p>Both running sums depend only on the probabilities in that order, not on which index holds which, so they
+     * are computed over sorted values (a primitive sort) and only the chosen position is turned back into an index:
+     * among outputs of equal probability the r-th in the order is the r-th by index. Only the top of the order is
+     * sorted: a histogram of the probabilities by binary exponent finds a floor above which the mass surely reaches
+     * top-p, and the outputs below it are never looked at again.
+     */
     private int sampleNucleus(int[] ids, int count, double sum, double u) {
-        if (order.length < count) {
-            order = new Integer[count];
+        double limit = params.topP() * sum;
+        double floor = nucleusFloor(count, limit);
+        if (nucleus.length < count) {
+            nucleus = new double[count];
         }
         int n = 0;
         for (int j = 0; j < count; j++) {
-            if (probs[j] > 0) {
-                order[n++] = j;
+            if (probs[j] > 0 && probs[j] >= floor) {
+                nucleus[n++] = probs[j];
             }
         }
-        // Stable sort by probability, descending; ties keep index order.
-        Arrays.sort(order, 0, n, (a, b) -> Double.compare(probs[b], probs[a]));
-        double limit = params.topP() * sum;
+        // Ascending: the order above is read from the end.
+        Arrays.sort(nucleus, 0, n);
         double kept = 0;
         int keep = 0;
         while (keep < n) {
-            kept += probs[order[keep]];
+            kept += nucleus[n - 1 - keep];
             keep++;
             if (kept >= limit) {
                 break;
@@ -125,12 +142,51 @@ public final class Sampler {
         }
         double target = u * kept;
         double acc = 0;
+        int chosen = keep - 1;
         for (int i = 0; i < keep; i++) {
-            acc += probs[order[i]];
+            acc += nucleus[n - 1 - i];
             if (acc > target) {
-                return ids[order[i]];
+                chosen = i;
+                break;
             }
         }
-        return ids[order[keep - 1]];
+        double value = nucleus[n - 1 - chosen];
+        int rank = 0; // outputs of the same probability before it in the order
+        while (rank < chosen && nucleus[n - chosen + rank] == value) {
+            rank++;
+        }
+        for (int j = 0; j < count; j++) {
+            if (probs[j] == value && rank-- == 0) {
+                return ids[j];
+            }
+        }
+        throw new IllegalStateException("the chosen probability " + value + " is not in the row");
+    }
+
+    /**
+     * A probability floor such that the outputs at or above it hold the nucleus: the power of two at the bottom of
+     * the first binary-exponent bucket (from the top) where the buckets' mass reaches {@code limit} with room for
+     * rounding, or 0 (every output) when none does. Sums of the same n positive numbers in any order (here by
+     * bucket, in the nucleus by descending value) are each within a relative (n - 1) * 2^-53 of the exact sum (to
+     * first order), so a mass of {@code limit * (1 + 4n * 2^-53)} by bucket is at least {@code limit} in any order.
+     */
+    private double nucleusFloor(int count, double limit) {
+        Arrays.fill(bucketMass, 0);
+        for (int j = 0; j < count; j++) {
+            double p = probs[j];
+            if (p > 0) {
+                // p <= 1 (the largest output is exp(0)): bucket b holds [2^-b, 2^(1-b)), the last one all below.
+                bucketMass[Math.min(BUCKETS - 1, -Math.getExponent(p))] += p;
+            }
+        }
+        double needed = limit * (1 + 4.0 * count * 0x1p-53);
+        double mass = 0;
+        for (int b = 0; b < BUCKETS - 1; b++) {
+            mass += bucketMass[b];
+            if (mass >= needed) {
+                return Math.scalb(1.0, -b);
+            }
+        }
+        return 0;
     }
 }

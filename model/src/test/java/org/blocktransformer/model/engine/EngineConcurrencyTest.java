@@ -73,6 +73,11 @@ class EngineConcurrencyTest {
             assertEquals(engine.totalCachePages(), engine.freeCachePages());
         }
         assertThrows(IllegalArgumentException.class, () -> GenerationRequest.greedy(new int[0], 3), "empty prompt");
+        for (int none : new int[] {0, -1}) {
+            var refused = assertThrows(IllegalArgumentException.class, () -> GenerationRequest.greedy(new int[] {1},
+                    none), "a request for " + none + " tokens");
+            assertEquals("max new tokens must be at least 1, got " + none, refused.getMessage());
+        }
         assertThrows(IllegalArgumentException.class, () -> SamplingParams.sample(-1, 0, 1, 0), "negative temperature");
         assertThrows(IllegalArgumentException.class, () -> SamplingParams.sample(1, 0, 0, 0), "top-p 0");
         assertThrows(IllegalArgumentException.class, () -> SamplingParams.sample(1, -2, 1, 0), "negative top-k");

@@ -12,6 +12,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.blocktransformer.model.TinyModels;
 import org.blocktransformer.model.config.DecodingStrategy;
 import org.blocktransformer.model.generate.GenerationRequest;
@@ -116,23 +118,42 @@ class EngineLogprobsTest {
                 () -> GenerationRequest.greedy(new int[] {1}, 2).withLogprobs(GenerationRequest.MAX_LOGPROBS + 1));
     }
 
+    /**
+     * Six requests for two batch rows: while the first step runs (held there by the first request's listener, on
+     * the engine thread, until the counts are read) two run and four wait; at the end none does.
+     */
     @Test
     void countsShowQueuedAndRunningRequests() throws Exception {
         ModelWeights weights = TinyModels.vanilla(33);
         try (var engine = InferenceEngine.open(weights, new EngineOptions(2, Batching.CONTINUOUS, 0, 1))) {
-            List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
-            int maxRunning = 0;
-            int maxWaiting = 0;
+            CountDownLatch holding = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            TokenListener holder = id -> {
+                if (holding.getCount() > 0) {
+                    holding.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+            List<GenerationRequest> requests = new ArrayList<>();
+            List<TokenListener> listeners = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
-                futures.add(engine.submit(GenerationRequest.greedy(new int[] {1 + i, 2, 3}, 40)));
+                requests.add(GenerationRequest.greedy(new int[] {1 + i, 2, 3}, 40));
+                listeners.add(i == 0 ? holder : TokenListener.NONE);
             }
-            while (!futures.stream().allMatch(CompletableFuture::isDone)) {
-                maxRunning = Math.max(maxRunning, engine.runningCount());
-                maxWaiting = Math.max(maxWaiting, engine.waitingCount());
-                Thread.onSpinWait();
+            List<CompletableFuture<GenerationResult>> futures = engine.submitAll(requests, listeners);
+            assertTrue(holding.await(60, TimeUnit.SECONDS), "the first token reaches its listener");
+            int running = engine.runningCount();
+            int waiting = engine.waitingCount();
+            release.countDown();
+            assertEquals(2, running, "the batch is full while six wait for two rows");
+            assertEquals(4, waiting, "the other four wait");
+            for (CompletableFuture<GenerationResult> f : futures) {
+                assertEquals(40, f.get(60, TimeUnit.SECONDS).generatedIds().length);
             }
-            assertEquals(2, maxRunning, "the batch is full while six wait for two rows");
-            assertTrue(maxWaiting >= 3 && maxWaiting <= 6, "waiting " + maxWaiting);
             assertEquals(0, engine.runningCount());
             assertEquals(0, engine.waitingCount());
         }

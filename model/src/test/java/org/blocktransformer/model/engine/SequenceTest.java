@@ -92,14 +92,6 @@ class SequenceTest {
     }
 
     @Test
-    void onlyARequestForNoTokensCompletesEmpty() throws Exception {
-        assertThrows(IllegalStateException.class, () -> sequence(new int[] {1}, 3, TokenListener.NONE).completeEmpty());
-        Sequence s = sequence(new int[] {1}, 0, TokenListener.NONE);
-        s.completeEmpty();
-        assertEquals(0, s.future().get().generatedIds().length);
-    }
-
-    @Test
     void itHoldsOneSetOfCachesAndReleasesThem() {
         PagePool pool = new PagePool(1, 8, 16, 4);
         Sequence s = sequence(new int[] {1}, 3, TokenListener.NONE);

@@ -101,6 +101,51 @@ class SamplerTest {
         assertEquals(Logits.NON_FINITE, new Sampler(SamplingParams.sample(1.0, 2, 1.0, 1)).next(fromDevice));
     }
 
+    /**
+     * Top-p without top-k on rows made to be awkward (exact ties, flat rows, one dominant output, long tails that
+     * underflow to zero or to subnormal probabilities, a large vocabulary) and nuclei from a single output to
+     * nearly all: the same token as the definition for every draw.
+     */
+    @Test
+    void nucleusDrawsWhatTheDefinitionDrawsOnAwkwardRows() {
+        SplittableRandom r = new SplittableRandom(17);
+        double[] topPs = {1e-300, 1e-12, 1e-3, 0.1, 0.5, 0.9, 0.95, 0.999, 1 - 1e-9, Math.nextDown(1.0)};
+        double[] temperatures = {0.01, 0.3, 0.8, 1.0, 3.0, 100.0};
+        int[] sizes = {1, 2, 3, 10, 257, 4000, 50304};
+        for (int trial = 0; trial < 600; trial++) {
+            int vocab = sizes[trial < 20 ? 6 : r.nextInt(sizes.length - 1)];
+            double topP = topPs[r.nextInt(topPs.length)];
+            double temperature = temperatures[r.nextInt(temperatures.length)];
+            float[] row = awkwardLogits(r, vocab, trial % 6);
+            long seed = r.nextLong();
+            Sampler sampler = new Sampler(SamplingParams.sample(temperature, 0, topP, seed));
+            SplittableRandom reference = new SplittableRandom(seed);
+            for (int draw = 0; draw < 20; draw++) {
+                int want = definition(row, vocab, temperature, 0, topP, reference.nextDouble());
+                int got = sampler.next(row, 0, vocab);
+                int t = trial;
+                assertEquals(want, got, () -> "trial " + t + ": vocab " + vocab + ", temperature " + temperature
+                        + ", top-p " + topP);
+            }
+        }
+    }
+
+    /** Six kinds of rows, by {@code kind}: see {@link #nucleusDrawsWhatTheDefinitionDrawsOnAwkwardRows}. */
+    private static float[] awkwardLogits(SplittableRandom r, int n, int kind) {
+        float[] row = new float[n];
+        for (int i = 0; i < n; i++) {
+            row[i] = switch (kind) {
+                case 0 -> (float) (r.nextDouble(0.01, 20) * r.nextGaussian()); // any spread
+                case 1 -> (float) r.nextInt(-2, 3); // few distinct values: ties everywhere
+                case 2 -> 1.5f; // flat: one tie of the whole row
+                case 3 -> i % 97 == 0 ? 30f : (float) r.nextGaussian(); // a few dominant outputs, a flat tail
+                case 4 -> (float) (-800 * r.nextDouble()); // probabilities underflow to subnormals and zero
+                default -> (float) (r.nextInt(4) * 0.5 + 1e-6 * r.nextInt(3)); // near ties of distinct logits
+            };
+        }
+        return row;
+    }
+
     /** Logits with repeats (ties) and a long tail. */
     private static float[] logits(SplittableRandom r, int n) {
         float[] row = new float[n];
@@ -121,10 +166,12 @@ class SamplerTest {
         for (float v : row) {
             max = Math.max(max, v);
         }
+        // Scaled as the sampler scales them (by 1 / temperature), so that ties are the same ties.
+        double inv = 1.0 / temperature;
         double[] p = new double[n];
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            p[i] = row[i] < kth ? 0 : Math.exp((row[i] - max) / temperature);
+            p[i] = row[i] < kth ? 0 : Math.exp((row[i] - max) * inv);
             sum += p[i];
         }
         Integer[] order = new Integer[n];
