@@ -8,10 +8,11 @@ import java.nio.file.Path;
 
 /**
  * Locates the golden reference data ({@code -Dbt.golden.dir}, which the build sets to {@code ../shared/golden}). The
- * data is not in the repository, so by default a test that needs it is skipped, saying why, when it is absent. With
- * the environment variable {@value #REQUIRE}{@code =1} (for a CI machine that has the data) the same absence fails the
- * test instead, so that a moved or unmounted folder cannot turn the golden tests into silent skips. Every module's
- * golden tests go through here.
+ * data is not in the repository, so by default a test that needs it is skipped, saying why, when it is absent. On CI
+ * (the environment variable {@code CI} set, as CI services set it) or with {@value #REQUIRE}{@code =1} the same
+ * absence fails the test instead, so that a moved or unmounted folder cannot turn the golden tests into silent skips;
+ * {@value #REQUIRE}{@code =0} skips again on a CI machine without the data. Every module's golden tests go through
+ * here.
  */
 public final class Golden {
 
@@ -38,20 +39,26 @@ public final class Golden {
         return p;
     }
 
-    /** Whether {@value #REQUIRE}=1 asks for missing data to fail rather than skip. */
-    static boolean required() {
-        return "1".equals(System.getenv(REQUIRE));
+    /**
+     * Whether missing data fails rather than skips, from the values of {@value #REQUIRE} and {@code CI} (null when
+     * unset): {@value #REQUIRE} decides when it is 1 or 0, else a {@code CI} that is set and not "false" or "0".
+     */
+    static boolean required(String require, String ci) {
+        if ("1".equals(require) || "0".equals(require)) {
+            return "1".equals(require);
+        }
+        return ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false") && !ci.equals("0");
     }
 
     private static void present(boolean found, String why) {
-        present(found, why, required());
+        present(found, why, required(System.getenv(REQUIRE), System.getenv("CI")));
     }
 
     /** Skips, or with {@code required} fails, when {@code found} is false. */
     static void present(boolean found, String why, boolean required) {
         if (!found && required) {
-            fail(why + ", but " + REQUIRE + "=1 requires the golden data");
+            fail(why + ", but CI (or " + REQUIRE + "=1) requires the golden data (" + REQUIRE + "=0 skips instead)");
         }
-        assumeTrue(found, () -> why + "; skipping (set " + REQUIRE + "=1 to fail instead)");
+        assumeTrue(found, () -> why + "; skipping (on CI, or with " + REQUIRE + "=1, this fails instead)");
     }
 }

@@ -21,7 +21,7 @@ final class TestSpark {
                 .getOrCreate();
     }
 
-    /** A golden model directory: skipped, or failed with BT_REQUIRE_GOLDEN=1, when the golden data is absent. */
+    /** A golden model directory: skipped, or failed on CI or with BT_REQUIRE_GOLDEN=1, when the golden data is absent. */
     static Path golden(String name) {
         return Golden.path(name);
     }
