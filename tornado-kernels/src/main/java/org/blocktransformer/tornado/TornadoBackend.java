@@ -79,6 +79,16 @@ final class TornadoBackend implements ComputeBackend {
     }
 
     /**
+     * As many positions as one device call holds: a prefill unit is one call of {@link #MAX_TOKENS} rows, where the
+     * tensor-core kernel runs at about twice its rate at 256 or 512 rows (docs/portability.md's kernel table), and a
+     * 1,920-token prompt takes two calls instead of four.
+     */
+    @Override
+    public int prefillTokens() {
+        return MAX_TOKENS;
+    }
+
+    /**
      * The device's memory, no more than TornadoVM lets this process allocate on it ({@code tornado.device.memory})
      * and than the JVM's direct-memory limit: every TornadoVM array also has a host segment of its size, off the
      * heap and counted against that limit (on PTX pinned as well), device-only buffers such as the KV cache included.

@@ -33,6 +33,15 @@ public interface ComputeBackend extends AutoCloseable {
     }
 
     /**
+     * Prompt tokens one engine step feeds at most, over all new sequences (prefill chunking): large enough that the
+     * backend's many-token calls are efficient, small enough that the rows decoding beside a long prompt still get a
+     * token per step. 512 by default (the CPU's).
+     */
+    default int prefillTokens() {
+        return 512;
+    }
+
+    /**
      * Memory that this backend's weights, KV storage and activations share when it is not the Java heap (a GPU's
      * memory, as far as its runtime lets this process use it): what the largest batch that fits is sized from.
      * Empty where they live in the heap (the CPU backend), whose limit is the heap's.

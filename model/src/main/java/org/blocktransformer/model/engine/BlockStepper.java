@@ -21,10 +21,13 @@ final class BlockStepper implements Stepper {
     private final BlockRunner runner;
     private final BlockConfig config;
     private final CachePools caches;
+    /** Prompt blocks fed in one unit at most: the backend's prefill tokens in whole blocks. */
+    private final int prefillBlocks;
 
     BlockStepper(BlockWeights weights, ComputeBackend backend, CacheBudget budget) {
         this.runner = new BlockRunner(weights, backend);
         this.config = runner.config();
+        this.prefillBlocks = Math.max(1, backend.prefillTokens() / config.blockLength());
         CacheGeometry geometry = budget.geometry();
         PagePool global = runner.newGlobalPool(CacheGeometry.PAGE_SIZE, budget.pages(), geometry.kv());
         PagePool local = runner.newLocalPool(budget.options().maxBatchSize(), geometry.kv());
@@ -49,7 +52,7 @@ final class BlockStepper implements Stepper {
 
     @Override
     public void step(List<Sequence> active) {
-        feedBlocks(active, PREFILL_TOKENS / config.blockLength());
+        feedBlocks(active, prefillBlocks);
         List<Sequence> ready = new ArrayList<>();
         for (Sequence s : active) {
             if (s.hasContext() && !s.finished()) {

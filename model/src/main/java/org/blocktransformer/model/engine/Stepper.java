@@ -13,9 +13,6 @@ import org.blocktransformer.model.weights.VanillaWeights;
  */
 sealed interface Stepper permits VanillaStepper, BlockStepper {
 
-    /** Prompt tokens fed to the global stack in one unit at most, over all new sequences (prefill chunking). */
-    int PREFILL_TOKENS = 512;
-
     /**
      * The stepper of {@code weights} on {@code backend}, its caches sized by {@code budget} once its runner (and with
      * it the backend's copies of the weights) exists.
@@ -48,7 +45,7 @@ sealed interface Stepper permits VanillaStepper, BlockStepper {
 
     /**
      * One unit for all of {@code active}: feeds pending input (new sequences' prompts in chunks of at most
-     * {@link #PREFILL_TOKENS} tokens in all) and produces the next token(s) of every sequence whose input is fed.
+     * the backend's {@link ComputeBackend#prefillTokens()} tokens in all) and produces the next token(s) of every sequence whose input is fed.
      */
     void step(List<Sequence> active);
 }

@@ -14,9 +14,11 @@ import org.blocktransformer.model.weights.VanillaWeights;
 final class VanillaStepper implements Stepper {
     private final VanillaRunner runner;
     private final CachePools caches;
+    private final int prefillTokens;
 
     VanillaStepper(VanillaWeights weights, ComputeBackend backend, CacheBudget budget) {
         this.runner = new VanillaRunner(weights, backend);
+        this.prefillTokens = backend.prefillTokens();
         CacheGeometry geometry = budget.geometry();
         PagePool global = runner.newPool(CacheGeometry.PAGE_SIZE, budget.pages(), geometry.kv());
         budget.allocate(() -> runner.attach(global));
@@ -39,7 +41,7 @@ final class VanillaStepper implements Stepper {
         List<StackRow> rows = new ArrayList<>();
         int[] tokens = new int[64];
         int count = 0;
-        int budget = PREFILL_TOKENS;
+        int budget = prefillTokens;
         for (Sequence s : active) {
             int left = s.unfedCount();
             if (left == 0) {
