@@ -33,7 +33,7 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * {@code --out}; {@code scripts/gemm-gpu} runs it beside cuBLAS (PyTorch) and prints the fractions.
  *
  * <pre>java @$TORNADOVM_HOME/tornado-argfile -cp gpu-benchmarks.jar org.blocktransformer.tornado.GemmBenchmark
- *     --device 1:0 [--shapes 3072x1024,...] [--tokens 64,256,1024,4096] [--kernels mma,tiled-f32,tiled-f16]
+ *     --device 1:0 [--shapes 3072x1024,...] [--tokens 64,256,1024,4096] [--kernels mma,mma-h,tiled-f32,tiled-f16]
  *     [--out gemm.jsonl]</pre>
  */
 public final class GemmBenchmark {
@@ -122,7 +122,7 @@ public final class GemmBenchmark {
             for (int i = 0; i < n; i++) {
                 biasHost[i] = (float) (0.1 * r.nextGaussian());
             }
-            mma = kernel.equals("mma");
+            mma = kernel.equals("mma") || kernel.equals("mma-h");
             short[] half = null;
             if (mma || kernel.equals("tiled-f16")) {
                 half = new short[wHost.length];
@@ -151,11 +151,19 @@ public final class GemmBenchmark {
                 FloatArray scratch = new FloatArray(DeviceArrays.checkedSize(
                         (long) MmaKernels.roundUp(maxTokens, MmaKernels.TILE_T) * stride));
                 TornadoDevices.sketchOn(name, device);
+                // mma-h: the activations already float16 (converted here; in a model that is one pass over them
+                // per call, where the kernel rounds each one once per output tile).
+                boolean halfInput = kernel.equals("mma-h");
+                LongArray xh = halfInput ? LongArray.fromArray(MmaKernels.packActivations(xHost, maxTokens, k)) : w;
                 tg = new TaskGraph(name)
                         .consumeFromDevice(poison.getTaskGraphName(), y, meta)
-                        .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, w, bias, layer, unused)
-                        .task("k", MmaKernels::linear, ctx, x, w, bias, unused, y, scratch, meta, layer, n, k,
-                                MmaKernels.kSteps(k), stride, 0, NeoXKernels.PLAIN, MmaKernels.kSteps(k), 0);
+                        .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, w, bias, layer, unused);
+                if (halfInput) {
+                    tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, xh);
+                }
+                tg.task("k", MmaKernels::linear, ctx, x, xh, halfInput ? 1 : 0, w, bias, unused, y, scratch,
+                                meta, layer, n, k, MmaKernels.kSteps(k), stride, 0, NeoXKernels.PLAIN,
+                                MmaKernels.kSteps(k), 0);
                 DeviceArrays.freedWithPlan(tg, y, scratch);
                 grid = new WorkerGrid2D(MmaKernels.THREADS, 1);
                 grid.setLocalWork(MmaKernels.THREADS, 1, 1);

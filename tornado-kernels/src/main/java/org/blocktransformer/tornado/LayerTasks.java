@@ -217,7 +217,9 @@ final class LayerTasks {
                 KSplit split = KSplit.tensor(n, k);
                 int np = MmaKernels.roundUp(n, MmaKernels.TILE_N);
                 int rows = MmaKernels.roundUp(maxTokens, MmaKernels.TILE_T);
-                tg.task(task, MmaKernels::linear, ctx, x, w.tensor(), b, other, y, fragments, c.meta(), li, n, k,
+                // Float32 activations, rounded as staged (xHalf = 0; the weights stand in for the unused xh).
+                tg.task(task, MmaKernels::linear, ctx, x, w.tensor(), 0, w.tensor(), b, other, y, fragments, c.meta(),
+                        li, n, k,
                         MmaKernels.kSteps(k), np, 1, split.split() ? NeoXKernels.PARTIAL : mode, split.sliceLen(),
                         rows);
                 if (split.split()) {

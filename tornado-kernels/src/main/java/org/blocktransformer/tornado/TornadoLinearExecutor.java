@@ -97,7 +97,9 @@ final class TornadoLinearExecutor implements LinearExecutor {
             FloatArray fragments = new FloatArray(DeviceArrays.checkedSize((long) MmaKernels.roundUp(maxRows,
                     MmaKernels.TILE_T) * MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N)));
             tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.tensor())
-                    .task("matmul", MmaKernels::linear, ctx, x, w.tensor(), b, unused, y, fragments, meta, layer,
+                    // Float32 activations (xHalf = 0; the weights stand in for the unused xh).
+                    .task("matmul", MmaKernels::linear, ctx, x, w.tensor(), 0, w.tensor(), b, unused, y, fragments,
+                            meta, layer,
                             outFeatures, in, MmaKernels.kSteps(in), MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N),
                             0, NeoXKernels.PLAIN, MmaKernels.kSteps(in), 0);
             DeviceArrays.freedWithPlan(tg, fragments);

@@ -66,10 +66,11 @@ class TensorCoreTest {
                 + " lowers mma.sync only there); " + TornadoDevices.describe(device) + " is not one");
     }
 
-    @ParameterizedTest(name = "mode {0}, n {1}, k {2}, {3} tokens, {4} k steps a slice")
-    @CsvSource({"0,1025,37,3,0", "1,300,64,130,0", "2,128,96,257,0", "3,1000,200,129,0", "0,50,1030,17,0",
-            "3,64,33,1,0", "0,200,1030,140,8", "3,130,300,20,3", "1,70,96,129,1"})
-    void kernelMatchesFloat16Products(int mode, int n, int k, int tokens, int sliceSteps) {
+    @ParameterizedTest(name = "mode {0}, n {1}, k {2}, {3} tokens, {4} k steps a slice, float16 input {5}")
+    @CsvSource({"0,1025,37,3,0,0", "1,300,64,130,0,0", "2,128,96,257,0,0", "3,1000,200,129,0,0", "0,50,1030,17,0,0",
+            "3,64,33,1,0,0", "0,200,1030,140,8,0", "3,130,300,20,3,0", "1,70,96,129,1,0", "0,1025,37,3,0,1",
+            "3,1000,202,129,0,1", "0,200,1030,140,8,1", "2,128,96,257,0,1"})
+    void kernelMatchesFloat16Products(int mode, int n, int k, int tokens, int sliceSteps, int halfInput) {
         SplittableRandom r = new SplittableRandom(mode * 131L + n + k + tokens);
         int layers = 2;
         int rows = tokens + 3;
@@ -104,11 +105,16 @@ class TensorCoreTest {
         }
         KernelContext ctx = new KernelContext();
         TornadoDevices.sketchOn("mma", device);
+        // halfInput = 1: the kernel reads the activations already float16, four to a word (the same rounding).
+        LongArray dxh = halfInput == 1 ? LongArray.fromArray(MmaKernels.packActivations(x, rows, k)) : dw;
         TaskGraph g = new TaskGraph("mma")
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, dx, dw, db, dOther, y, meta, layer)
-                .task("k", MmaKernels::linear, ctx, dx, dw, db, dOther, y, fragments, meta, layer, n, k, steps,
-                        stride, 1, slices > 1 ? NeoXKernels.PARTIAL : mode, slices > 1 ? sliceSteps : steps,
-                        sliceRows);
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, dx, dw, db, dOther, y, meta, layer);
+        if (halfInput == 1) {
+            g.transferToDevice(DataTransferMode.EVERY_EXECUTION, dxh);
+        }
+        g.task("k", MmaKernels::linear, ctx, dx, dxh, halfInput, dw, db, dOther, y, fragments, meta, layer, n, k,
+                steps, stride, 1, slices > 1 ? NeoXKernels.PARTIAL : mode, slices > 1 ? sliceSteps : steps,
+                sliceRows);
         if (slices > 1) {
             g.task("r", NeoXKernels::reduceSlices, ctx, fragments, db, dOther, y, meta, layer, n, slices, stride,
                     sliceRows * stride, 1, mode);

@@ -55,11 +55,13 @@ public final class MmaKernels {
      * {@code y[t, j] = epilogue(x[t, :] . W[j, :] + bias[j])} for the live tokens t (see {@link NeoXKernels#matmul}
      * for the modes); {@code w} is the layer group's packed float16 weights ({@link #packWeights}) with
      * {@code kSteps} k steps per output tile, layer {@code layer[0]} when {@code layered} = 1; {@code scratch}
-     * holds {@code stride} floats per token.
+     * holds {@code stride} floats per token. With {@code xHalf} = 1 the activations are read from {@code xh},
+     * already float16 ({@link #packActivations}'s layout), one 8-byte load per four values and no conversion
+     * in the loop (each value is staged once per output tile); else from {@code x}, rounded as they are staged.
      */
-    public static void linear(KernelContext ctx, FloatArray x, LongArray w, FloatArray bias, FloatArray other,
-                              FloatArray y, FloatArray scratch, IntArray meta, IntArray layer, int n, int k,
-                              int kSteps, int stride, int layered, int mode, int sliceSteps, int sliceRows) {
+    public static void linear(KernelContext ctx, FloatArray x, LongArray xh, int xHalf, LongArray w, FloatArray bias,
+                              FloatArray other, FloatArray y, FloatArray scratch, IntArray meta, IntArray layer, int n,
+                              int k, int kSteps, int stride, int layered, int mode, int sliceSteps, int sliceRows) {
         int tid = ctx.localIdx;
         int warp = tid / WARP;
         int lane = tid % WARP;
@@ -119,6 +121,10 @@ public final class MmaKernels {
         // load (coalesced along k).
         int p = tid % 16;
         int tRow = tid / 16;
+        // With float16 input: words q of k (8 a step) of tokens hRow + 16e, one 8-byte load each.
+        int q = tid % 8;
+        int hRow = tid / 8;
+        int kWords = halfWords(k);
         for (int s = sFrom; s < steps; s++) {
             int stage = (s % 2) * STAGE;
             int kBase = s * TILE_K;
@@ -130,15 +136,27 @@ public final class MmaKernels {
                 bTile[stage + 2 * i] = (int) v;
                 bTile[stage + 2 * i + 1] = (int) (v >>> 32);
             }
-            // Activations: 128 tokens x 32 k, rounded to float16 in pairs, into [k half][token][16 k].
-            int kc0 = TornadoMath.min(kBase + 2 * p, lastK);
-            int kc1 = TornadoMath.min(kBase + 2 * p + 1, lastK);
-            int at = stage + (p / 8) * HALF_STAGE + tRow * 8 + p % 8;
-            for (int e = 0; e < 16; e++) {
-                int row = TornadoMath.min(t0 + tRow + 8 * e, lastT) * k;
-                int lo = new HalfFloat(x.get(row + kc0)).getHalfFloatValue() & 0xFFFF;
-                int hi = new HalfFloat(x.get(row + kc1)).getHalfFloatValue() & 0xFFFF;
-                aTile[at + 64 * e] = lo | (hi << 16);
+            // Activations: 128 tokens x 32 k into [k half][token][16 k], two halves an int.
+            if (xHalf == 1) {
+                // Already float16, four to a word: word q of the step (k 4q .. 4q + 3) of tokens hRow + 16e.
+                int wq = TornadoMath.min(kBase / 4 + q, kWords - 1);
+                int hAt = stage + (q / 4) * HALF_STAGE + hRow * 8 + (2 * q) % 8;
+                for (int e = 0; e < 8; e++) {
+                    long v = xh.get(TornadoMath.min(t0 + hRow + 16 * e, lastT) * kWords + wq);
+                    aTile[hAt + 128 * e] = (int) v;
+                    aTile[hAt + 128 * e + 1] = (int) (v >>> 32);
+                }
+            } else {
+                // Rounded to float16 in pairs as they are copied.
+                int kc0 = TornadoMath.min(kBase + 2 * p, lastK);
+                int kc1 = TornadoMath.min(kBase + 2 * p + 1, lastK);
+                int at = stage + (p / 8) * HALF_STAGE + tRow * 8 + p % 8;
+                for (int e = 0; e < 16; e++) {
+                    int row = TornadoMath.min(t0 + tRow + 8 * e, lastT) * k;
+                    int lo = new HalfFloat(x.get(row + kc0)).getHalfFloatValue() & 0xFFFF;
+                    int hi = new HalfFloat(x.get(row + kc1)).getHalfFloatValue() & 0xFFFF;
+                    aTile[at + 64 * e] = lo | (hi << 16);
+                }
             }
             ctx.localBarrier();
             for (int kk = 0; kk < 2; kk++) {
@@ -268,6 +286,27 @@ public final class MmaKernels {
                             + half * 2048 + group * 128 + kr * 8 + col;
                     out[(int) (at / 4)] |= (long) (h[j * k + c] & 0xFFFF) << (16 * (at % 4));
                 }
+            }
+        }
+        return out;
+    }
+
+    /** Words of float16 activations per token row for {@link #linear}'s {@code xh}: four halves a word, zero-padded. */
+    public static int halfWords(int k) {
+        return (k + 3) / 4;
+    }
+
+    /**
+     * Activations {@code [tokens][k]} as {@link #linear} reads them with {@code xHalf} = 1: each row's float16 bits
+     * four to a word (the lowest first), zero beyond k.
+     */
+    public static long[] packActivations(float[] x, int tokens, int k) {
+        int kw = halfWords(k);
+        long[] out = new long[tokens * kw];
+        for (int t = 0; t < tokens; t++) {
+            for (int c = 0; c < k; c++) {
+                long bits = Float.floatToFloat16(x[t * k + c]) & 0xFFFFL;
+                out[t * kw + c / 4] |= bits << (16 * (c % 4));
             }
         }
         return out;
