@@ -51,7 +51,7 @@ public final class GemmBenchmark {
         String device = "";
         String shapes = SHAPES;
         String tokens = "64,256,1024,4096";
-        String kernels = "mma,tiled-f32,tiled-f16";
+        String kernels = "mma,mma-h,tiled-f32,tiled-f16";
         Path out = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
