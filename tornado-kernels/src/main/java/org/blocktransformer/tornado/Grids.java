@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
@@ -70,11 +71,17 @@ final class Grids {
     }
 
     /**
-     * Call before selecting graph {@code graph} of the plan ({@code withGraph}); see {@link SelectingScheduler}.
-     * Launches are unaffected: they look their grids up by name.
+     * Runs {@code select}, a plan's {@code withGraph} of graph {@code graph}, with the scheduler showing TornadoVM's
+     * check there one name of that graph ({@link SelectingScheduler}); every name again afterwards. Launches are
+     * unaffected: they look their grids up by name.
      */
-    void selecting(String graph) {
-        scheduler.selecting(graph);
+    <T> T selecting(String graph, Supplier<T> select) {
+        scheduler.selected = scheduler.firstOfGraph.get(graph);
+        try {
+            return select.get();
+        } finally {
+            scheduler.selected = null;
+        }
     }
 
     /**
@@ -100,10 +107,6 @@ final class Grids {
         public Set<String> keySet() {
             Set<String> s = selected;
             return s != null ? s : super.keySet();
-        }
-
-        void selecting(String graph) {
-            selected = firstOfGraph.get(graph);
         }
     }
 

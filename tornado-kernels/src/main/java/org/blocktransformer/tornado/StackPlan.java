@@ -299,8 +299,7 @@ final class StackPlan implements AutoCloseable {
             // The grid scheduler is the plan's since construction (its grids are resized in place): naming it again
             // per call would make TornadoVM print every grid into the call's trace string, a fifth of the host
             // time of a batch-256 decode step. Selecting a graph still checks the scheduler's names (Grids).
-            grids.selecting(name);
-            return plan.withGraph(graph).execute();
+            return grids.selecting(name, () -> plan.withGraph(graph)).execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, name, e);
         }

@@ -180,8 +180,9 @@ final class TornadoLinearExecutor implements LinearExecutor {
         }
         try {
             // The grid scheduler was set once (see StackPlan#execute).
-            grids.selecting(family == LayerTasks.Family.FEW ? "linear" : manyGraphName(manyRowFamily()));
-            return plan.withGraph(family == LayerTasks.Family.FEW ? 0 : 1).execute();
+            boolean few = family == LayerTasks.Family.FEW;
+            return grids.selecting(few ? "linear" : manyGraphName(manyRowFamily()), () -> plan.withGraph(few ? 0 : 1))
+                    .execute();
         } catch (RuntimeException e) {
             throw DeviceErrors.wrap(deviceName, "linear " + outFeatures + "x" + in, e);
         }
