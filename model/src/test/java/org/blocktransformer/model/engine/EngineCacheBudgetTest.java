@@ -17,7 +17,6 @@ import org.blocktransformer.model.backend.LinearExecutor;
 import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.config.DecodingStrategy;
 import org.blocktransformer.model.config.NeoXConfig;
-import org.blocktransformer.model.cpu.CpuBackend;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.weights.BlockWeights;
 import org.blocktransformer.model.weights.Linear;
@@ -60,42 +59,25 @@ class EngineCacheBudgetTest {
 
         @Override
         public ComputeBackend open(BackendOptions options) {
-            return new Copying(new CpuBackend(1));
-        }
-    }
+            return new CpuDelegate(name()) {
+                @Override
+                public StackExecutor stack(NeoXConfig config, StackWeights weights) {
+                    COPIES.incrementAndGet();
+                    return super.stack(config, weights);
+                }
 
-    private record Copying(CpuBackend cpu) implements ComputeBackend {
-        @Override
-        public String name() {
-            return "copying-test";
-        }
+                @Override
+                public LinearExecutor linear(Linear layer) {
+                    COPIES.incrementAndGet();
+                    return super.linear(layer);
+                }
 
-        @Override
-        public String device() {
-            return "CPU counting its copies";
-        }
-
-        @Override
-        public StackExecutor stack(NeoXConfig config, StackWeights weights) {
-            COPIES.incrementAndGet();
-            return cpu.stack(config, weights);
-        }
-
-        @Override
-        public LinearExecutor linear(Linear layer) {
-            COPIES.incrementAndGet();
-            return cpu.linear(layer);
-        }
-
-        @Override
-        public long kvStorageBytes(long cacheBytes, KvFormat kv) {
-            return cpu.kvStorageBytes(cacheBytes, kv);
-        }
-
-        @Override
-        public void close() {
-            CLOSED.set(true);
-            cpu.close();
+                @Override
+                public void close() {
+                    CLOSED.set(true);
+                    super.close();
+                }
+            };
         }
     }
 

@@ -16,17 +16,10 @@ import org.blocktransformer.model.backend.BackendInfo;
 import org.blocktransformer.model.backend.BackendOptions;
 import org.blocktransformer.model.backend.BackendProvider;
 import org.blocktransformer.model.backend.ComputeBackend;
-import org.blocktransformer.model.backend.LinearExecutor;
-import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.backend.StackRow;
-import org.blocktransformer.model.cache.PagePool;
-import org.blocktransformer.model.config.NeoXConfig;
-import org.blocktransformer.model.cpu.CpuBackend;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.generate.GenerationResult;
-import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.model.weights.ModelWeights;
-import org.blocktransformer.model.weights.StackWeights;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -60,60 +53,20 @@ class EngineFaultsTest {
         @Override
         public ComputeBackend open(BackendOptions options) {
             String[] kv = options.device().split("=");
-            return new Faulty(new CpuBackend(1), Integer.parseInt(kv[1]), kv[0].equals("error-at"));
-        }
-    }
-
-    private record Faulty(CpuBackend cpu, int failAt, boolean error, AtomicInteger calls) implements ComputeBackend {
-        Faulty(CpuBackend cpu, int failAt, boolean error) {
-            this(cpu, failAt, error, new AtomicInteger());
-        }
-
-        @Override
-        public String name() {
-            return "faulty-test";
-        }
-
-        @Override
-        public String device() {
-            return "faulty CPU";
-        }
-
-        @Override
-        public StackExecutor stack(NeoXConfig config, StackWeights weights) {
-            StackExecutor inner = cpu.stack(config, weights);
-            return new StackExecutor() {
+            int failAt = Integer.parseInt(kv[1]);
+            boolean error = kv[0].equals("error-at");
+            AtomicInteger calls = new AtomicInteger();
+            return new CpuDelegate(name()) {
                 @Override
-                public NeoXConfig config() {
-                    return inner.config();
-                }
-
-                @Override
-                public void forward(float[] x, StackRow[] rows) {
+                void beforeStack(StackRow[] rows) {
                     if (calls.incrementAndGet() == failAt) {
                         if (error) {
                             throw new AssertionError("injected error at call " + failAt);
                         }
                         throw new IllegalStateException("injected fault at call " + failAt);
                     }
-                    inner.forward(x, rows);
-                }
-
-                @Override
-                public void attach(PagePool pool) {
-                    inner.attach(pool);
                 }
             };
-        }
-
-        @Override
-        public LinearExecutor linear(Linear layer) {
-            return cpu.linear(layer);
-        }
-
-        @Override
-        public void close() {
-            cpu.close();
         }
     }
 

@@ -13,19 +13,11 @@ import org.blocktransformer.model.backend.BackendInfo;
 import org.blocktransformer.model.backend.BackendOptions;
 import org.blocktransformer.model.backend.BackendProvider;
 import org.blocktransformer.model.backend.ComputeBackend;
-import org.blocktransformer.model.backend.KvFormat;
-import org.blocktransformer.model.backend.LinearExecutor;
-import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.backend.StackRow;
-import org.blocktransformer.model.cache.PagePool;
 import org.blocktransformer.model.config.DecodingStrategy;
-import org.blocktransformer.model.config.NeoXConfig;
-import org.blocktransformer.model.cpu.CpuBackend;
 import org.blocktransformer.model.generate.GenerationRequest;
 import org.blocktransformer.model.generate.GenerationResult;
-import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.model.weights.ModelWeights;
-import org.blocktransformer.model.weights.StackWeights;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,65 +49,21 @@ class EnginePrefillChunksTest {
 
         @Override
         public ComputeBackend open(BackendOptions options) {
-            return new SmallPrefill(new CpuBackend(1));
-        }
-    }
-
-    private record SmallPrefill(CpuBackend cpu) implements ComputeBackend {
-        @Override
-        public String name() {
-            return "prefill-7-test";
-        }
-
-        @Override
-        public String device() {
-            return "CPU feeding 7 prompt tokens a step";
-        }
-
-        @Override
-        public int prefillTokens() {
-            return CHUNK;
-        }
-
-        @Override
-        public StackExecutor stack(NeoXConfig config, StackWeights weights) {
-            StackExecutor inner = cpu.stack(config, weights);
-            return new StackExecutor() {
+            return new CpuDelegate(name()) {
                 @Override
-                public NeoXConfig config() {
-                    return inner.config();
+                public int prefillTokens() {
+                    return CHUNK;
                 }
 
                 @Override
-                public void forward(float[] x, StackRow[] rows) {
+                void beforeStack(StackRow[] rows) {
                     int tokens = 0;
                     for (StackRow r : rows) {
                         tokens += r.count();
                     }
                     LARGEST_CALL.accumulateAndGet(tokens, Math::max);
-                    inner.forward(x, rows);
-                }
-
-                @Override
-                public void attach(PagePool pool) {
-                    inner.attach(pool);
                 }
             };
-        }
-
-        @Override
-        public LinearExecutor linear(Linear layer) {
-            return cpu.linear(layer);
-        }
-
-        @Override
-        public long kvStorageBytes(long cacheBytes, KvFormat kv) {
-            return cpu.kvStorageBytes(cacheBytes, kv);
-        }
-
-        @Override
-        public void close() {
-            cpu.close();
         }
     }
 
