@@ -21,10 +21,13 @@ public final class Parallel implements AutoCloseable {
 
     public Parallel(int threads) {
         this.threads = threads <= 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        // Named by a counter: a worker's pool index is not assigned yet when the factory names it (all were
+        // "bt-cpu-0", which made profiles look single-threaded).
+        var made = new java.util.concurrent.atomic.AtomicInteger();
         this.pool = this.threads == 1 ? null : new ForkJoinPool(this.threads, p -> {
             var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
             t.setDaemon(true);
-            t.setName("bt-cpu-" + t.getPoolIndex());
+            t.setName("bt-cpu-" + made.getAndIncrement());
             return t;
         }, null, false);
     }
