@@ -3,6 +3,7 @@ package org.blocktransformer.model.cpu;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.backend.LinearExecutor;
+import org.blocktransformer.model.backend.Logits;
 import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.weights.Linear;
@@ -68,6 +69,20 @@ public final class CpuBackend implements ComputeBackend {
                 float[] y = new float[rows * layer.outFeatures()];
                 ops.linear(x, rows, packed, y);
                 return y;
+            }
+
+            /** Rows over the threads: a batch's output head (50k logits a row) is otherwise scanned on one. */
+            @Override
+            public int[] argmax(float[] x, int rows) {
+                float[] y = apply(x, rows);
+                int n = layer.outFeatures();
+                int[] ids = new int[rows];
+                ops.parallel().forRange(rows, 1, (long) rows * n, (r0, r1) -> {
+                    for (int r = r0; r < r1; r++) {
+                        ids[r] = Logits.argmax(y, r * n, n);
+                    }
+                });
+                return ids;
             }
         };
     }
