@@ -1,5 +1,8 @@
 package org.blocktransformer.model.engine;
 
+import java.util.List;
+import org.blocktransformer.model.backend.BackendInfo;
+import org.blocktransformer.model.backend.BackendProvider;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.backend.LinearExecutor;
@@ -72,5 +75,31 @@ class CpuDelegate implements ComputeBackend {
     @Override
     public void close() {
         cpu.close();
+    }
+
+    /** The providers of such backends: always available, never the one "auto" picks. */
+    abstract static class Provider implements BackendProvider {
+        private final String name;
+        private final List<String> devices;
+
+        Provider(String name, List<String> devices) {
+            this.name = name;
+            this.devices = devices;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public int priority() {
+            return -100;
+        }
+
+        @Override
+        public BackendInfo probe() {
+            return new BackendInfo(name, true, "test double", devices);
+        }
     }
 }

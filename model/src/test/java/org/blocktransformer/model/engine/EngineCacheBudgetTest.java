@@ -8,9 +8,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.blocktransformer.model.TinyModels;
-import org.blocktransformer.model.backend.BackendInfo;
 import org.blocktransformer.model.backend.BackendOptions;
-import org.blocktransformer.model.backend.BackendProvider;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.KvFormat;
 import org.blocktransformer.model.backend.LinearExecutor;
@@ -41,20 +39,9 @@ class EngineCacheBudgetTest {
     private static final AtomicBoolean CLOSED = new AtomicBoolean();
 
     /** Registered for this module's tests: the CPU backend, counting the executors (its copies of the weights). */
-    public static final class CopyingProvider implements BackendProvider {
-        @Override
-        public String name() {
-            return "copying-test";
-        }
-
-        @Override
-        public int priority() {
-            return -100;
-        }
-
-        @Override
-        public BackendInfo probe() {
-            return new BackendInfo(name(), true, "test double", List.of());
+    public static final class CopyingProvider extends CpuDelegate.Provider {
+        public CopyingProvider() {
+            super("copying-test", List.of());
         }
 
         @Override

@@ -12,9 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.blocktransformer.model.TinyModels;
-import org.blocktransformer.model.backend.BackendInfo;
 import org.blocktransformer.model.backend.BackendOptions;
-import org.blocktransformer.model.backend.BackendProvider;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.generate.GenerationRequest;
@@ -34,20 +32,9 @@ class EngineFaultsTest {
      * Registered for this module's tests: the CPU backend whose stacks throw at forward call {@code device}
      * ("fail-at=N", counted from 1 over the backend's stacks; "error-at=N" throws an Error instead).
      */
-    public static final class FaultyProvider implements BackendProvider {
-        @Override
-        public String name() {
-            return "faulty-test";
-        }
-
-        @Override
-        public int priority() {
-            return -100;
-        }
-
-        @Override
-        public BackendInfo probe() {
-            return new BackendInfo(name(), true, "test double", List.of("fail-at=N", "error-at=N"));
+    public static final class FaultyProvider extends CpuDelegate.Provider {
+        public FaultyProvider() {
+            super("faulty-test", List.of("fail-at=N", "error-at=N"));
         }
 
         @Override

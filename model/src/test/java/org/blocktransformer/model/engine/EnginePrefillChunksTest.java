@@ -9,9 +9,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.blocktransformer.model.TinyModels;
-import org.blocktransformer.model.backend.BackendInfo;
 import org.blocktransformer.model.backend.BackendOptions;
-import org.blocktransformer.model.backend.BackendProvider;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.backend.StackRow;
 import org.blocktransformer.model.config.DecodingStrategy;
@@ -31,20 +29,9 @@ class EnginePrefillChunksTest {
     private static final AtomicInteger LARGEST_CALL = new AtomicInteger();
 
     /** Registered for this module's tests: the CPU backend, feeding 7 prompt tokens a step and noting call sizes. */
-    public static final class SmallPrefillProvider implements BackendProvider {
-        @Override
-        public String name() {
-            return "prefill-7-test";
-        }
-
-        @Override
-        public int priority() {
-            return -100;
-        }
-
-        @Override
-        public BackendInfo probe() {
-            return new BackendInfo(name(), true, "test double", List.of());
+    public static final class SmallPrefillProvider extends CpuDelegate.Provider {
+        public SmallPrefillProvider() {
+            super("prefill-7-test", List.of());
         }
 
         @Override

@@ -174,29 +174,25 @@ public final class GenerateJob {
     }
 
     private static int intOpt(Map<String, String> o, String name, String dflt) {
-        String v = o.getOrDefault(name, dflt);
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + name + " must be an integer, got '" + v + "'");
-        }
+        return parsed(o, name, dflt, Integer::parseInt, "an integer");
     }
 
     private static long longOpt(Map<String, String> o, String name, String dflt) {
-        String v = o.getOrDefault(name, dflt);
-        try {
-            return Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + name + " must be an integer, got '" + v + "'");
-        }
+        return parsed(o, name, dflt, Long::parseLong, "an integer");
     }
 
     private static double doubleOpt(Map<String, String> o, String name, String dflt) {
+        return parsed(o, name, dflt, Double::parseDouble, "a number");
+    }
+
+    /** Option {@code name} (or {@code dflt}) parsed, or a one-line error saying what it must be. */
+    private static <T> T parsed(Map<String, String> o, String name, String dflt,
+                                java.util.function.Function<String, T> parse, String what) {
         String v = o.getOrDefault(name, dflt);
         try {
-            return Double.parseDouble(v);
+            return parse.apply(v);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + name + " must be a number, got '" + v + "'");
+            throw new IllegalArgumentException("--" + name + " must be " + what + ", got '" + v + "'");
         }
     }
 

@@ -90,7 +90,8 @@ public final class AttentionKernels {
         int out = (th * chunks + c) * (hd + 2);
         if (kvFormat == NeoXKernels.F16) {
             // Weighted values: each item sums one word's four dimensions, `split` items per word over interleaved
-            // positions, their sums then added.
+            // positions, their sums then added. Written out as in NeoXKernels.attention, not shared: the loop reads
+            // and the sum writes local arrays, which TornadoVM miscompiles in a helper (see NeoXKernels#layerNorm).
             int words = NeoXKernels.halfWords(hd);
             int lanes = words < NeoXKernels.GROUP ? words : NeoXKernels.GROUP;
             int split = NeoXKernels.GROUP / lanes;
