@@ -48,13 +48,12 @@ def main():
     card = torch.cuda.get_device_name(0)
     out = []
     print(f"card: {card}; TFLOP/s of 2*M*N*K over the median kernel time; % of cuBLAS in the same precision")
-    print(f"{'N x K':>12} {'M':>5} | {'cuBLAS f16':>10} {'mma':>7} {'%':>5} {'mma-h':>7} {'%':>5} | {'cuBLAS f32':>10}"
+    print(f"{'N x K':>12} {'M':>5} | {'cuBLAS f16':>10} {'mma':>7} {'%':>5} | {'cuBLAS f32':>10}"
           f" {'tiled':>7} {'%':>5} | {'tiled-f16w':>10} | {'mma err':>8}")
     for (n, k, m), kernels in sorted(by_case.items(), key=lambda e: (e[0][0] * e[0][1], e[0][2])):
         f16_us, f16 = time_cublas(torch, m, n, k, torch.float16)
         f32_us, f32 = time_cublas(torch, m, n, k, torch.float32)
         mma = kernels.get("mma", {}).get("tflops")
-        mma_h = kernels.get("mma-h", {}).get("tflops")  # the same kernel reading float16 activations
         tiled = kernels.get("tiled-f32", {}).get("tflops")
         tiled16 = kernels.get("tiled-f16", {}).get("tflops")
         err = kernels.get("mma", {}).get("max_err")
@@ -64,7 +63,7 @@ def main():
 
         def val(v):
             return f"{v:7.1f}" if v is not None else "      -"
-        print(f"{n:>6}x{k:<5} {m:>5} | {f16:10.1f} {val(mma)} {pct(mma, f16)} {val(mma_h)} {pct(mma_h, f16)} |"
+        print(f"{n:>6}x{k:<5} {m:>5} | {f16:10.1f} {val(mma)} {pct(mma, f16)} |"
               f" {f32:10.1f} {val(tiled)} "
               f"{pct(tiled, f32)} | {(tiled16 or 0):10.1f} | {err if err is not None else '-':>8}")
         out.append({"n": n, "k": k, "m": m, "card": card, "cublas_f16_tflops": f16, "cublas_f16_us": f16_us,

@@ -33,7 +33,7 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * {@code --out}; {@code scripts/gemm-gpu} runs it beside cuBLAS (PyTorch) and prints the fractions.
  *
  * <pre>java @$TORNADOVM_HOME/tornado-argfile -cp gpu-benchmarks.jar org.blocktransformer.tornado.GemmBenchmark
- *     --device 1:0 [--shapes 3072x1024,...] [--tokens 64,256,1024,4096] [--kernels mma,mma-h,tiled-f32,tiled-f16]
+ *     --device 1:0 [--shapes 3072x1024,...] [--tokens 64,256,1024,4096] [--kernels mma,tiled-f32,tiled-f16]
  *     [--out gemm.jsonl]</pre>
  */
 public final class GemmBenchmark {
@@ -51,7 +51,7 @@ public final class GemmBenchmark {
         String device = "";
         String shapes = SHAPES;
         String tokens = "64,256,1024,4096";
-        String kernels = "mma,mma-h,tiled-f32,tiled-f16";
+        String kernels = "mma,tiled-f32,tiled-f16";
         Path out = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -102,6 +102,7 @@ public final class GemmBenchmark {
         private final WorkerGrid2D grid;
         private final GridScheduler scheduler;
         private final WorkerGrid1D poisonGrid;
+        private final WorkerGrid1D halvesGrid = new WorkerGrid1D(128);
         private final boolean mma;
 
         Case(TornadoDevice device, String kernel, int n, int k, int maxTokens) {
@@ -122,7 +123,7 @@ public final class GemmBenchmark {
             for (int i = 0; i < n; i++) {
                 biasHost[i] = (float) (0.1 * r.nextGaussian());
             }
-            mma = kernel.equals("mma") || kernel.equals("mma-h");
+            mma = kernel.equals("mma");
             short[] half = null;
             if (mma || kernel.equals("tiled-f16")) {
                 half = new short[wHost.length];
@@ -151,20 +152,16 @@ public final class GemmBenchmark {
                 FloatArray scratch = new FloatArray(DeviceArrays.checkedSize(
                         (long) MmaKernels.roundUp(maxTokens, MmaKernels.TILE_T) * stride));
                 TornadoDevices.sketchOn(name, device);
-                // mma-h: the activations already float16 (converted here; in a model that is one pass over them
-                // per call, where the kernel rounds each one once per output tile).
-                boolean halfInput = kernel.equals("mma-h");
-                LongArray xh = halfInput ? LongArray.fromArray(MmaKernels.packActivations(xHost, maxTokens, k)) : w;
+                // Timed with the pass that rounds the activations to float16, as a model pays it.
+                LongArray xh = new LongArray(DeviceArrays.checkedSize((long) maxTokens * MmaKernels.halfWords(k)));
                 tg = new TaskGraph(name)
                         .consumeFromDevice(poison.getTaskGraphName(), y, meta)
-                        .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, w, bias, layer, unused);
-                if (halfInput) {
-                    tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, xh);
-                }
-                tg.task("k", MmaKernels::linear, ctx, x, xh, halfInput ? 1 : 0, w, bias, unused, y, scratch,
-                                meta, layer, n, k, MmaKernels.kSteps(k), stride, 0, NeoXKernels.PLAIN,
-                                MmaKernels.kSteps(k), 0);
-                DeviceArrays.freedWithPlan(tg, y, scratch);
+                        .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, w, bias, layer, unused)
+                        .task("h", MmaKernels::toHalves, ctx, x, xh, meta, k)
+                        .task("k", MmaKernels::linear, ctx, xh, w, bias, unused, y, scratch, meta, layer, n, k,
+                                MmaKernels.kSteps(k), stride, 0, NeoXKernels.PLAIN, MmaKernels.kSteps(k), 0);
+                DeviceArrays.freedWithPlan(tg, y, scratch, xh);
+                halvesGrid.setLocalWork(128, 1, 1);
                 grid = new WorkerGrid2D(MmaKernels.THREADS, 1);
                 grid.setLocalWork(MmaKernels.THREADS, 1, 1);
             } else {
@@ -182,6 +179,9 @@ public final class GemmBenchmark {
                 grid.setLocalWork(NeoXKernels.TILE, NeoXKernels.TILE, 1);
             }
             scheduler = new GridScheduler(name + ".k", grid);
+            if (mma) {
+                scheduler.addWorkerGrid(name + ".h", halvesGrid);
+            }
             scheduler.addWorkerGrid(poison.getTaskGraphName() + ".k", poisonGrid);
             plan = new TornadoExecutionPlan(poison.snapshot(), tg.snapshot());
             plan.withDevice(device).withGridScheduler(scheduler).withProfiler(ProfilerMode.SILENT);
@@ -192,6 +192,7 @@ public final class GemmBenchmark {
             if (mma) {
                 grid.setGlobalWork((long) (n + MmaKernels.TILE_N - 1) / MmaKernels.TILE_N * MmaKernels.THREADS,
                         (m + MmaKernels.TILE_T - 1) / MmaKernels.TILE_T, 1);
+                halvesGrid.setGlobalWork(((long) m * MmaKernels.halfWords(k) + 127) / 128 * 128, 1, 1);
             } else {
                 long blocks = (n + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK;
                 grid.setGlobalWork(blocks * NeoXKernels.TILE, (long) (m + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK

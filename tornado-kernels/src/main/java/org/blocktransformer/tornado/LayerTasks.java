@@ -8,6 +8,7 @@ import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.LongArray;
 
 /**
  * Adds the tasks of GPT-NeoX layers to a task graph, in one of two kernel families; a stack call runs the graphs
@@ -60,26 +61,32 @@ final class LayerTasks {
      */
     private record Scratch(FloatArray normed, FloatArray normed2, FloatArray qkv, FloatArray qrot, FloatArray att,
                            FloatArray attOut, FloatArray hidden, FloatArray unused, FloatArray products,
-                           FloatArray mlpProducts, FloatArray chunks) {
+                           FloatArray mlpProducts, LongArray halves, LongArray mlpHalves, FloatArray chunks) {
         /**
          * {@code products} and {@code mlpProducts} hold the partial products of the attention path's Linear layers
          * (QKV, output projection) and of the MLP's, whose tasks are unrelated: the tensor-core kernel's fragments,
-         * or a split-k product's slices ({@link KSplit}); one-element placeholders where neither is needed.
+         * or a split-k product's slices ({@link KSplit}); {@code halves} and {@code mlpHalves} the tensor-core
+         * kernel's float16 inputs of the same two paths; one-element placeholders where none is needed.
          */
-        Scratch(int maxTokens, int d, int inter, long products, long mlpProducts, long chunkFloats) {
+        Scratch(int maxTokens, int d, int inter, long products, long mlpProducts, long halves, long mlpHalves,
+                long chunkFloats) {
             this(new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * 3 * d),
                     new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * d),
                     new FloatArray(maxTokens * inter), new FloatArray(1), floats(products), floats(mlpProducts),
-                    floats(chunkFloats));
+                    words(halves), words(mlpHalves), floats(chunkFloats));
         }
 
         private static FloatArray floats(long n) {
             return new FloatArray(DeviceArrays.checkedSize(Math.max(1, n)));
         }
 
+        private static LongArray words(long n) {
+            return new LongArray(DeviceArrays.checkedSize(Math.max(1, n)));
+        }
+
         Object[] all() {
             return new Object[] {normed, normed2, qkv, qrot, att, attOut, hidden, unused, products, mlpProducts,
-                    chunks};
+                    halves, mlpHalves, chunks};
         }
     }
 
@@ -111,7 +118,9 @@ final class LayerTasks {
         int inter = config.intermediateSize();
         long products = Math.max(partialFloats(family, 3 * d, d), partialFloats(family, d, d));
         long mlpProducts = Math.max(partialFloats(family, inter, d), partialFloats(family, d, inter));
-        Scratch s = new Scratch(maxTokens, d, inter, products, mlpProducts,
+        long halves = family == Family.TENSOR ? (long) maxTokens * MmaKernels.halfWords(d) : 0;
+        long mlpHalves = family == Family.TENSOR ? (long) maxTokens * MmaKernels.halfWords(Math.max(d, inter)) : 0;
+        Scratch s = new Scratch(maxTokens, d, inter, products, mlpProducts, halves, mlpHalves,
                 chunked() ? (long) maxTokens * config.numHeads() * chunks() * (config.headSize() + 2) : 0);
         for (int l = 0; l < g.layers(); l++) {
             addLayer(tg, graph, "_" + l, family, g, g.layerOf()[l], s);
@@ -134,7 +143,7 @@ final class LayerTasks {
                     s.unused(), c.meta(), li, d, eps, 1, 0);
         }
         grids.perToken(graph + ".ln" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
-        linear(tg, graph, "qkv" + t, family, s.normed(), g.qkvW(), g.qkvB(), s.unused(), s.qkv(), s.products(), li,
+        linear(tg, graph, "qkv" + t, family, s.normed(), g.qkvW(), g.qkvB(), s.unused(), s.qkv(), s.products(), s.halves(), li,
                 3 * d, d, NeoXKernels.PLAIN);
         tg.task("rope" + t, NeoXKernels::rotaryStore, ctx, s.qkv(), s.qrot(), g.keys(), g.values(), g.keysPacked(),
                         g.valuesPacked(), c.bf16Scale(), c.cos(), c.sin(), c.meta(), li, c.tokenPos(), c.tokenSlot(),
@@ -156,7 +165,7 @@ final class LayerTasks {
         }
         if (parallel) {
             // x = (mlp + attention) + x, the MLP reading the second LayerNorm of the same x.
-            linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(), s.mlpProducts(),
+            linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(), s.mlpProducts(), s.mlpHalves(),
                     li, inter, d, NeoXKernels.GELU);
             if (family == Family.FEW) {
                 tg.task("out" + t, NeoXKernels::linear, ctx, s.att(), g.outW().f32(), g.outW().half(), g.outB(),
@@ -165,20 +174,20 @@ final class LayerTasks {
                 grids.fixed(graph + ".out" + t, NeoXKernels.LINEAR_GROUP, linearItems(d));
             } else {
                 linear(tg, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.unused(), s.attOut(),
-                        s.products(), li, d, d, NeoXKernels.PLAIN);
+                        s.products(), s.halves(), li, d, d, NeoXKernels.PLAIN);
                 linear(tg, graph, "down" + t, family, s.hidden(), g.downW(), g.downB(), s.attOut(), c.x(),
-                        s.mlpProducts(), li, d, inter, NeoXKernels.ADD_PAIR);
+                        s.mlpProducts(), s.mlpHalves(), li, d, inter, NeoXKernels.ADD_PAIR);
             }
         } else {
-            linear(tg, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.unused(), c.x(), s.products(), li,
+            linear(tg, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.unused(), c.x(), s.products(), s.halves(), li,
                     d, d, NeoXKernels.ADD);
             tg.task("ln2" + t, NeoXKernels::layerNorm, ctx, c.x(), g.ln2w(), g.ln2b(), s.normed2(), g.ln2w(), g.ln2b(),
                     s.unused(), c.meta(), li, d, eps, 1, 0);
             grids.perToken(graph + ".ln2" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
             linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(),
-                    s.mlpProducts(), li, inter, d, NeoXKernels.GELU);
+                    s.mlpProducts(), s.mlpHalves(), li, inter, d, NeoXKernels.GELU);
             linear(tg, graph, "down" + t, family, s.hidden(), g.downW(), g.downB(), s.unused(), c.x(),
-                    s.mlpProducts(), li, d, inter, NeoXKernels.ADD);
+                    s.mlpProducts(), s.mlpHalves(), li, d, inter, NeoXKernels.ADD);
         }
     }
 
@@ -190,8 +199,8 @@ final class LayerTasks {
      * ADD_PAIR task (above).
      */
     private void linear(TaskGraph tg, String graph, String task, Family family, FloatArray x, DeviceMatrix w,
-                        FloatArray b, FloatArray other, FloatArray y, FloatArray fragments, IntArray li, int n, int k,
-                        int mode) {
+                        FloatArray b, FloatArray other, FloatArray y, FloatArray fragments, LongArray halves,
+                        IntArray li, int n, int k, int mode) {
         switch (family) {
             case FEW -> {
                 tg.task(task, NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y,
@@ -217,11 +226,12 @@ final class LayerTasks {
                 KSplit split = KSplit.tensor(n, k);
                 int np = MmaKernels.roundUp(n, MmaKernels.TILE_N);
                 int rows = MmaKernels.roundUp(maxTokens, MmaKernels.TILE_T);
-                // Float32 activations, rounded as staged (xHalf = 0; the weights stand in for the unused xh).
-                tg.task(task, MmaKernels::linear, ctx, x, w.tensor(), 0, w.tensor(), b, other, y, fragments, c.meta(),
-                        li, n, k,
-                        MmaKernels.kSteps(k), np, 1, split.split() ? NeoXKernels.PARTIAL : mode, split.sliceLen(),
-                        rows);
+                // The activations rounded to float16 in a pass of their own, which the product then reads whole.
+                tg.task(task + "h", MmaKernels::toHalves, ctx, x, halves, c.meta(), k)
+                        .task(task, MmaKernels::linear, ctx, halves, w.tensor(), b, other, y, fragments,
+                                c.meta(), li, n, k, MmaKernels.kSteps(k), np, 1,
+                                split.split() ? NeoXKernels.PARTIAL : mode, split.sliceLen(), rows);
+                grids.perToken(graph + "." + task + "h", Grids.ELEMENTWISE, MmaKernels.halfWords(k));
                 if (split.split()) {
                     tg.task(task + "r", NeoXKernels::reduceSlices, ctx, fragments, b, other, y, c.meta(), li, n,
                             split.slices(), np, rows * np, 1, mode);

@@ -15,6 +15,7 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.LongArray;
 
 /**
  * A Linear layer on the device (expansion, projection, output head). Token selection runs there too: greedy
@@ -96,13 +97,15 @@ final class TornadoLinearExecutor implements LinearExecutor {
         if (many == LayerTasks.Family.TENSOR) {
             FloatArray fragments = new FloatArray(DeviceArrays.checkedSize((long) MmaKernels.roundUp(maxRows,
                     MmaKernels.TILE_T) * MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N)));
+            LongArray halves = new LongArray(DeviceArrays.checkedSize((long) maxRows * MmaKernels.halfWords(in)));
             tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.tensor())
-                    // Float32 activations (xHalf = 0; the weights stand in for the unused xh).
-                    .task("matmul", MmaKernels::linear, ctx, x, w.tensor(), 0, w.tensor(), b, unused, y, fragments,
+                    .task("halves", MmaKernels::toHalves, ctx, x, halves, meta, in)
+                    .task("matmul", MmaKernels::linear, ctx, halves, w.tensor(), b, unused, y, fragments,
                             meta, layer,
                             outFeatures, in, MmaKernels.kSteps(in), MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N),
                             0, NeoXKernels.PLAIN, MmaKernels.kSteps(in), 0);
-            DeviceArrays.freedWithPlan(tg, fragments);
+            DeviceArrays.freedWithPlan(tg, fragments, halves);
+            grids.perToken(name + ".halves", Grids.ELEMENTWISE, MmaKernels.halfWords(in));
             grids.tensorTiles(name + ".matmul", outFeatures, 1);
         } else {
             tg.task("matmul", NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, unused, y, scale, meta, layer,

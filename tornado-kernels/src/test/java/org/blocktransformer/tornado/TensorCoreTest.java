@@ -66,11 +66,11 @@ class TensorCoreTest {
                 + " lowers mma.sync only there); " + TornadoDevices.describe(device) + " is not one");
     }
 
-    @ParameterizedTest(name = "mode {0}, n {1}, k {2}, {3} tokens, {4} k steps a slice, float16 input {5}")
-    @CsvSource({"0,1025,37,3,0,0", "1,300,64,130,0,0", "2,128,96,257,0,0", "3,1000,200,129,0,0", "0,50,1030,17,0,0",
-            "3,64,33,1,0,0", "0,200,1030,140,8,0", "3,130,300,20,3,0", "1,70,96,129,1,0", "0,1025,37,3,0,1",
-            "3,1000,202,129,0,1", "0,200,1030,140,8,1", "2,128,96,257,0,1"})
-    void kernelMatchesFloat16Products(int mode, int n, int k, int tokens, int sliceSteps, int halfInput) {
+    @ParameterizedTest(name = "mode {0}, n {1}, k {2}, {3} tokens, {4} k steps a slice")
+    @CsvSource({"0,1025,37,3,0", "1,300,64,130,0", "2,128,96,257,0", "3,1000,200,129,0", "0,50,1030,17,0",
+            "3,64,33,1,0", "0,200,1030,140,8", "3,130,300,20,3", "1,70,96,129,1", "3,1000,202,129,0",
+            "2,384,2048,300,0"})
+    void kernelMatchesFloat16Products(int mode, int n, int k, int tokens, int sliceSteps) {
         SplittableRandom r = new SplittableRandom(mode * 131L + n + k + tokens);
         int layers = 2;
         int rows = tokens + 3;
@@ -105,22 +105,20 @@ class TensorCoreTest {
         }
         KernelContext ctx = new KernelContext();
         TornadoDevices.sketchOn("mma", device);
-        // halfInput = 1: the kernel reads the activations already float16, four to a word (the same rounding).
-        LongArray dxh = halfInput == 1 ? LongArray.fromArray(MmaKernels.packActivations(x, rows, k)) : dw;
+        // The activations rounded on the device, as the model does (toHalves has its own test below).
+        LongArray dxh = new LongArray(rows * MmaKernels.halfWords(k));
         TaskGraph g = new TaskGraph("mma")
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, dx, dw, db, dOther, y, meta, layer);
-        if (halfInput == 1) {
-            g.transferToDevice(DataTransferMode.EVERY_EXECUTION, dxh);
-        }
-        g.task("k", MmaKernels::linear, ctx, dx, dxh, halfInput, dw, db, dOther, y, fragments, meta, layer, n, k,
-                steps, stride, 1, slices > 1 ? NeoXKernels.PARTIAL : mode, slices > 1 ? sliceSteps : steps,
-                sliceRows);
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, dx, dw, db, dOther, y, meta, layer)
+                .task("h", MmaKernels::toHalves, ctx, dx, dxh, meta, k)
+                .task("k", MmaKernels::linear, ctx, dxh, dw, db, dOther, y, fragments, meta, layer, n, k,
+                        steps, stride, 1, slices > 1 ? NeoXKernels.PARTIAL : mode, slices > 1 ? sliceSteps : steps,
+                        sliceRows);
         if (slices > 1) {
             g.task("r", NeoXKernels::reduceSlices, ctx, fragments, db, dOther, y, meta, layer, n, slices, stride,
                     sliceRows * stride, 1, mode);
         }
         g.transferToHost(DataTransferMode.EVERY_EXECUTION, y);
-        DeviceArrays.freedWithPlan(g, fragments);
+        DeviceArrays.freedWithPlan(g, fragments, dxh);
         TornadoDevices.sketchDone("mma");
         WorkerGrid3D grid = new WorkerGrid3D(stride / MmaKernels.TILE_N * MmaKernels.THREADS,
                 (tokens + MmaKernels.TILE_T - 1) / MmaKernels.TILE_T, slices);
@@ -129,6 +127,9 @@ class TensorCoreTest {
         WorkerGrid1D reduce = new WorkerGrid1D((tokens * n + 127) / 128 * 128);
         reduce.setLocalWork(128, 1, 1);
         scheduler.addWorkerGrid("mma.r", reduce);
+        WorkerGrid1D halves = new WorkerGrid1D((tokens * MmaKernels.halfWords(k) + 127) / 128 * 128);
+        halves.setLocalWork(128, 1, 1);
+        scheduler.addWorkerGrid("mma.h", halves);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
             plan.withDevice(device).withGridScheduler(scheduler).execute();
         } catch (Exception e) {
@@ -155,6 +156,41 @@ class TensorCoreTest {
         // Rows past the live tokens must be untouched.
         assertClose("tensor-core linear, mode " + mode, want, y.toHeapArray(), 1e-4);
         assertEquals(want.length, y.getSize());
+    }
+
+    @ParameterizedTest(name = "{0} tokens, k {1}")
+    @CsvSource({"3,37", "130,1030", "1,16", "17,2048"})
+    void halvesMatchTheHostPacking(int tokens, int k) {
+        SplittableRandom r = new SplittableRandom(tokens * 31L + k);
+        int rows = tokens + 2;
+        float[] x = random(r, rows * k, 4);
+        // Values float16 rounds up (ties, its largest finite value, past it to infinity) and subnormals.
+        x[0] = 65504f;
+        x[1 % k] = 1e-6f;
+        x[2 % k] = -7e5f;
+        x[(3 % k)] = 1.0009765625f + 0.00048828125f;
+        int words = MmaKernels.halfWords(k);
+        FloatArray dx = FloatArray.fromArray(x);
+        LongArray xh = new LongArray(rows * words);
+        IntArray meta = IntArray.fromElements(tokens);
+        KernelContext ctx = new KernelContext();
+        TaskGraph g = new TaskGraph("halves").transferToDevice(DataTransferMode.EVERY_EXECUTION, dx, meta)
+                .task("h", MmaKernels::toHalves, ctx, dx, xh, meta, k)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, xh);
+        WorkerGrid1D grid = new WorkerGrid1D((tokens * words + 127) / 128 * 128);
+        grid.setLocalWork(128, 1, 1);
+        try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
+            plan.withDevice(device).withGridScheduler(new GridScheduler("halves.h", grid)).execute();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        long[] want = MmaKernels.packActivations(x, tokens, k);
+        long[] got = xh.toHeapArray();
+        // The live rows only: TornadoVM does not copy an array the kernel only writes to the device, so what the
+        // rows past them hold there is not the host's.
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], "word " + i + " (token " + i / words + ")");
+        }
     }
 
     @ParameterizedTest

@@ -413,20 +413,31 @@ public final class NeoXKernels {
     static void finish(FloatArray y, FloatArray bias, FloatArray other, int bOff, int n, int tokens, int t,
                        int j, float v, int mode, int yOff) {
         if (t < tokens && j < n) {
-            float a = v + bias.get(bOff + j);
             int at = t * n + j;
             if (mode == PARTIAL) {
                 y.set(yOff + at, v);
-            } else if (mode == GELU) {
-                y.set(at, geluOf(a));
-            } else if (mode == ADD) {
-                y.set(at, a + y.get(at));
-            } else if (mode == ADD_PAIR) {
-                y.set(at, (a + other.get(at)) + y.get(at));
             } else {
-                y.set(at, a);
+                float yv = mode == ADD || mode == ADD_PAIR ? y.get(at) : 0;
+                float ov = mode == ADD_PAIR ? other.get(at) : 0;
+                y.set(at, epilogue(v + bias.get(bOff + j), yv, ov, mode));
             }
         }
+    }
+
+    /**
+     * The epilogue of output {@code a} (the product plus its bias) in {@code mode} other than {@link #PARTIAL}:
+     * {@code yv} is the output's current value (read for {@link #ADD} and {@link #ADD_PAIR}), {@code ov} the
+     * other branch's ({@link #ADD_PAIR}).
+     */
+    static float epilogue(float a, float yv, float ov, int mode) {
+        if (mode == GELU) {
+            return geluOf(a);
+        } else if (mode == ADD) {
+            return a + yv;
+        } else if (mode == ADD_PAIR) {
+            return (a + ov) + yv;
+        }
+        return a;
     }
 
     /**
