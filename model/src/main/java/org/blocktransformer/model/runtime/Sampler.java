@@ -82,7 +82,10 @@ public final class Sampler {
         }
         double sum = 0;
         for (int j = 0; j < count; j++) {
-            double p = Math.exp((logits[offset + j] - max) * inv);
+            // The largest outputs get exp(0) whatever the temperature: below about 5.6e-309 its inverse is
+            // infinite, and 0 times infinity would make every probability NaN.
+            double d = logits[offset + j] - max;
+            double p = d == 0 ? 1 : Math.exp(d * inv);
             probs[j] = p;
             sum += p;
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -39,6 +40,21 @@ class SamplerTest {
                 assertEquals(want, fromCandidates.next(Candidates.of(row, 0, vocab, topK)), "step " + step);
             }
         }
+    }
+
+    @Test
+    void aTemperatureTooSmallToInvertSamplesAmongTheLargest() {
+        float[] row = {1f, 3f, 2f, 3f, -4f};
+        boolean[] seen = new boolean[row.length];
+        for (long seed = 0; seed < 64; seed++) {
+            for (double topP : new double[] {1.0, 0.5}) {
+                Sampler sampler = new Sampler(SamplingParams.sample(Double.MIN_VALUE, 0, topP, seed));
+                int token = sampler.next(row, 0, row.length);
+                assertEquals(3f, row[token], "seed " + seed + ", top-p " + topP + ": token " + token);
+                seen[token] = true;
+            }
+        }
+        assertTrue(seen[1] && seen[3], "both largest outputs are drawn");
     }
 
     @Test
