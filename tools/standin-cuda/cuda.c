@@ -41,16 +41,52 @@ CUresult cuCtxCreate_v2(CUcontext *c, unsigned int f, CUdevice d) { *c = (CUcont
 CUresult cuCtxDestroy(CUcontext c) { return CUDA_SUCCESS; }
 CUresult cuCtxSetCurrent(CUcontext c) { return CUDA_SUCCESS; }
 CUresult cuMemGetInfo(size_t *f, size_t *t) { *f = 15ull << 30; *t = 16ull << 30; return CUDA_SUCCESS; }
-CUresult cuMemAlloc(CUdeviceptr *p, size_t n) { CAPTURE_GUARD("cuMemAlloc") void *m = calloc(1, n ? n : 1); if (!m) return CUDA_ERROR_OUT_OF_MEMORY; *p = (CUdeviceptr) m; return CUDA_SUCCESS; }
-CUresult cuMemFree(CUdeviceptr p) { free((void *) p); return CUDA_SUCCESS; }
+/* Device allocations, so that a copy reaching past one is refused as the real driver refuses it (invalid value),
+ * with a line on stderr naming the copy instead of a silent overwrite of host memory. */
+typedef struct { char *at; size_t size; } Allocation;
+static Allocation *allocations;
+static size_t allocationCount, allocationCapacity;
+static void remember(void *at, size_t size) {
+    if (allocationCount == allocationCapacity) {
+        allocationCapacity = allocationCapacity ? 2 * allocationCapacity : 1024;
+        allocations = realloc(allocations, allocationCapacity * sizeof(Allocation));
+    }
+    allocations[allocationCount++] = (Allocation) {(char *) at, size};
+}
+static void forget(void *at) {
+    for (size_t i = 0; i < allocationCount; i++) {
+        if (allocations[i].at == (char *) at) { allocations[i] = allocations[--allocationCount]; return; }
+    }
+}
+static int outside(const char *what, CUdeviceptr d, size_t n) {
+    const char *p = (const char *) d;
+    const Allocation *below = NULL;
+    for (size_t i = 0; i < allocationCount; i++) {
+        const Allocation *a = &allocations[i];
+        if (p >= a->at && p < a->at + a->size) {
+            if (n <= (size_t) (a->at + a->size - p)) return 0;
+            below = a;
+            break;
+        }
+    }
+    if (below) {
+        fprintf(stderr, "[fakecuda] %s of %zu bytes at offset %zu of a %zu-byte allocation: past its end\n", what, n,
+                (size_t) (p - below->at), below->size);
+    } else {
+        fprintf(stderr, "[fakecuda] %s of %zu bytes at %p: in no allocation\n", what, n, (const void *) p);
+    }
+    return 1;
+}
+CUresult cuMemAlloc(CUdeviceptr *p, size_t n) { CAPTURE_GUARD("cuMemAlloc") void *m = calloc(1, n ? n : 1); if (!m) return CUDA_ERROR_OUT_OF_MEMORY; remember(m, n ? n : 1); *p = (CUdeviceptr) m; return CUDA_SUCCESS; }
+CUresult cuMemFree(CUdeviceptr p) { forget((void *) p); free((void *) p); return CUDA_SUCCESS; }
 CUresult cuMemAllocHost(void **p, size_t n) { *p = calloc(1, n ? n : 1); return CUDA_SUCCESS; }
 CUresult cuMemFreeHost(void *p) { free(p); return CUDA_SUCCESS; }
 CUresult cuMemHostRegister(void *p, size_t n, unsigned int f) { CAPTURE_GUARD("cuMemHostRegister") return CUDA_SUCCESS; }
 CUresult cuMemHostUnregister(void *p) { return CUDA_SUCCESS; }
-CUresult cuMemcpyHtoDAsync(CUdeviceptr d, const void *s, size_t n, CUstream st) { INVALID_GUARD memcpy((void *) d, s, n); return CUDA_SUCCESS; }
-CUresult cuMemcpyDtoHAsync(void *d, CUdeviceptr s, size_t n, CUstream st) { INVALID_GUARD memcpy(d, (void *) s, n); return CUDA_SUCCESS; }
-CUresult cuMemcpyHtoDAsync_v2_ptsz(CUdeviceptr d, const void *s, size_t n, CUstream st) { memcpy((void *) d, s, n); return CUDA_SUCCESS; }
-CUresult cuMemcpyDtoHAsync_v2_ptsz(void *d, CUdeviceptr s, size_t n, CUstream st) { memcpy(d, (void *) s, n); return CUDA_SUCCESS; }
+CUresult cuMemcpyHtoDAsync(CUdeviceptr d, const void *s, size_t n, CUstream st) { INVALID_GUARD if (outside("host-to-device copy", d, n)) return CUDA_ERROR_INVALID_VALUE; memcpy((void *) d, s, n); return CUDA_SUCCESS; }
+CUresult cuMemcpyDtoHAsync(void *d, CUdeviceptr s, size_t n, CUstream st) { INVALID_GUARD if (outside("device-to-host copy", s, n)) return CUDA_ERROR_INVALID_VALUE; memcpy(d, (void *) s, n); return CUDA_SUCCESS; }
+CUresult cuMemcpyHtoDAsync_v2_ptsz(CUdeviceptr d, const void *s, size_t n, CUstream st) { if (outside("host-to-device copy", d, n)) return CUDA_ERROR_INVALID_VALUE; memcpy((void *) d, s, n); return CUDA_SUCCESS; }
+CUresult cuMemcpyDtoHAsync_v2_ptsz(void *d, CUdeviceptr s, size_t n, CUstream st) { if (outside("device-to-host copy", s, n)) return CUDA_ERROR_INVALID_VALUE; memcpy(d, (void *) s, n); return CUDA_SUCCESS; }
 CUresult cuStreamCreateWithPriority(CUstream *s, unsigned int f, int p) { *s = (CUstream) malloc(8); return CUDA_SUCCESS; }
 CUresult cuStreamDestroy(CUstream s) { return CUDA_SUCCESS; }
 CUresult cuStreamSynchronize(CUstream s) { CAPTURE_GUARD("cuStreamSynchronize") return CUDA_SUCCESS; }
