@@ -21,12 +21,15 @@ import org.blocktransformer.model.weights.WeightFormat;
  * @param deviceMemory the backend's device memory ({@code ComputeBackend#deviceMemoryCapacity}) where its weights
  *                    and KV cache live outside the heap, else 0: without {@code --memory}, 'max' batches are sized
  *                    from it ({@link DeviceBudget}) rather than from the heap
+ * @param deviceWeightCopies copies of the weights the backend keeps in that memory ({@code
+ *                    ComputeBackend#weightCopies}; 1 where there is none)
  * @param weights     weight format in memory
  * @param initSeed    seed of presets' random weights
  * @param run         how each run goes (batching, warm-up, backend, memory budget, ...)
  */
 public record BenchPlan(List<String> models, List<ModelPair> pairs, List<Scenario> scenarios, List<Integer> batchSizes,
-                        boolean maxBatch, int maxBatchCap, long deviceMemory, WeightFormat weights, long initSeed,
+                        boolean maxBatch, int maxBatchCap, long deviceMemory, int deviceWeightCopies,
+                        WeightFormat weights, long initSeed,
                         ThroughputHarness.Options run) {
 
     public BenchPlan {
@@ -50,6 +53,9 @@ public record BenchPlan(List<String> models, List<ModelPair> pairs, List<Scenari
         }
         if (deviceMemory < 0) {
             throw new IllegalArgumentException("device memory must be >= 0, got " + deviceMemory);
+        }
+        if (deviceWeightCopies < 1) {
+            throw new IllegalArgumentException("device weight copies must be >= 1, got " + deviceWeightCopies);
         }
         if (maxBatchCap < 1) {
             throw new IllegalArgumentException("the largest batch cap must be >= 1, got " + maxBatchCap);

@@ -109,10 +109,11 @@ public final class BenchRunner {
             return plan.run().memoryBudget();
         }
         if (plan.deviceMemory() > 0) {
-            long kv = DeviceBudget.kvBytes(plan.deviceMemory(), weights, plan.weights());
-            LOG.info("KV-cache budget {} MiB: device memory {} MiB less weights {} MiB and a reserve of {} MiB",
-                    kv >> 20, plan.deviceMemory() >> 20, DeviceBudget.weightBytes(weights, plan.weights()) >> 20,
-                    DeviceBudget.RESERVE >> 20);
+            long kv = DeviceBudget.kvBytes(plan.deviceMemory(), weights, plan.deviceWeightCopies());
+            LOG.info("KV-cache budget {} MiB: device memory {} MiB less weights {} MiB ({} cop{}) and a reserve of {}"
+                    + " MiB", kv >> 20, plan.deviceMemory() >> 20,
+                    DeviceBudget.weightBytes(weights, plan.deviceWeightCopies()) >> 20, plan.deviceWeightCopies(),
+                    plan.deviceWeightCopies() == 1 ? "y" : "ies", DeviceBudget.RESERVE >> 20);
             return kv;
         }
         return InferenceEngine.defaultCacheBytes();

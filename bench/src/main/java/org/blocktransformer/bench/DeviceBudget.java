@@ -1,7 +1,6 @@
 package org.blocktransformer.bench;
 
 import org.blocktransformer.model.weights.ModelWeights;
-import org.blocktransformer.model.weights.WeightFormat;
 
 /**
  * The KV-cache budget of the largest batch on a device whose memory holds the weights and the cache (a GPU): the
@@ -17,17 +16,15 @@ public final class DeviceBudget {
     }
 
     /**
-     * Bytes of KV cache that fit {@code deviceMemory} beside {@code weights} (0 if none). 16-bit weights count twice:
-     * the tensor-core path holds them in two layouts (row-major for few-token calls, packed for the tensor cores).
+     * Bytes of KV cache that fit {@code deviceMemory} beside {@code copies} copies of {@code weights} (the backend's
+     * {@code ComputeBackend#weightCopies}) and the reserve (0 if none).
      */
-    public static long kvBytes(long deviceMemory, ModelWeights weights, WeightFormat format) {
-        long onDevice = weightBytes(weights, format);
-        return Math.max(0, deviceMemory - onDevice - RESERVE);
+    public static long kvBytes(long deviceMemory, ModelWeights weights, int copies) {
+        return Math.max(0, deviceMemory - weightBytes(weights, copies) - RESERVE);
     }
 
     /** The weights' bytes on the device, as {@link #kvBytes} counts them. */
-    public static long weightBytes(ModelWeights weights, WeightFormat format) {
-        long loaded = WeightMemory.of(weights).loaded();
-        return format == WeightFormat.F32 ? loaded : 2 * loaded;
+    public static long weightBytes(ModelWeights weights, int copies) {
+        return copies * WeightMemory.of(weights).loaded();
     }
 }

@@ -97,14 +97,14 @@ class ScenarioAndPlanTest {
     @Test
     void maxBatchOnADeviceIsSizedFromItsMemory() {
         var weights = TinyBench.vanilla(org.blocktransformer.model.weights.WeightFormat.F16);
-        long weightBytes = DeviceBudget.weightBytes(weights, org.blocktransformer.model.weights.WeightFormat.F16);
-        assertEquals(2 * WeightMemory.of(weights).loaded(), weightBytes, "16-bit weights count their two layouts");
+        long weightBytes = DeviceBudget.weightBytes(weights, 2);
+        assertEquals(2 * WeightMemory.of(weights).loaded(), weightBytes, "both layouts of the tensor-core path count");
         var geometry = new org.blocktransformer.model.cache.CacheGeometry(TinyBench.VANILLA,
                 org.blocktransformer.model.backend.KvFormat.F16);
         Scenario s = new Scenario("custom", 100, 28);
         long perSequence = geometry.bytesPerSequence(100, 28);
         long device = DeviceBudget.RESERVE + weightBytes + 37 * perSequence + perSequence / 2;
-        BenchPlan plan = new BenchPlan(List.of("tiny"), List.of(), List.of(s), List.of(), true, 1024, device,
+        BenchPlan plan = new BenchPlan(List.of("tiny"), List.of(), List.of(s), List.of(), true, 1024, device, 2,
                 org.blocktransformer.model.weights.WeightFormat.F16, 1,
                 ThroughputHarness.Options.defaults().withKvCache(org.blocktransformer.model.backend.KvFormat.F16));
         long budget = BenchRunner.budget(plan, weights);
@@ -112,7 +112,7 @@ class ScenarioAndPlanTest {
         assertEquals(List.of(37), BenchRunner.batchSizes(plan, TinyBench.VANILLA, s, budget, "tiny"));
         // Less than the weights and the reserve: no batch fits, and the error says so.
         BenchPlan small = new BenchPlan(List.of("tiny"), List.of(), List.of(s), List.of(), true, 1024,
-                DeviceBudget.RESERVE, org.blocktransformer.model.weights.WeightFormat.F16, 1, plan.run());
+                DeviceBudget.RESERVE, 1, org.blocktransformer.model.weights.WeightFormat.F16, 1, plan.run());
         long none = BenchRunner.budget(small, weights);
         assertEquals(0, none);
         var e = assertThrows(IllegalArgumentException.class,

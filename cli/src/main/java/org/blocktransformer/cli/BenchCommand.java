@@ -21,6 +21,7 @@ import org.blocktransformer.bench.ResultFiles;
 import org.blocktransformer.bench.Scenario;
 import org.blocktransformer.bench.ThroughputHarness;
 import org.blocktransformer.bench.ThroughputResult;
+import org.blocktransformer.model.backend.BackendOptions;
 import org.blocktransformer.model.backend.Backends;
 import org.blocktransformer.model.backend.ComputeBackend;
 import org.blocktransformer.model.config.ModelConfig;
@@ -215,7 +216,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (pairList.isEmpty() && models.isEmpty()) {
             pairList.add(ModelPair.CPU_DEFAULT);
         }
-        long deviceMemory = checkBackend();
+        DeviceMemory device = checkBackend();
 
         List<String> named = new ArrayList<>();
         pairList.forEach(p -> {
@@ -228,8 +229,7 @@ public final class BenchCommand implements Callable<Integer> {
         var runOptions = new ThroughputHarness.Options(batching, rounds, compute.backend, compute.device, compute.threads,
                 warmupTokens, promptSeed, memory, topK, compute.kvCache(), compute.tensorCores());
         BenchPlan plan = new BenchPlan(resolved.models(), resolved.pairs(), scenarioList, sizes, max, maxBatchCap,
-                deviceMemory,
-                weightOptions.weights, weightOptions.initSeed, runOptions);
+                device.bytes(), device.weightCopies(), weightOptions.weights, weightOptions.initSeed, runOptions);
 
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -420,14 +420,20 @@ public final class BenchCommand implements Callable<Integer> {
         return max;
     }
 
+    /** The device memory 'max' batches are sized from (0: the heap's) and the weight copies the backend keeps in it. */
+    private record DeviceMemory(long bytes, int weightCopies) {
+    }
+
     /**
-     * Fails early, before any model loads, when the backend or device cannot be used; returns the device memory
-     * 'max' batches are sized from (0: the heap's).
+     * Fails early, before any model loads, when the backend or device cannot be used; opened with the run's
+     * options, it says what memory 'max' batches are sized from.
      */
-    private long checkBackend() {
-        try (ComputeBackend b = Backends.open(compute.backend, compute.device, 1)) {
+    private DeviceMemory checkBackend() {
+        BackendOptions options = BackendOptions.defaults().withDevice(compute.device).withThreads(1)
+                .withTensorCores(compute.tensorCores());
+        try (ComputeBackend b = Backends.open(compute.backend, options)) {
             compute.backend = compute.backend.equalsIgnoreCase("auto") ? b.name() : compute.backend.toLowerCase(Locale.ROOT);
-            return b.deviceMemoryCapacity().orElse(0);
+            return new DeviceMemory(b.deviceMemoryCapacity().orElse(0), b.weightCopies(weightOptions.weights));
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }

@@ -1,5 +1,7 @@
 package org.blocktransformer.model.backend;
 
+import org.blocktransformer.model.weights.WeightFormat;
+
 import java.util.OptionalLong;
 
 import org.blocktransformer.model.config.NeoXConfig;
@@ -48,6 +50,14 @@ public interface ComputeBackend extends AutoCloseable {
      */
     default OptionalLong deviceMemoryCapacity() {
         return OptionalLong.empty();
+    }
+
+    /**
+     * Copies of a model's weights in {@code format} this backend keeps in {@link #deviceMemoryCapacity()} (the
+     * tensor-core path holds float16 weights in two layouts).
+     */
+    default int weightCopies(WeightFormat format) {
+        return 1;
     }
 
     @Override
