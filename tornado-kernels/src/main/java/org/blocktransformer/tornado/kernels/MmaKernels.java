@@ -141,7 +141,8 @@ public final class MmaKernels {
         // The next step's operands, held in registers while this step's products run: an iteration stores what
         // the previous one loaded, then loads the next step and multiplies the stored one (so the loads' latency
         // hides under the products; one barrier a step: the buffer a step stores was last read two steps
-        // before). The first iteration stores the zeros the registers start with, so its products add nothing.
+        // before). The first iteration stores the zeros the registers start with, so its products add nothing (a
+        // step of wasted products in k / 32, 3% at k = 1,024, for a loop with no copy of the loads before it).
         // (TornadoVM keeps array reads in program order, so they stay ahead of the products.)
         long w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0, w6 = 0, w7 = 0;
         long h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0, h7 = 0;
