@@ -83,7 +83,9 @@ final class GenerationEndpoint {
                                 + ", outside the vocabulary [0, " + vocab + ")", "prompt");
                     }
                 }
-                yield new Prompt(d.ids(), echo && model.hasTokenizer() ? model.tokenizer().decode(d.ids()) : "");
+                // Ids the model has but the tokenizer lacks (a padded vocabulary) echo as no text.
+                yield new Prompt(d.ids(), echo && model.hasTokenizer() ? model.tokenizer().decodeGenerated(d.ids())
+                        : "");
             }
         };
     }

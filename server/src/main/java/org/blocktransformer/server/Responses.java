@@ -192,8 +192,11 @@ final class Responses {
         return e;
     }
 
-    /** A token as text, or vLLM's {@code token_id:N} when there is no tokenizer. */
+    /**
+     * A token as text, or vLLM's {@code token_id:N} when there is no tokenizer; an id past the tokenizer's vocabulary
+     * (a model's padded ids) is empty text.
+     */
     private String token(int tokenId) {
-        return tokenizer == null ? "token_id:" + tokenId : tokenizer.decode(new int[] {tokenId});
+        return tokenizer == null ? "token_id:" + tokenId : tokenizer.decodeGenerated(new int[] {tokenId});
     }
 }

@@ -41,7 +41,9 @@ final class TextTracker {
         if (tokenizer == null) {
             return "";
         }
-        text = tokenizer.decode(Arrays.copyOf(ids, count));
+        // decodeGenerated: an id past the tokenizer's vocabulary (a model's padded ids) has no text, as in Hugging
+        // Face's decode, rather than failing the request.
+        text = tokenizer.decodeGenerated(Arrays.copyOf(ids, count));
         int stable = text.length();
         while (stable > released && text.charAt(stable - 1) == '\uFFFD') {
             stable--;
