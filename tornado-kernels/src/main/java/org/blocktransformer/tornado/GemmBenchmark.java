@@ -153,7 +153,8 @@ public final class GemmBenchmark {
                         (long) MmaKernels.roundUp(maxTokens, MmaKernels.TILE_T) * stride));
                 TornadoDevices.sketchOn(name, device);
                 // Timed with the pass that rounds the activations to float16, as a model pays it.
-                LongArray xh = new LongArray(DeviceArrays.checkedSize((long) maxTokens * MmaKernels.halfWords(k)));
+                LongArray xh = new LongArray(DeviceArrays.checkedSize(
+                        (long) maxTokens * MmaKernels.activationWords(k)));
                 tg = new TaskGraph(name)
                         .consumeFromDevice(poison.getTaskGraphName(), y, meta)
                         .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, w, bias, layer, unused)
@@ -192,7 +193,7 @@ public final class GemmBenchmark {
             if (mma) {
                 grid.setGlobalWork((long) (n + MmaKernels.TILE_N - 1) / MmaKernels.TILE_N * MmaKernels.THREADS,
                         (m + MmaKernels.TILE_T - 1) / MmaKernels.TILE_T, 1);
-                halvesGrid.setGlobalWork(((long) m * MmaKernels.halfWords(k) + 127) / 128 * 128, 1, 1);
+                halvesGrid.setGlobalWork(((long) m * MmaKernels.activationWords(k) + 127) / 128 * 128, 1, 1);
             } else {
                 long blocks = (n + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK;
                 grid.setGlobalWork(blocks * NeoXKernels.TILE, (long) (m + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK

@@ -60,34 +60,34 @@ final class LayerTasks {
      * a buffer reused by two unrelated tasks (a write-after-read) would be a race.
      */
     private record Scratch(FloatArray normed, FloatArray normed2, FloatArray qkv, FloatArray qrot, FloatArray att,
-                           FloatArray attOut, FloatArray hidden, FloatArray unused, FloatArray products,
-                           FloatArray mlpProducts, LongArray halves, LongArray mlpHalves, FloatArray chunks) {
-        /**
-         * {@code products} and {@code mlpProducts} hold the partial products of the attention path's Linear layers
-         * (QKV, output projection) and of the MLP's, whose tasks are unrelated: the tensor-core kernel's fragments,
-         * or a split-k product's slices ({@link KSplit}); {@code halves} and {@code mlpHalves} the tensor-core
-         * kernel's float16 inputs of the same two paths; one-element placeholders where none is needed.
-         */
-        Scratch(int maxTokens, int d, int inter, long products, long mlpProducts, long halves, long mlpHalves,
-                long chunkFloats) {
+                           FloatArray attOut, FloatArray hidden, FloatArray unused, Products attention, Products mlp,
+                           FloatArray chunks) {
+        Scratch(int maxTokens, int d, int inter, Products attention, Products mlp, long chunkFloats) {
             this(new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * 3 * d),
                     new FloatArray(maxTokens * d), new FloatArray(maxTokens * d), new FloatArray(maxTokens * d),
-                    new FloatArray(maxTokens * inter), new FloatArray(1), floats(products), floats(mlpProducts),
-                    words(halves), words(mlpHalves), floats(chunkFloats));
-        }
-
-        private static FloatArray floats(long n) {
-            return new FloatArray(DeviceArrays.checkedSize(Math.max(1, n)));
-        }
-
-        private static LongArray words(long n) {
-            return new LongArray(DeviceArrays.checkedSize(Math.max(1, n)));
+                    new FloatArray(maxTokens * inter), new FloatArray(1), attention, mlp, floats(chunkFloats));
         }
 
         Object[] all() {
-            return new Object[] {normed, normed2, qkv, qrot, att, attOut, hidden, unused, products, mlpProducts,
-                    halves, mlpHalves, chunks};
+            return new Object[] {normed, normed2, qkv, qrot, att, attOut, hidden, unused, attention.partials(),
+                    attention.halves(), mlp.partials(), mlp.halves(), chunks};
         }
+    }
+
+    /**
+     * The buffers of one residual path's Linear layers (the attention path's QKV and output projection, or the
+     * MLP's), whose tasks are unrelated to the other path's: the partial products (the tensor-core kernel's
+     * fragments, or a split-k product's slices, {@link KSplit}) and the tensor-core kernel's float16 inputs;
+     * one-element placeholders where one is not needed.
+     */
+    private record Products(FloatArray partials, LongArray halves) {
+        Products(long partialFloats, long halfWords) {
+            this(floats(partialFloats), new LongArray(DeviceArrays.checkedSize(Math.max(1, halfWords))));
+        }
+    }
+
+    private static FloatArray floats(long n) {
+        return new FloatArray(DeviceArrays.checkedSize(Math.max(1, n)));
     }
 
     private final NeoXConfig config;
@@ -116,11 +116,12 @@ final class LayerTasks {
     void addLayers(TaskGraph tg, String graph, Family family, LayerGroup g) {
         int d = config.hiddenSize();
         int inter = config.intermediateSize();
-        long products = Math.max(partialFloats(family, 3 * d, d), partialFloats(family, d, d));
-        long mlpProducts = Math.max(partialFloats(family, inter, d), partialFloats(family, d, inter));
-        long halves = family == Family.TENSOR ? (long) maxTokens * MmaKernels.halfWords(d) : 0;
-        long mlpHalves = family == Family.TENSOR ? (long) maxTokens * MmaKernels.halfWords(Math.max(d, inter)) : 0;
-        Scratch s = new Scratch(maxTokens, d, inter, products, mlpProducts, halves, mlpHalves,
+        boolean tensor = family == Family.TENSOR;
+        Products attention = new Products(Math.max(partialFloats(family, 3 * d, d), partialFloats(family, d, d)),
+                tensor ? (long) maxTokens * MmaKernels.activationWords(d) : 0);
+        Products mlp = new Products(Math.max(partialFloats(family, inter, d), partialFloats(family, d, inter)),
+                tensor ? (long) maxTokens * MmaKernels.activationWords(Math.max(d, inter)) : 0);
+        Scratch s = new Scratch(maxTokens, d, inter, attention, mlp,
                 chunked() ? (long) maxTokens * config.numHeads() * chunks() * (config.headSize() + 2) : 0);
         for (int l = 0; l < g.layers(); l++) {
             addLayer(tg, graph, "_" + l, family, g, g.layerOf()[l], s);
@@ -143,7 +144,7 @@ final class LayerTasks {
                     s.unused(), c.meta(), li, d, eps, 1, 0);
         }
         grids.perToken(graph + ".ln" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
-        linear(tg, graph, "qkv" + t, family, s.normed(), g.qkvW(), g.qkvB(), s.unused(), s.qkv(), s.products(), s.halves(), li,
+        linear(tg, graph, "qkv" + t, family, s.normed(), g.qkvW(), g.qkvB(), s.unused(), s.qkv(), s.attention(), li,
                 3 * d, d, NeoXKernels.PLAIN);
         tg.task("rope" + t, NeoXKernels::rotaryStore, ctx, s.qkv(), s.qrot(), g.keys(), g.values(), g.keysPacked(),
                         g.valuesPacked(), c.bf16Scale(), c.cos(), c.sin(), c.meta(), li, c.tokenPos(), c.tokenSlot(),
@@ -165,7 +166,7 @@ final class LayerTasks {
         }
         if (parallel) {
             // x = (mlp + attention) + x, the MLP reading the second LayerNorm of the same x.
-            linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(), s.mlpProducts(), s.mlpHalves(),
+            linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(), s.mlp(),
                     li, inter, d, NeoXKernels.GELU);
             if (family == Family.FEW) {
                 tg.task("out" + t, NeoXKernels::linear, ctx, s.att(), g.outW().f32(), g.outW().half(), g.outB(),
@@ -174,33 +175,33 @@ final class LayerTasks {
                 grids.fixed(graph + ".out" + t, NeoXKernels.LINEAR_GROUP, linearItems(d));
             } else {
                 linear(tg, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.unused(), s.attOut(),
-                        s.products(), s.halves(), li, d, d, NeoXKernels.PLAIN);
+                        s.attention(), li, d, d, NeoXKernels.PLAIN);
                 linear(tg, graph, "down" + t, family, s.hidden(), g.downW(), g.downB(), s.attOut(), c.x(),
-                        s.mlpProducts(), s.mlpHalves(), li, d, inter, NeoXKernels.ADD_PAIR);
+                        s.mlp(), li, d, inter, NeoXKernels.ADD_PAIR);
             }
         } else {
-            linear(tg, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.unused(), c.x(), s.products(), s.halves(), li,
+            linear(tg, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.unused(), c.x(), s.attention(), li,
                     d, d, NeoXKernels.ADD);
             tg.task("ln2" + t, NeoXKernels::layerNorm, ctx, c.x(), g.ln2w(), g.ln2b(), s.normed2(), g.ln2w(), g.ln2b(),
                     s.unused(), c.meta(), li, d, eps, 1, 0);
             grids.perToken(graph + ".ln2" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
             linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(),
-                    s.mlpProducts(), s.mlpHalves(), li, inter, d, NeoXKernels.GELU);
+                    s.mlp(), li, inter, d, NeoXKernels.GELU);
             linear(tg, graph, "down" + t, family, s.hidden(), g.downW(), g.downB(), s.unused(), c.x(),
-                    s.mlpProducts(), s.mlpHalves(), li, d, inter, NeoXKernels.ADD);
+                    s.mlp(), li, d, inter, NeoXKernels.ADD);
         }
     }
 
     /**
      * {@code y = epilogue(x . W^T + b)} of one layer with the family's kernel ({@code other}: the finished second
-     * product of {@link NeoXKernels#ADD_PAIR} in the many-token families; {@code fragments}: the tensor-core
-     * kernel's buffer). Arguments a kernel does not use repeat read-only ones, or name {@code unused}: TornadoVM
+     * product of {@link NeoXKernels#ADD_PAIR} in the many-token families; {@code p}: the path's partial products and
+     * float16 inputs). Arguments a kernel does not use repeat read-only ones, or name {@code unused}: TornadoVM
      * waits forever on a task that names an array it writes twice. The few-token family has its own fused
      * ADD_PAIR task (above).
      */
     private void linear(TaskGraph tg, String graph, String task, Family family, FloatArray x, DeviceMatrix w,
-                        FloatArray b, FloatArray other, FloatArray y, FloatArray fragments, LongArray halves,
-                        IntArray li, int n, int k, int mode) {
+                        FloatArray b, FloatArray other, FloatArray y, Products p, IntArray li, int n, int k,
+                        int mode) {
         switch (family) {
             case FEW -> {
                 tg.task(task, NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y,
@@ -210,11 +211,11 @@ final class LayerTasks {
             case MANY -> {
                 KSplit split = KSplit.tiled(n, k);
                 if (split.split()) {
-                    tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, other, fragments, c.bf16Scale(),
-                                    c.meta(), li, n, k, 1, NeoXKernels.PARTIAL, w.format(), split.sliceLen(),
-                                    maxTokens * n)
-                            .task(task + "r", NeoXKernels::reduceSlices, ctx, fragments, b, other, y, c.meta(), li, n,
-                                    split.slices(), n, maxTokens * n, 1, mode);
+                    tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, other, p.partials(),
+                                    c.bf16Scale(), c.meta(), li, n, k, 1, NeoXKernels.PARTIAL, w.format(),
+                                    split.sliceLen(), maxTokens * n)
+                            .task(task + "r", NeoXKernels::reduceSlices, ctx, p.partials(), b, other, y, c.meta(), li,
+                                    n, split.slices(), n, maxTokens * n, 1, mode);
                     grids.perToken(graph + "." + task + "r", Grids.ELEMENTWISE, n);
                 } else {
                     tg.task(task, NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, other, y, c.bf16Scale(),
@@ -227,13 +228,13 @@ final class LayerTasks {
                 int np = MmaKernels.roundUp(n, MmaKernels.TILE_N);
                 int rows = MmaKernels.roundUp(maxTokens, MmaKernels.TILE_T);
                 // The activations rounded to float16 in a pass of their own, which the product then reads whole.
-                tg.task(task + "h", MmaKernels::toHalves, ctx, x, halves, c.meta(), k)
-                        .task(task, MmaKernels::linear, ctx, halves, w.tensor(), b, other, y, fragments,
+                tg.task(task + "h", MmaKernels::toHalves, ctx, x, p.halves(), c.meta(), k)
+                        .task(task, MmaKernels::linear, ctx, p.halves(), w.tensor(), b, other, y, p.partials(),
                                 c.meta(), li, n, k, MmaKernels.kSteps(k), np, 1,
                                 split.split() ? NeoXKernels.PARTIAL : mode, split.sliceLen(), rows);
-                grids.perToken(graph + "." + task + "h", Grids.ELEMENTWISE, MmaKernels.halfWords(k));
+                grids.perToken(graph + "." + task + "h", Grids.ELEMENTWISE, MmaKernels.activationWords(k));
                 if (split.split()) {
-                    tg.task(task + "r", NeoXKernels::reduceSlices, ctx, fragments, b, other, y, c.meta(), li, n,
+                    tg.task(task + "r", NeoXKernels::reduceSlices, ctx, p.partials(), b, other, y, c.meta(), li, n,
                             split.slices(), np, rows * np, 1, mode);
                     grids.perToken(graph + "." + task + "r", Grids.ELEMENTWISE, n);
                 }

@@ -97,7 +97,7 @@ final class TornadoLinearExecutor implements LinearExecutor {
         if (many == LayerTasks.Family.TENSOR) {
             FloatArray fragments = new FloatArray(DeviceArrays.checkedSize((long) MmaKernels.roundUp(maxRows,
                     MmaKernels.TILE_T) * MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N)));
-            LongArray halves = new LongArray(DeviceArrays.checkedSize((long) maxRows * MmaKernels.halfWords(in)));
+            LongArray halves = new LongArray(DeviceArrays.checkedSize((long) maxRows * MmaKernels.activationWords(in)));
             tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.tensor())
                     .task("halves", MmaKernels::toHalves, ctx, x, halves, meta, in)
                     .task("matmul", MmaKernels::linear, ctx, halves, w.tensor(), b, unused, y, fragments,
@@ -105,7 +105,7 @@ final class TornadoLinearExecutor implements LinearExecutor {
                             outFeatures, in, MmaKernels.kSteps(in), MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N),
                             0, NeoXKernels.PLAIN, MmaKernels.kSteps(in), 0);
             DeviceArrays.freedWithPlan(tg, fragments, halves);
-            grids.perToken(name + ".halves", Grids.ELEMENTWISE, MmaKernels.halfWords(in));
+            grids.perToken(name + ".halves", Grids.ELEMENTWISE, MmaKernels.activationWords(in));
             grids.tensorTiles(name + ".matmul", outFeatures, 1);
         } else {
             tg.task("matmul", NeoXKernels::matmul, ctx, x, w.f32(), w.half(), b, unused, y, scale, meta, layer,

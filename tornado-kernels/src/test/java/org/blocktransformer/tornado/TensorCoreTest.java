@@ -107,7 +107,7 @@ class TensorCoreTest {
         KernelContext ctx = new KernelContext();
         TornadoDevices.sketchOn("mma", device);
         // The activations rounded on the device, as the model does (toHalves has its own test below).
-        LongArray dxh = new LongArray(rows * MmaKernels.halfWords(k));
+        LongArray dxh = new LongArray(rows * MmaKernels.activationWords(k));
         TaskGraph g = new TaskGraph("mma")
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, dx, dw, db, dOther, y, meta, layer)
                 .task("h", MmaKernels::toHalves, ctx, dx, dxh, meta, k)
@@ -128,7 +128,7 @@ class TensorCoreTest {
         WorkerGrid1D reduce = new WorkerGrid1D((tokens * n + 127) / 128 * 128);
         reduce.setLocalWork(128, 1, 1);
         scheduler.addWorkerGrid("mma.r", reduce);
-        WorkerGrid1D halves = new WorkerGrid1D((tokens * MmaKernels.halfWords(k) + 127) / 128 * 128);
+        WorkerGrid1D halves = new WorkerGrid1D((tokens * MmaKernels.activationWords(k) + 127) / 128 * 128);
         halves.setLocalWork(128, 1, 1);
         scheduler.addWorkerGrid("mma.h", halves);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
@@ -170,7 +170,7 @@ class TensorCoreTest {
         x[1 % k] = 1e-6f;
         x[2 % k] = -7e5f;
         x[(3 % k)] = 1.0009765625f + 0.00048828125f;
-        int words = MmaKernels.halfWords(k);
+        int words = MmaKernels.activationWords(k);
         FloatArray dx = FloatArray.fromArray(x);
         LongArray xh = new LongArray(rows * words);
         IntArray meta = IntArray.fromElements(tokens);

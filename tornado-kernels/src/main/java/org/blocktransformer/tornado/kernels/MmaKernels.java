@@ -120,7 +120,9 @@ public final class MmaKernels {
         int nTiles = (n + TILE_N - 1) / TILE_N;
         int wBase = (layer.get(0) * layered * nTiles + nTile) * kSteps * BLOCK_LONGS;
         int lastT = tokens - 1;
-        int kWords = halfWords(k);
+        int kWords = activationWords(k);
+        boolean adds = mode == NeoXKernels.ADD || mode == NeoXKernels.ADD_PAIR;
+        boolean pairs = mode == NeoXKernels.ADD_PAIR;
         // Each item's share of a step (see packWeights and packActivations for the layouts that make every
         // shared-memory store below conflict-free): weight longs tid + 128e, whose low and high ints land 32
         // apart; activations: word r of each k half of tokens hRow + 32f, whose low and high ints are the two 8-k
@@ -320,8 +322,6 @@ public final class MmaKernels {
                 int t = tw + (i / 2) * 16 + (i % 2) * 8 + g;
                 int at = t * stride + o0;
                 int yt = TornadoMath.min(t, lastT) * n;
-                boolean adds = mode == NeoXKernels.ADD || mode == NeoXKernels.ADD_PAIR;
-                boolean pairs = mode == NeoXKernels.ADD_PAIR;
                 float s0 = scratch.get(at);
                 float s1 = scratch.get(at + 1);
                 float s2 = scratch.get(at + 8);
@@ -429,17 +429,18 @@ public final class MmaKernels {
      * Words of float16 activations per token row for {@link #linear}'s {@code xh}: four halves a word, the row
      * padded to whole k steps (so the product reads its last step without bounds checks).
      */
-    public static int halfWords(int k) {
+    public static int activationWords(int k) {
         return (k + TILE_K - 1) / TILE_K * TILE_K / 4;
     }
 
     /**
-     * Activations {@code [tokens][k]} as {@link #linear} reads them ({@link #toHalves} on the device): each row's float16 bits
-     * (zero beyond k) in groups of 16 k, four words a group; word r of a group holds k {@code 2r, 2r + 1} (its low
-     * int) and {@code 8 + 2r, 9 + 2r} (its high int), the same pair of each 8-k chunk, lowest half first.
+     * Activations {@code [tokens][k]} as {@link #linear} reads them ({@link #toHalves} on the device): each row's
+     * float16 bits (zero beyond k, {@link #activationWords} words) in groups of 16 k, four words a group; word r of a
+     * group holds k {@code 2r, 2r + 1} (its low int) and {@code 8 + 2r, 9 + 2r} (its high int), the same pair of each
+     * 8-k chunk, lowest half first.
      */
     public static long[] packActivations(float[] x, int tokens, int k) {
-        int kw = halfWords(k);
+        int kw = activationWords(k);
         long[] out = new long[tokens * kw];
         for (int t = 0; t < tokens; t++) {
             for (int c = 0; c < k; c++) {
@@ -461,7 +462,7 @@ public final class MmaKernels {
      */
     public static void toHalves(KernelContext ctx, FloatArray x, LongArray xh, IntArray meta, int k) {
         int i = ctx.globalIdx;
-        int words = halfWords(k);
+        int words = activationWords(k);
         int t = i / words;
         if (t < meta.get(0)) {
             int word = i % words;
