@@ -30,10 +30,12 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * time (TornadoVM's profiler: CUDA or OpenCL events), and checks each against a float64 product of the operands
  * the kernel saw (float16-rounded activations and weights for the tensor-core kernel, float32 for the tiled one) on
  * sampled cells. One JSON object per line (shape, M, kernel, median and best time, TFLOP/s, max error) goes to
- * {@code --out}; {@code scripts/gemm-gpu} runs it beside cuBLAS (PyTorch) and prints the fractions.
+ * {@code --out}; {@code scripts/gemm-gpu} runs it beside cuBLAS (PyTorch) and prints the fractions. The decode kernel
+ * ({@code few-f32}, {@code few-f16}: what calls of up to {@link LayerTasks#FEW_TOKENS} tokens use) is there to
+ * measure where the many-token kernels start to pay.
  *
  * <pre>java @$TORNADOVM_HOME/tornado-argfile -cp gpu-benchmarks.jar org.blocktransformer.tornado.GemmBenchmark
- *     --device 1:0 [--shapes 3072x1024,...] [--tokens 64,256,1024,4096] [--kernels mma,tiled-f32,tiled-f16]
+ *     --device 1:0 [--shapes 3072x1024,...] [--tokens 64,256,1024,4096] [--kernels mma,tiled-f32,tiled-f16,few-f32,few-f16]
  *     [--out gemm.jsonl]</pre>
  */
 public final class GemmBenchmark {
@@ -61,7 +63,8 @@ public final class GemmBenchmark {
                 case "--kernels" -> kernels = args[++i];
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--device B:D --shapes NxK,... --tokens M,... --kernels mma,tiled-f32,tiled-f16 --out F)");
+                        + " (--device B:D --shapes NxK,... --tokens M,... --kernels mma,tiled-f32,tiled-f16,few-f32,few-f16"
+                                + " --out F)");
             }
         }
         TornadoDevice chosen = TornadoDevices.choose(device);
@@ -104,6 +107,7 @@ public final class GemmBenchmark {
         private final WorkerGrid1D poisonGrid;
         private final WorkerGrid1D halvesGrid = new WorkerGrid1D(128);
         private final boolean mma;
+        private final boolean few;
 
         Case(TornadoDevice device, String kernel, int n, int k, int maxTokens) {
             this.kernel = kernel;
@@ -124,8 +128,9 @@ public final class GemmBenchmark {
                 biasHost[i] = (float) (0.1 * r.nextGaussian());
             }
             mma = kernel.equals("mma");
+            few = kernel.startsWith("few-");
             short[] half = null;
-            if (mma || kernel.equals("tiled-f16")) {
+            if (mma || kernel.endsWith("-f16")) {
                 half = new short[wHost.length];
                 for (int i = 0; i < half.length; i++) {
                     half[i] = F16Matrix.fromFloat(wHost[i]);
@@ -165,6 +170,21 @@ public final class GemmBenchmark {
                 halvesGrid.setLocalWork(128, 1, 1);
                 grid = new WorkerGrid2D(MmaKernels.THREADS, 1);
                 grid.setLocalWork(MmaKernels.THREADS, 1, 1);
+            } else if (few) {
+                // The decode kernel the model routes calls of up to LayerTasks.FEW_TOKENS tokens to.
+                boolean f16 = kernel.endsWith("-f16");
+                FloatArray wf = f16 ? new FloatArray(1) : FloatArray.fromArray(wHost);
+                ShortArray wh = f16 ? ShortArray.fromArray(half) : new ShortArray(1);
+                FloatArray scale = FloatArray.fromArray(NeoXKernels.bf16Scale());
+                tg = new TaskGraph(name)
+                        .consumeFromDevice(poison.getTaskGraphName(), y, meta)
+                        .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, wf, wh, bias, layer, scale)
+                        .task("k", NeoXKernels::linear, ctx, x, wf, wh, bias, x, wf, wh, bias, y, scale, meta, layer,
+                                n, k, 0, 0, LayerTasks.linearRows(n), NeoXKernels.PLAIN,
+                                f16 ? NeoXKernels.F16 : NeoXKernels.F32);
+                DeviceArrays.freedWithPlan(tg, y);
+                grid = new WorkerGrid2D(Math.toIntExact(LayerTasks.linearItems(n)), 1);
+                grid.setLocalWork(NeoXKernels.LINEAR_GROUP, 1, 1);
             } else {
                 boolean f16 = kernel.equals("tiled-f16");
                 FloatArray wf = f16 ? new FloatArray(1) : FloatArray.fromArray(wHost);
@@ -194,7 +214,7 @@ public final class GemmBenchmark {
                 grid.setGlobalWork((long) (n + MmaKernels.TILE_N - 1) / MmaKernels.TILE_N * MmaKernels.THREADS,
                         (m + MmaKernels.TILE_T - 1) / MmaKernels.TILE_T, 1);
                 halvesGrid.setGlobalWork(((long) m * MmaKernels.activationWords(k) + 127) / 128 * 128, 1, 1);
-            } else {
+            } else if (!few) {
                 long blocks = (n + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK;
                 grid.setGlobalWork(blocks * NeoXKernels.TILE, (long) (m + NeoXKernels.BLOCK - 1) / NeoXKernels.BLOCK
                         * NeoXKernels.TILE, 1);
