@@ -7,6 +7,7 @@ import org.blocktransformer.model.weights.HalfMatrix;
 import org.blocktransformer.model.weights.Matrix;
 import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
+import org.blocktransformer.tornado.kernels.PackedDecodeKernels;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.LongArray;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
@@ -16,9 +17,10 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * bfloat16 or float16 bits of a model loaded with 16-bit weights, which the kernels widen exactly (half the memory
  * and the memory traffic). The array of the other storage is a one-element placeholder: kernels take both.
  *
- * <p>A float16 matrix on a device with tensor cores also has {@code tensor}: the same bits packed as the
- * tensor-core kernel reads them ({@link MmaKernels#packWeights}), a second copy, since the few-token kernel reads
- * the row-major one; else {@code tensor} is a one-element placeholder.
+ * <p>A float16 matrix on a device with tensor cores is held only as {@code tensor}: its bits packed as the
+ * tensor-core kernel reads them ({@link MmaKernels#packWeights}), which the few-token kernel there
+ * ({@link PackedDecodeKernels}) reads too; {@code half} is then a placeholder. Elsewhere {@code tensor} is a
+ * one-element placeholder.
  *
  * @param format {@link NeoXKernels#F32}, {@link NeoXKernels#BF16} or {@link NeoXKernels#F16}
  */
@@ -39,6 +41,19 @@ record DeviceMatrix(FloatArray f32, ShortArray half, int format, LongArray tenso
         if (!(first instanceof HalfMatrix h)) {
             return new DeviceMatrix(DeviceArrays.stack(layers), new ShortArray(1), NeoXKernels.F32, new LongArray(1));
         }
+        int format = switch (h.format()) {
+            case BF16 -> NeoXKernels.BF16;
+            case F16 -> NeoXKernels.F16;
+            case F32 -> throw new IllegalStateException("a 16-bit matrix says it is float32");
+        };
+        if (tensor && format == NeoXKernels.F16) {
+            short[][] bits = new short[layers.size()][];
+            for (int l = 0; l < bits.length; l++) {
+                bits[l] = ((HalfMatrix) layers.get(l)).data();
+            }
+            LongArray packed = LongArray.fromArray(MmaKernels.packWeights(bits, first.rows(), first.cols()));
+            return new DeviceMatrix(new FloatArray(1), new ShortArray(1), format, packed);
+        }
         long size = 0;
         for (Matrix m : layers) {
             size += (long) m.rows() * m.cols();
@@ -50,20 +65,7 @@ record DeviceMatrix(FloatArray f32, ShortArray half, int format, LongArray tenso
             MemorySegment.copy(data, 0, out.getSegment(), ValueLayout.JAVA_SHORT, at * Short.BYTES, data.length);
             at += data.length;
         }
-        int format = switch (h.format()) {
-            case BF16 -> NeoXKernels.BF16;
-            case F16 -> NeoXKernels.F16;
-            case F32 -> throw new IllegalStateException("a 16-bit matrix says it is float32");
-        };
-        LongArray packed = new LongArray(1);
-        if (tensor && format == NeoXKernels.F16) {
-            short[][] bits = new short[layers.size()][];
-            for (int l = 0; l < bits.length; l++) {
-                bits[l] = ((HalfMatrix) layers.get(l)).data();
-            }
-            packed = LongArray.fromArray(MmaKernels.packWeights(bits, first.rows(), first.cols()));
-        }
-        return new DeviceMatrix(new FloatArray(1), out, format, packed);
+        return new DeviceMatrix(new FloatArray(1), out, format, new LongArray(1));
     }
 
     static DeviceMatrix of(Matrix m, boolean tensor) {
@@ -75,8 +77,8 @@ record DeviceMatrix(FloatArray f32, ShortArray half, int format, LongArray tenso
         return tensor.getSize() > 1;
     }
 
-    /** The arrays the float32 and 16-bit kernels read, for transfers. */
+    /** The arrays the kernels read (the two storages and the packed copy; placeholders included), for transfers. */
     Object[] arrays() {
-        return new Object[] {f32, half};
+        return new Object[] {f32, half, tensor};
     }
 }

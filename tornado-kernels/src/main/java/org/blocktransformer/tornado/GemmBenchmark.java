@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
+import org.blocktransformer.tornado.kernels.PackedDecodeKernels;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -31,11 +32,12 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * the kernel saw (float16-rounded activations and weights for the tensor-core kernel, float32 for the tiled one) on
  * sampled cells. One JSON object per line (shape, M, kernel, median and best time, TFLOP/s, max error) goes to
  * {@code --out}; {@code scripts/gemm-gpu} runs it beside cuBLAS (PyTorch) and prints the fractions. The decode kernel
- * ({@code few-f32}, {@code few-f16}: what calls of up to {@link LayerTasks#FEW_TOKENS} tokens use) is there to
+ * ({@code few-f32}, {@code few-f16}: what calls of up to {@link LayerTasks#FEW_TOKENS} tokens use; {@code
+ * few-packed}: the same calls on the tensor-core path, {@link PackedDecodeKernels}) is there to
  * measure where the many-token kernels start to pay.
  *
  * <pre>java @$TORNADOVM_HOME/tornado-argfile -cp gpu-benchmarks.jar org.blocktransformer.tornado.GemmBenchmark
- *     --device 1:0 [--shapes 3072x1024,...] [--tokens 64,256,1024,4096] [--kernels mma,tiled-f32,tiled-f16,few-f32,few-f16]
+ *     --device 1:0 [--shapes 3072x1024,...] [--tokens 64,256,1024,4096] [--kernels mma,tiled-f32,tiled-f16,few-f32,few-f16,few-packed]
  *     [--out gemm.jsonl]</pre>
  */
 public final class GemmBenchmark {
@@ -63,7 +65,7 @@ public final class GemmBenchmark {
                 case "--kernels" -> kernels = args[++i];
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--device B:D --shapes NxK,... --tokens M,... --kernels mma,tiled-f32,tiled-f16,few-f32,few-f16"
+                        + " (--device B:D --shapes NxK,... --tokens M,... --kernels mma,tiled-f32,tiled-f16,few-f32,few-f16,few-packed"
                                 + " --out F)");
             }
         }
@@ -130,7 +132,7 @@ public final class GemmBenchmark {
             mma = kernel.equals("mma");
             few = kernel.startsWith("few-");
             short[] half = null;
-            if (mma || kernel.endsWith("-f16")) {
+            if (mma || kernel.endsWith("-f16") || kernel.equals("few-packed")) {
                 half = new short[wHost.length];
                 for (int i = 0; i < half.length; i++) {
                     half[i] = F16Matrix.fromFloat(wHost[i]);
@@ -170,8 +172,20 @@ public final class GemmBenchmark {
                 halvesGrid.setLocalWork(128, 1, 1);
                 grid = new WorkerGrid2D(MmaKernels.THREADS, 1);
                 grid.setLocalWork(MmaKernels.THREADS, 1, 1);
+            } else if (kernel.equals("few-packed")) {
+                // The decode kernel of the tensor-core path (calls of up to LayerTasks.FEW_TOKENS tokens there).
+                LongArray w = LongArray.fromArray(MmaKernels.packWeights(new short[][] {half}, n, k));
+                FloatArray scale = FloatArray.fromArray(NeoXKernels.bf16Scale());
+                tg = new TaskGraph(name)
+                        .consumeFromDevice(poison.getTaskGraphName(), y, meta)
+                        .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, w, bias, layer, scale)
+                        .task("k", PackedDecodeKernels::linear, ctx, x, w, bias, x, w, bias, y, scale, meta, layer, n,
+                                k, 0, 0, NeoXKernels.PLAIN);
+                DeviceArrays.freedWithPlan(tg, y);
+                grid = new WorkerGrid2D(Math.toIntExact(PackedDecodeKernels.items(n)), 1);
+                grid.setLocalWork(PackedDecodeKernels.GROUP, 1, 1);
             } else if (few) {
-                // The decode kernel the model routes calls of up to LayerTasks.FEW_TOKENS tokens to.
+                // The decode kernel the model routes calls of up to LayerTasks.FEW_TOKENS tokens to elsewhere.
                 boolean f16 = kernel.endsWith("-f16");
                 FloatArray wf = f16 ? new FloatArray(1) : FloatArray.fromArray(wHost);
                 ShortArray wh = f16 ? ShortArray.fromArray(half) : new ShortArray(1);
@@ -205,6 +219,7 @@ public final class GemmBenchmark {
             }
             scheduler.addWorkerGrid(poison.getTaskGraphName() + ".k", poisonGrid);
             plan = new TornadoExecutionPlan(poison.snapshot(), tg.snapshot());
+            TornadoDevices.sketchDone(name);
             plan.withDevice(device).withGridScheduler(scheduler).withProfiler(ProfilerMode.SILENT);
         }
 

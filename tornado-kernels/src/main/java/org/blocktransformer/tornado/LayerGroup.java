@@ -59,11 +59,6 @@ record LayerGroup(FloatArray ln1w, FloatArray ln1b, FloatArray ln2w, FloatArray 
         return qkvW.hasTensor() && outW.hasTensor() && upW.hasTensor() && downW.hasTensor();
     }
 
-    /** The packed copies the tensor-core graphs send and keep (see {@link DeviceMatrix}). */
-    Object[] tensorArrays() {
-        return new Object[] {qkvW.tensor(), outW.tensor(), upW.tensor(), downW.tensor()};
-    }
-
     /** Everything the few-token graphs send once and keep (the per-layer indices included). */
     Object[] resident() {
         List<Object> all = new ArrayList<>(List.of(ln1w, ln1b, ln2w, ln2b, qkvB, outB, upB, downB, keys, values,

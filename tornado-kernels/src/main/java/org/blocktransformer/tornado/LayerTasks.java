@@ -4,6 +4,7 @@ import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.tornado.kernels.AttentionKernels;
 import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
+import org.blocktransformer.tornado.kernels.PackedDecodeKernels;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -168,7 +169,12 @@ final class LayerTasks {
             // x = (mlp + attention) + x, the MLP reading the second LayerNorm of the same x.
             linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(), s.mlp(),
                     li, inter, d, NeoXKernels.GELU);
-            if (family == Family.FEW) {
+            if (family == Family.FEW && g.outW().hasTensor() && g.downW().hasTensor()) {
+                tg.task("out" + t, PackedDecodeKernels::linear, ctx, s.att(), g.outW().tensor(), g.outB(), s.hidden(),
+                        g.downW().tensor(), g.downB(), c.x(), c.bf16Scale(), c.meta(), li, d, d, inter, 1,
+                        NeoXKernels.ADD_PAIR);
+                grids.fixed(graph + ".out" + t, PackedDecodeKernels.GROUP, PackedDecodeKernels.items(d));
+            } else if (family == Family.FEW) {
                 tg.task("out" + t, NeoXKernels::linear, ctx, s.att(), g.outW().f32(), g.outW().half(), g.outB(),
                         s.hidden(), g.downW().f32(), g.downW().half(), g.downB(), c.x(), c.bf16Scale(), c.meta(), li,
                         d, d, inter, 1, linearRows(d), NeoXKernels.ADD_PAIR, g.downW().format());
@@ -204,6 +210,13 @@ final class LayerTasks {
                         int mode) {
         switch (family) {
             case FEW -> {
+                if (w.hasTensor()) {
+                    // The float16 weights the tensor-core kernel reads, so they are held once.
+                    tg.task(task, PackedDecodeKernels::linear, ctx, x, w.tensor(), b, x, w.tensor(), b, y,
+                            c.bf16Scale(), c.meta(), li, n, k, 0, 1, mode);
+                    grids.fixed(graph + "." + task, PackedDecodeKernels.GROUP, PackedDecodeKernels.items(n));
+                    return;
+                }
                 tg.task(task, NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y,
                         c.bf16Scale(), c.meta(), li, n, k, 0, 1, linearRows(n), mode, w.format());
                 grids.fixed(graph + "." + task, NeoXKernels.LINEAR_GROUP, linearItems(n));

@@ -164,9 +164,6 @@ final class StackPlan implements AutoCloseable {
                     .consumeFromDevice(twin, perCall)
                     .consumeFromDevice(twin, call.cos(), call.sin(), call.bf16Scale())
                     .consumeFromDevice(twin, layerGroups[g].resident());
-            if (many == LayerTasks.Family.TENSOR) {
-                tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, layerGroups[g].tensorArrays());
-            }
             tasks.addLayers(tg, name, many, layerGroups[g]);
             tg.persistOnDevice(perCall);
             graphs.add(tg.snapshot());

@@ -9,7 +9,6 @@ import org.blocktransformer.model.backend.StackExecutor;
 import org.blocktransformer.model.config.NeoXConfig;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.model.weights.StackWeights;
-import org.blocktransformer.model.weights.WeightFormat;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
 /** The GPU backend: every stack and Linear layer as TornadoVM task graphs on one device. */
@@ -98,12 +97,6 @@ final class TornadoBackend implements ComputeBackend {
     public OptionalLong deviceMemoryCapacity() {
         long device = Math.min(this.device.getMaxGlobalMemory(), this.device.getMemoryProvider().getHeapSize());
         return OptionalLong.of(Math.min(device, TornadoDevices.directMemoryLimit()));
-    }
-
-    /** Float16 weights twice where the tensor cores run: row-major for few-token calls, packed for the MMA kernel. */
-    @Override
-    public int weightCopies(WeightFormat format) {
-        return tensorCores && format == WeightFormat.F16 ? 2 : 1;
     }
 
     @Override

@@ -6,6 +6,7 @@ import org.blocktransformer.model.backend.Logits;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
+import org.blocktransformer.tornado.kernels.PackedDecodeKernels;
 import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -74,17 +75,25 @@ final class TornadoLinearExecutor implements LinearExecutor {
         KernelContext ctx = new KernelContext();
         // Two graphs as for the stacks: few rows (decoding) and many (prefill); the second uses the first's weights.
         TaskGraph few = new TaskGraph("linear")
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, w.f32(), w.half(), scale, b, layer)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta, topK)
-                .task("matmul", NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y, scale,
-                        meta, layer, outFeatures, in, 0, 0, LayerTasks.linearRows(outFeatures), NeoXKernels.PLAIN,
-                        w.format())
-                .task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, sums, candIds, candLogits, candCount,
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, w.arrays())
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, scale, b, layer)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta, topK);
+        if (w.hasTensor()) {
+            few.task("matmul", PackedDecodeKernels::linear, ctx, x, w.tensor(), b, x, w.tensor(), b, y, scale, meta,
+                    layer, outFeatures, in, 0, 0, NeoXKernels.PLAIN);
+            grids.fixed("linear.matmul", PackedDecodeKernels.GROUP, PackedDecodeKernels.items(outFeatures));
+        } else {
+            few.task("matmul", NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y, scale,
+                    meta, layer, outFeatures, in, 0, 0, LayerTasks.linearRows(outFeatures), NeoXKernels.PLAIN,
+                    w.format());
+            grids.fixed("linear.matmul", NeoXKernels.LINEAR_GROUP, LayerTasks.linearItems(outFeatures));
+        }
+        few.task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, sums, candIds, candLogits, candCount,
                         meta, outFeatures, TOP_K_CAP)
-                .persistOnDevice(w.f32(), w.half(), scale, b, layer)
+                .persistOnDevice(w.arrays())
+                .persistOnDevice(scale, b, layer)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, sums)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y, candIds, candLogits, candCount);
-        grids.fixed("linear.matmul", NeoXKernels.LINEAR_GROUP, LayerTasks.linearItems(outFeatures));
         grids.perToken("linear.selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
         FloatArray unused = new FloatArray(1);
         String name = manyGraphName(many);
@@ -92,14 +101,14 @@ final class TornadoLinearExecutor implements LinearExecutor {
             TornadoDevices.sketchOn(name, device);
         }
         TaskGraph tg = new TaskGraph(name)
-                .consumeFromDevice("linear", w.f32(), w.half(), scale, b, layer)
+                .consumeFromDevice("linear", w.arrays())
+                .consumeFromDevice("linear", scale, b, layer)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta, topK);
         if (many == LayerTasks.Family.TENSOR) {
             FloatArray fragments = new FloatArray(DeviceArrays.checkedSize((long) MmaKernels.roundUp(maxRows,
                     MmaKernels.TILE_T) * MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N)));
             LongArray halves = new LongArray(DeviceArrays.checkedSize((long) maxRows * MmaKernels.activationWords(in)));
-            tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.tensor())
-                    .task("halves", MmaKernels::toHalves, ctx, x, halves, meta, in)
+            tg.task("halves", MmaKernels::toHalves, ctx, x, halves, meta, in)
                     .task("matmul", MmaKernels::linear, ctx, halves, w.tensor(), b, unused, y, fragments,
                             meta, layer,
                             outFeatures, in, MmaKernels.kSteps(in), MmaKernels.roundUp(outFeatures, MmaKernels.TILE_N),

@@ -18,7 +18,9 @@ import org.blocktransformer.model.weights.Bf16Matrix;
 import org.blocktransformer.model.weights.F16Matrix;
 import org.blocktransformer.model.weights.LayerNormWeights;
 import org.blocktransformer.tornado.kernels.AttentionKernels;
+import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
+import org.blocktransformer.tornado.kernels.PackedDecodeKernels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -675,5 +677,83 @@ class NeoXKernelsTest {
             s += (double) x[xo + c] * w[wo + c];
         }
         return (float) s;
+    }
+
+    /**
+     * The few-token kernel of the tensor-core path ({@link PackedDecodeKernels}) over its packed float16 weights
+     * ({@link MmaKernels#packWeights}), float32 activations: against float64 products of the float16 weights, every
+     * epilogue (ADD_PAIR with a second product of another width), token counts across its 4-token tiles up to
+     * {@code LayerTasks.FEW_TOKENS}, n and k not multiples of its 16 outputs or the packing's 32 k; layer 1 of 2
+     * stacked; rows past the live tokens untouched.
+     */
+    @ParameterizedTest(name = "mode {0}, n {1}, k {2}, second k {3}, {4} tokens")
+    @CsvSource({"0,1025,37,0,1", "1,300,64,0,3", "2,128,96,0,16", "3,1000,200,70,5", "0,50,1030,0,9",
+            "3,64,33,1030,1", "3,130,300,300,16", "1,17,2048,0,2", "2,3072,1024,0,4", "0,200,64,0,12",
+            "3,40,48,100,7"})
+    void packedDecodeKernelMatchesFloat16WeightProducts(int mode, int n, int k, int kb, int tokens) {
+        SplittableRandom r = new SplittableRandom(mode * 71L + n + 3L * k + kb + tokens);
+        int layers = 2;
+        int rows = tokens + 3;
+        int kw = Math.max(kb, 1);
+        float[] xa = random(r, rows * k, 1);
+        float[] xb = random(r, rows * kw, 1);
+        float[] wa = float16(random(r, layers * n * k, 1 / Math.sqrt(k)));
+        float[] wb = float16(random(r, layers * n * kw, 1 / Math.sqrt(kw)));
+        float[] ba = random(r, layers * n, 0.1);
+        float[] bb = random(r, layers * n, 0.1);
+        float[] y0 = random(r, rows * n, 1);
+        FloatArray y = FloatArray.fromArray(y0);
+        FloatArray dxa = FloatArray.fromArray(xa);
+        FloatArray dxb = FloatArray.fromArray(xb);
+        LongArray dwa = LongArray.fromArray(MmaKernels.packWeights(float16Bits(wa, layers), n, k));
+        LongArray dwb = LongArray.fromArray(MmaKernels.packWeights(float16Bits(wb, layers), n, kw));
+        FloatArray dba = FloatArray.fromArray(ba);
+        FloatArray dbb = FloatArray.fromArray(bb);
+        FloatArray scale = FloatArray.fromArray(NeoXKernels.bf16Scale());
+        IntArray meta = IntArray.fromElements(tokens);
+        IntArray layer = IntArray.fromElements(1);
+        KernelContext ctx = new KernelContext();
+        TaskGraph g = new TaskGraph("t")
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, dxa, dxb, dwa, dwb, dba, dbb, y, scale, meta,
+                        layer)
+                .task("k", PackedDecodeKernels::linear, ctx, dxa, dwa, dba, dxb, dwb, dbb, y, scale, meta, layer, n, k,
+                        kb, 1, mode)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        run(g, "k", grid(PackedDecodeKernels.items(n), PackedDecodeKernels.GROUP));
+
+        float[] want = y0.clone();
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < n; j++) {
+                float a = dot(xa, t * k, wa, (n + j) * k, k) + ba[n + j];
+                int at = t * n + j;
+                want[at] = switch (mode) {
+                    case NeoXKernels.GELU -> Gelu.apply(a);
+                    case NeoXKernels.ADD -> a + y0[at];
+                    case NeoXKernels.ADD_PAIR -> (dot(xb, t * kb, wb, (n + j) * kb, kb) + bb[n + j] + a) + y0[at];
+                    default -> a;
+                };
+            }
+        }
+        assertClose("packed decode linear, mode " + mode, want, y.toHeapArray(), FP32_TOLERANCE);
+    }
+
+    /** {@code v} rounded to float16, in place. */
+    private static float[] float16(float[] v) {
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Float.float16ToFloat(Float.floatToFloat16(v[i]));
+        }
+        return v;
+    }
+
+    /** The float16 bits of {@code layers} stacked matrices. */
+    private static short[][] float16Bits(float[] w, int layers) {
+        int size = w.length / layers;
+        short[][] bits = new short[layers][size];
+        for (int l = 0; l < layers; l++) {
+            for (int i = 0; i < size; i++) {
+                bits[l][i] = Float.floatToFloat16(w[l * size + i]);
+            }
+        }
+        return bits;
     }
 }

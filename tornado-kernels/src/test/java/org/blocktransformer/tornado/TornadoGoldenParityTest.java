@@ -64,13 +64,17 @@ class TornadoGoldenParityTest {
         }
     }
 
-    /** The 16-bit weight formats on the device against the CPU's path in the same format (same widened values). */
+    /**
+     * The 16-bit weight formats on the device against the CPU's path in the same format (same widened values, float32
+     * arithmetic: on PTX without the tensor cores, which round the activations of these 18- and 72-token calls to
+     * float16; measured there: 0.0012 in the contexts of bt-summation-l4, TensorCoreTest's tolerance).
+     */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"bt-prefix-l4,BF16", "bt-projection-l4,BF16", "bt-summation-l4,F16"})
     void halfWeightLogitsMatchTheCpuInTheSameFormat(String model, WeightFormat format) {
         BlockWeights weights = (BlockWeights) Checkpoints.load(golden(model), format);
         try (var data = SafetensorsFile.open(golden(model).resolve("golden.safetensors"));
-             var device = TornadoTestSupport.backend(); var cpu = new CpuBackend(1)) {
+             var device = TornadoTestSupport.backendWithoutTensorCores(); var cpu = new CpuBackend(1)) {
             int[] ids = ints(data, "fwd_input_ids");
             int[][] rows = {Arrays.copyOfRange(ids, 0, ids.length / 2), Arrays.copyOfRange(ids, ids.length / 2, ids.length)};
             var expected = new BlockRunner(weights, cpu).teacherForced(rows);

@@ -28,6 +28,16 @@ final class TornadoTestSupport {
         return TornadoDevices.open(System.getProperty("bt.tornado.device", ""));
     }
 
+    /**
+     * The device under test with float32 arithmetic everywhere: no tensor cores on PTX, whose many-token calls round
+     * the activations to float16 ({@code TensorCoreTest} covers that path at its own tolerance).
+     */
+    static TornadoBackend backendWithoutTensorCores() {
+        String reason = TornadoDevices.unavailableReason();
+        assumeTrue(reason == null, "SKIPPED: " + reason);
+        return TornadoDevices.open(System.getProperty("bt.tornado.device", ""), false);
+    }
+
     /** The device under test with recorded launches (CUDA graphs on PTX; elsewhere the grids sized once). */
     static TornadoBackend recordedBackend() {
         String reason = TornadoDevices.unavailableReason();

@@ -53,8 +53,9 @@ public interface ComputeBackend extends AutoCloseable {
     }
 
     /**
-     * Copies of a model's weights in {@code format} this backend keeps in {@link #deviceMemoryCapacity()} (the
-     * tensor-core path holds float16 weights in two layouts).
+     * Copies of a model's weights in {@code format} this backend keeps in {@link #deviceMemoryCapacity()}, for the
+     * largest batch's budget: one for every backend here (the TornadoVM backend's tensor-core path keeps its float16
+     * weights in the packed layout only, which its few-token kernel reads too).
      */
     default int weightCopies(WeightFormat format) {
         return 1;
