@@ -144,7 +144,7 @@ final class LayerTasks {
             tg.task("ln" + t, NeoXKernels::layerNorm, ctx, c.x(), g.ln1w(), g.ln1b(), s.normed(), g.ln1w(), g.ln1b(),
                     s.unused(), c.meta(), li, d, eps, 1, 0);
         }
-        grids.perToken(graph + ".ln" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
+        grids.perToken(graph + ".ln" + t, NeoXKernels.ROW_GROUP, NeoXKernels.ROW_GROUP);
         linear(tg, graph, "qkv" + t, family, s.normed(), g.qkvW(), g.qkvB(), s.unused(), s.qkv(), s.attention(), li,
                 3 * d, d, NeoXKernels.PLAIN);
         tg.task("rope" + t, NeoXKernels::rotaryStore, ctx, s.qkv(), s.qrot(), g.keys(), g.values(), g.keysPacked(),
@@ -190,7 +190,7 @@ final class LayerTasks {
                     d, d, NeoXKernels.ADD);
             tg.task("ln2" + t, NeoXKernels::layerNorm, ctx, c.x(), g.ln2w(), g.ln2b(), s.normed2(), g.ln2w(), g.ln2b(),
                     s.unused(), c.meta(), li, d, eps, 1, 0);
-            grids.perToken(graph + ".ln2" + t, NeoXKernels.GROUP, NeoXKernels.GROUP);
+            grids.perToken(graph + ".ln2" + t, NeoXKernels.ROW_GROUP, NeoXKernels.ROW_GROUP);
             linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(),
                     s.mlp(), li, inter, d, NeoXKernels.GELU);
             linear(tg, graph, "down" + t, family, s.hidden(), g.downW(), g.downB(), s.unused(), c.x(),

@@ -181,7 +181,7 @@ final class StackPlan implements AutoCloseable {
                         zero, d, (float) config.layerNormEps(), 0, 0)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, out);
         DeviceArrays.freedWithPlan(fin, unused);
-        grids.perToken("out.ln", NeoXKernels.GROUP, NeoXKernels.GROUP);
+        grids.perToken("out.ln", NeoXKernels.ROW_GROUP, NeoXKernels.ROW_GROUP);
         graphs.add(fin.snapshot());
 
         plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));

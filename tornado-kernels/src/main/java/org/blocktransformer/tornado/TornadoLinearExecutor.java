@@ -94,7 +94,7 @@ final class TornadoLinearExecutor implements LinearExecutor {
                 .persistOnDevice(scale, b, layer)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, sums)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y, candIds, candLogits, candCount);
-        grids.perToken("linear.selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
+        grids.perToken("linear.selectTokens", NeoXKernels.ROW_GROUP, NeoXKernels.ROW_GROUP);
         FloatArray unused = new FloatArray(1);
         String name = manyGraphName(many);
         if (many == LayerTasks.Family.TENSOR) {
@@ -126,7 +126,7 @@ final class TornadoLinearExecutor implements LinearExecutor {
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, sums)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, y, candIds, candLogits, candCount);
         DeviceArrays.freedWithPlan(tg, unused);
-        grids.perToken(name + ".selectTokens", NeoXKernels.GROUP, NeoXKernels.GROUP);
+        grids.perToken(name + ".selectTokens", NeoXKernels.ROW_GROUP, NeoXKernels.ROW_GROUP);
         // The few-row graph first, then the many-row one (see run).
         plan = new TornadoExecutionPlan(few.snapshot(), tg.snapshot());
         TornadoDevices.sketchDone(name);

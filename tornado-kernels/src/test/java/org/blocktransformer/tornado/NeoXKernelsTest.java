@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -101,7 +102,7 @@ class NeoXKernelsTest {
                         (FloatArray) in[2], out1, (FloatArray) in[3], (FloatArray) in[4], out2, (IntArray) in[5],
                         (IntArray) in[6], d, 1e-5f, 1, pair)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, out1, out2);
-        run(g, "k", grid((long) rows * NeoXKernels.GROUP, NeoXKernels.GROUP));
+        run(g, "k", grid((long) rows * NeoXKernels.ROW_GROUP, NeoXKernels.ROW_GROUP));
 
         float[] want1 = new float[rows * d];
         float[] want2 = new float[rows * d];
@@ -542,11 +543,11 @@ class NeoXKernelsTest {
     /**
      * Token selection: each live row's argmax (first on ties) and, for rows with a top-k, exactly the candidates the
      * host selects (ties included, index order); a row whose ties exceed the buffer says so (-1); rows past the live
-     * count are left alone.
+     * count are left alone. 9,001 logits: past four loads of each of the 256 work items an iteration.
      */
-    @Test
-    void selectFindsArgmaxAndTopKCandidates() {
-        int n = 1003;
+    @ParameterizedTest(name = "{0} logits")
+    @ValueSource(ints = {1003, 9001})
+    void selectFindsArgmaxAndTopKCandidates(int n) {
         int cap = 40;
         int[] ks = {0, 1, 5, 37, 17, 3, 9};
         int rows = ks.length;
@@ -578,7 +579,7 @@ class NeoXKernelsTest {
                 .task("k", NeoXKernels::selectTokens, ctx, y, topK, ids, sums, candIds, candLogits, candCount, meta, n,
                         cap)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, sums, candIds, candLogits, candCount);
-        run(g, "k", grid((long) rows * NeoXKernels.GROUP, NeoXKernels.GROUP));
+        run(g, "k", grid((long) rows * NeoXKernels.ROW_GROUP, NeoXKernels.ROW_GROUP));
 
         for (int row = 0; row < live; row++) {
             assertEquals(Sampler.argmax(logits, row * n, n), ids.get(row), "argmax of row " + row);
@@ -641,7 +642,7 @@ class NeoXKernelsTest {
                 .task("k", NeoXKernels::selectTokens, new KernelContext(), y, topK, ids, sums, candIds, candLogits,
                         candCount, meta, n, 1)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, ids, sums);
-        run(g, "k", grid((long) rows * NeoXKernels.GROUP, NeoXKernels.GROUP));
+        run(g, "k", grid((long) rows * NeoXKernels.ROW_GROUP, NeoXKernels.ROW_GROUP));
         for (int row = 0; row < rows; row++) {
             boolean finite = specials[row].length == 0;
             assertEquals(finite, Float.isFinite(sums.get(row)), "row " + row + " sums to " + sums.get(row));
