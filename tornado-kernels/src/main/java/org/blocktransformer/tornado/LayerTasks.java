@@ -25,7 +25,8 @@ final class LayerTasks {
     enum Family {
         /**
          * Decode-sized calls: {@link NeoXKernels#linear} reads each weight once, coalesced, with many work-groups
-         * even for one token; a parallel-residual layer is six launches.
+         * even for one token; where the layer's float16 weights are packed for the tensor cores, {@link
+         * PackedDecodeKernels#linear} reads those instead. A parallel-residual layer is six launches.
          */
         FEW("g"),
         /**
@@ -35,7 +36,8 @@ final class LayerTasks {
         MANY("p"),
         /**
          * Prefill and large batches on NVIDIA tensor cores ({@link MmaKernels#linear}: float16 weights, the
-         * activations rounded to float16 as they are staged); the layout of {@link #MANY}. PTX devices only.
+         * activations rounded to float16 by a pass before each product); the layout of {@link #MANY}. PTX devices
+         * only.
          */
         TENSOR("t");
 
