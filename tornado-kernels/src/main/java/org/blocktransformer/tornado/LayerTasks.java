@@ -171,16 +171,9 @@ final class LayerTasks {
             // x = (mlp + attention) + x, the MLP reading the second LayerNorm of the same x.
             linear(tg, graph, "up" + t, family, s.normed2(), g.upW(), g.upB(), s.unused(), s.hidden(), s.mlp(),
                     li, inter, d, NeoXKernels.GELU);
-            if (family == Family.FEW && g.outW().hasTensor() && g.downW().hasTensor()) {
-                tg.task("out" + t, PackedDecodeKernels::linear, ctx, s.att(), g.outW().tensor(), g.outB(), s.hidden(),
-                        g.downW().tensor(), g.downB(), c.x(), c.bf16Scale(), c.meta(), li, d, d, inter, 1,
-                        NeoXKernels.ADD_PAIR);
-                grids.fixed(graph + ".out" + t, PackedDecodeKernels.GROUP, PackedDecodeKernels.items(d));
-            } else if (family == Family.FEW) {
-                tg.task("out" + t, NeoXKernels::linear, ctx, s.att(), g.outW().f32(), g.outW().half(), g.outB(),
-                        s.hidden(), g.downW().f32(), g.downW().half(), g.downB(), c.x(), c.bf16Scale(), c.meta(), li,
-                        d, d, inter, 1, linearRows(d), NeoXKernels.ADD_PAIR, g.downW().format());
-                grids.fixed(graph + ".out" + t, NeoXKernels.LINEAR_GROUP, linearItems(d));
+            if (family == Family.FEW) {
+                fewTokens(tg, grids, ctx, graph, "out" + t, s.att(), g.outW(), g.outB(), s.hidden(), g.downW(),
+                        g.downB(), c.x(), c.bf16Scale(), c.meta(), li, d, d, inter, 1, NeoXKernels.ADD_PAIR);
             } else {
                 linear(tg, graph, "dense" + t, family, s.att(), g.outW(), g.outB(), s.unused(), s.attOut(),
                         s.attention(), li, d, d, NeoXKernels.PLAIN);
@@ -204,25 +197,15 @@ final class LayerTasks {
      * {@code y = epilogue(x . W^T + b)} of one layer with the family's kernel ({@code other}: the finished second
      * product of {@link NeoXKernels#ADD_PAIR} in the many-token families; {@code p}: the path's partial products and
      * float16 inputs). Arguments a kernel does not use repeat read-only ones, or name {@code unused}: TornadoVM
-     * waits forever on a task that names an array it writes twice. The few-token family has its own fused
-     * ADD_PAIR task (above).
+     * waits forever on a task that names an array it writes twice. The few-token family's ADD_PAIR is one fused
+     * task of two products (above).
      */
     private void linear(TaskGraph tg, String graph, String task, Family family, FloatArray x, DeviceMatrix w,
                         FloatArray b, FloatArray other, FloatArray y, Products p, IntArray li, int n, int k,
                         int mode) {
         switch (family) {
-            case FEW -> {
-                if (w.hasTensor()) {
-                    // The float16 weights the tensor-core kernel reads, so they are held once.
-                    tg.task(task, PackedDecodeKernels::linear, ctx, x, w.tensor(), b, x, w.tensor(), b, y,
-                            c.bf16Scale(), c.meta(), li, n, k, 0, 1, mode);
-                    grids.fixed(graph + "." + task, PackedDecodeKernels.GROUP, PackedDecodeKernels.items(n));
-                    return;
-                }
-                tg.task(task, NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y,
-                        c.bf16Scale(), c.meta(), li, n, k, 0, 1, linearRows(n), mode, w.format());
-                grids.fixed(graph + "." + task, NeoXKernels.LINEAR_GROUP, linearItems(n));
-            }
+            case FEW -> fewTokens(tg, grids, ctx, graph, task, x, w, b, x, w, b, y, c.bf16Scale(), c.meta(), li, n, k,
+                    0, 1, mode);
             case MANY -> {
                 KSplit split = KSplit.tiled(n, k);
                 if (split.split()) {
@@ -255,6 +238,27 @@ final class LayerTasks {
                 }
                 grids.tensorTiles(graph + "." + task, n, split.slices());
             }
+        }
+    }
+
+    /**
+     * Adds task {@code task} of graph {@code graph}: the few-token product {@code y = epilogue(xa . Wa + ba)} (with
+     * {@link NeoXKernels#ADD_PAIR}, {@code y = (xb . Wb + bb + a) + y}; other modes pass {@code kb} = 0 and repeat
+     * the first product's arrays) and its launch grid. The kernel follows the weights: {@link PackedDecodeKernels}
+     * where they are packed for the tensor cores (the only copy there), else {@link NeoXKernels#linear}.
+     */
+    static void fewTokens(TaskGraph tg, Grids grids, KernelContext ctx, String graph, String task, FloatArray xa,
+                          DeviceMatrix wa, FloatArray ba, FloatArray xb, DeviceMatrix wb, FloatArray bb, FloatArray y,
+                          FloatArray scale, IntArray meta, IntArray layer, int n, int ka, int kb, int layered,
+                          int mode) {
+        if (wa.hasTensor() && wb.hasTensor()) {
+            tg.task(task, PackedDecodeKernels::linear, ctx, xa, wa.tensor(), ba, xb, wb.tensor(), bb, y, scale, meta,
+                    layer, n, ka, kb, layered, mode);
+            grids.fixed(graph + "." + task, PackedDecodeKernels.GROUP, PackedDecodeKernels.items(n));
+        } else {
+            tg.task(task, NeoXKernels::linear, ctx, xa, wa.f32(), wa.half(), ba, xb, wb.f32(), wb.half(), bb, y, scale,
+                    meta, layer, n, ka, kb, layered, linearRows(n), mode, wa.format());
+            grids.fixed(graph + "." + task, NeoXKernels.LINEAR_GROUP, linearItems(n));
         }
     }
 

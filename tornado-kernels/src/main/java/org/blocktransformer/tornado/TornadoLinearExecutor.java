@@ -6,7 +6,6 @@ import org.blocktransformer.model.backend.Logits;
 import org.blocktransformer.model.weights.Linear;
 import org.blocktransformer.tornado.kernels.MmaKernels;
 import org.blocktransformer.tornado.kernels.NeoXKernels;
-import org.blocktransformer.tornado.kernels.PackedDecodeKernels;
 import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -78,16 +77,8 @@ final class TornadoLinearExecutor implements LinearExecutor {
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, w.arrays())
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, scale, b, layer)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, meta, topK);
-        if (w.hasTensor()) {
-            few.task("matmul", PackedDecodeKernels::linear, ctx, x, w.tensor(), b, x, w.tensor(), b, y, scale, meta,
-                    layer, outFeatures, in, 0, 0, NeoXKernels.PLAIN);
-            grids.fixed("linear.matmul", PackedDecodeKernels.GROUP, PackedDecodeKernels.items(outFeatures));
-        } else {
-            few.task("matmul", NeoXKernels::linear, ctx, x, w.f32(), w.half(), b, x, w.f32(), w.half(), b, y, scale,
-                    meta, layer, outFeatures, in, 0, 0, LayerTasks.linearRows(outFeatures), NeoXKernels.PLAIN,
-                    w.format());
-            grids.fixed("linear.matmul", NeoXKernels.LINEAR_GROUP, LayerTasks.linearItems(outFeatures));
-        }
+        LayerTasks.fewTokens(few, grids, ctx, "linear", "matmul", x, w, b, x, w, b, y, scale, meta, layer,
+                outFeatures, in, 0, 0, NeoXKernels.PLAIN);
         few.task("selectTokens", NeoXKernels::selectTokens, ctx, y, topK, ids, sums, candIds, candLogits, candCount,
                         meta, outFeatures, TOP_K_CAP)
                 .persistOnDevice(w.arrays())

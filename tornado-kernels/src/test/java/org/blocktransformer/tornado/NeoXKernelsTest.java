@@ -372,21 +372,15 @@ class NeoXKernelsTest {
             run(g, "k", grid);
         }
 
-        float[] want = y0.clone();
-        for (int t = 0; t < tokens; t++) {
-            for (int j = 0; j < n; j++) {
-                float a = dot(xa, t * ka, wa, (n + j) * ka, ka) + ba[n + j];
-                int at = t * n + j;
-                want[at] = switch (mode) {
-                    case NeoXKernels.GELU -> Gelu.apply(a);
-                    case NeoXKernels.ADD -> a + y0[at];
-                    case NeoXKernels.ADD_PAIR -> kernel.equals("linear")
-                            ? ((dot(xb, t * kb, wb, (n + j) * kb, kb) + bb[n + j]) + a) + y0[at]
-                            : (a + other[at]) + y0[at];
-                    default -> a;
-                };
-            }
-        }
+        // ADD_PAIR's other product: the fused second one of "linear", the finished one the others are given (the
+        // weights as the device saw them).
+        float[] wav = wa;
+        float[] wbv = wb;
+        Cell second = kernel.equals("linear")
+                ? (t, j) -> dot(xb, t * kb, wbv, (n + j) * kb, kb) + bb[n + j]
+                : (t, j) -> other[t * n + j];
+        float[] want = expected(mode, tokens, n, y0, (t, j) -> dot(xa, t * ka, wav, (n + j) * ka, ka) + ba[n + j],
+                second);
         assertClose(kernel + " mode " + mode, want, y.toHeapArray(), FP32_TOLERANCE);
         assertEquals(want.length, y.getSize());
     }
@@ -672,6 +666,33 @@ class NeoXKernelsTest {
         return Arrays.copyOf(a, n);
     }
 
+    /** One output cell's value, by token and output. */
+    private interface Cell {
+        float at(int t, int j);
+    }
+
+    /**
+     * A Linear layer's outputs after the epilogue {@code mode}, for the live tokens (the rest of {@code y0} as it
+     * was): {@code a} the product plus its bias, {@code second} ADD_PAIR's other product, added as {@code (second +
+     * a) + y}.
+     */
+    private static float[] expected(int mode, int tokens, int n, float[] y0, Cell a, Cell second) {
+        float[] want = y0.clone();
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < n; j++) {
+                float v = a.at(t, j);
+                int at = t * n + j;
+                want[at] = switch (mode) {
+                    case NeoXKernels.GELU -> Gelu.apply(v);
+                    case NeoXKernels.ADD -> v + y0[at];
+                    case NeoXKernels.ADD_PAIR -> (second.at(t, j) + v) + y0[at];
+                    default -> v;
+                };
+            }
+        }
+        return want;
+    }
+
     private static float dot(float[] x, int xo, float[] w, int wo, int k) {
         double s = 0;
         for (int c = 0; c < k; c++) {
@@ -722,19 +743,8 @@ class NeoXKernelsTest {
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
         run(g, "k", grid(PackedDecodeKernels.items(n), PackedDecodeKernels.GROUP));
 
-        float[] want = y0.clone();
-        for (int t = 0; t < tokens; t++) {
-            for (int j = 0; j < n; j++) {
-                float a = dot(xa, t * k, wa, (n + j) * k, k) + ba[n + j];
-                int at = t * n + j;
-                want[at] = switch (mode) {
-                    case NeoXKernels.GELU -> Gelu.apply(a);
-                    case NeoXKernels.ADD -> a + y0[at];
-                    case NeoXKernels.ADD_PAIR -> (dot(xb, t * kb, wb, (n + j) * kb, kb) + bb[n + j] + a) + y0[at];
-                    default -> a;
-                };
-            }
-        }
+        float[] want = expected(mode, tokens, n, y0, (t, j) -> dot(xa, t * k, wa, (n + j) * k, k) + ba[n + j],
+                (t, j) -> dot(xb, t * kb, wb, (n + j) * kb, kb) + bb[n + j]);
         assertClose("packed decode linear, mode " + mode, want, y.toHeapArray(), FP32_TOLERANCE);
     }
 
